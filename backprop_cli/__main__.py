@@ -1,0 +1,5 @@
+"""python -m backprop_cli"""
+
+from .cli import main
+
+raise SystemExit(main())

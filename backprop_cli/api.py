@@ -1,0 +1,63 @@
+"""The public Python API: compile a circuit, evaluate it, read values and gradients.
+
+    >>> from backprop_cli import run
+    >>> trace = run("(x+y)*z", {"x": -2, "y": 5, "z": -4})
+    >>> trace.value, trace.gradients
+    (-12.0, {'x': -4.0, 'y': -4.0, 'z': 3.0})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .circuits import Circuit, resolve
+from .engine import FLOAT, Arithmetic, evaluate
+from .errors import BackpropError
+from .graph import Graph, build
+from .syntax import parse
+from .trace import Trace
+from .values import coerce_value, coerce_values
+
+
+def arithmetic_for(exact: bool) -> Arithmetic:
+    """Floats, or exact sympy numbers (sympy is imported only then)."""
+    if not exact:
+        return FLOAT
+    from .exact import exact_arithmetic
+
+    return exact_arithmetic()
+
+
+def compile_program(text: str, output: str | None = None, where: str | None = None) -> Graph:
+    """Parse and build a program; errors point into ``text``."""
+    try:
+        return build(parse(text), output)
+    except BackpropError as error:
+        raise error.located(text, where) from None
+
+
+def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
+    where = f"the program of {circuit.path}" if circuit.path else None
+    return compile_program(circuit.program, output or circuit.output, where)
+
+
+def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, *,
+        exact: bool = False, output: str | None = None, upstream: Any = None) -> Trace:
+    """Evaluate a program text, a bundled circuit name, a Circuit or a Graph.
+
+    ``inputs`` values may be numbers or constant expressions as text (``"1/3"``); for a
+    circuit they override its default inputs. ``upstream`` defaults to the circuit's, or 1.
+    """
+    arithmetic = arithmetic_for(exact)
+    circuit = resolve(source) if isinstance(source, str) else source
+    if isinstance(circuit, Graph):
+        graph, defaults, default_upstream = circuit, {}, None
+    else:
+        graph = compile_circuit(circuit, output)
+        defaults, default_upstream = circuit.inputs, circuit.upstream
+    values = coerce_values({**defaults, **(inputs or {})}, arithmetic)
+    chosen = upstream if upstream is not None else default_upstream
+    gradient_in = None if chosen is None else coerce_value("the upstream gradient", chosen,
+                                                           arithmetic)
+    return evaluate(graph, values, arithmetic, gradient_in)

@@ -1,0 +1,79 @@
+"""The command line: a thin layer that maps library errors to messages and exit codes.
+
+Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from . import __version__
+from .commands.circuits_cmd import circuits_command
+from .commands.common import echo_error
+from .commands.eval_cmd import eval_command
+from .commands.gates_cmd import gates_command
+from .errors import BackpropError
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages with exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BackpropError as error:
+            echo_error(error)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="backprop")
+def cli() -> None:
+    """backprop: a backpropagation calculator.
+
+    Shows each gate's forward value and, for every edge, the upstream gradient, the local
+    gradient (as sympy derived it) and the downstream gradient = upstream × local.
+
+    \b
+    Example:
+      backprop eval "(x+y)*z" x=-2 y=5 z=-4
+
+    Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
+    """
+
+
+cli.add_command(eval_command)
+cli.add_command(gates_command)
+cli.add_command(circuits_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``backprop`` command."""
+    try:
+        cli.main(args=argv, prog_name="backprop", standalone_mode=True)
+    except SystemExit as done:
+        return int(done.code or 0) if not isinstance(done.code, str) else EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as error:  # a bug: say so briefly, no traceback unless asked
+        if os.environ.get("BACKPROP_DEBUG"):
+            raise
+        click.echo(f"error: internal error ({type(error).__name__}: {error}); "
+                   "rerun with BACKPROP_DEBUG=1 for details and please report it", err=True)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """After the reader closed the pipe, stop Python from complaining at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -1,0 +1,196 @@
+"""Forward and backward passes in double precision -> Trace.
+
+Forward walks the nodes in order, backward in reverse order; gradients accumulate with
+``+=`` so fan-out (the copy gate) sums. Both loops are iterative, so depth is no limit.
+The chain rule lives here and only here; gates know only their local derivatives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .errors import DomainError, InputError
+from .graph import CONST, INPUT, Graph
+from .kinks import KINKS, kink_locals
+from .registry import CONSTANT_VALUES, GATES
+from .trace import Note, Trace, Value
+
+_NUMERIC_ERRORS = (ArithmeticError, ValueError)
+
+
+def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
+    """Every input of the graph must be given a value, and nothing else."""
+    missing = [name for name in graph.inputs if name not in inputs]
+    if missing:
+        listed = ", ".join(missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(f"missing value{plural} for input{plural} {listed} "
+                         f"(give them as {missing[0]}=VALUE)")
+    unknown = [name for name in inputs if name not in graph.inputs]
+    if unknown:
+        known = ", ".join(graph.inputs) or "none"
+        raise InputError(f"unknown input {unknown[0]!r}: the circuit's inputs are {known}")
+
+
+def literal_value(text: str) -> float:
+    """The float value of a number literal or named constant."""
+    return CONSTANT_VALUES[text] if text in CONSTANT_VALUES else float(text)
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The number system a pass runs in: gate functions, constants, and a finiteness test."""
+
+    forwards: dict[str, Callable[..., Value]]
+    partials: dict[str, tuple[Callable[..., Value], ...]]
+    literal: Callable[[str], Value]
+    zero: Value
+    one: Value
+    half: Value
+    inf: Value
+    is_finite: Callable[[Value], bool]
+    exact: bool = False
+
+
+FLOAT = Arithmetic(
+    forwards={name: spec.forward for name, spec in GATES.items()},
+    partials={name: spec.partials for name, spec in GATES.items()},
+    literal=literal_value,
+    zero=0.0, one=1.0, half=0.5, inf=math.inf,
+    is_finite=math.isfinite,
+)
+
+
+def forward(graph: Graph, inputs: Mapping[str, Value],
+            arithmetic: Arithmetic = FLOAT) -> list[Value]:
+    """Every node's value, in forward order."""
+    check_inputs(graph, inputs)
+    values: list[Value] = [arithmetic.zero] * len(graph)
+    forwards, literal = arithmetic.forwards, arithmetic.literal
+    names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
+    node = 0
+    try:
+        for node, gate in enumerate(gates):
+            if gate == INPUT:
+                values[node] = inputs[names[node]]
+            elif gate == CONST:
+                values[node] = literal(literals[node])
+            else:
+                values[node] = forwards[gate](*[values[a] for a in args[node]])
+    except _NUMERIC_ERRORS as error:
+        raise _domain_error(graph, values, node, error) from None
+    if not all(map(arithmetic.is_finite, values)):
+        bad = next(i for i, v in enumerate(values) if not arithmetic.is_finite(v))
+        raise _domain_error(graph, values, bad, None)
+    return values
+
+
+def _domain_error(graph: Graph, values: list[Value], node: int,
+                  error: BaseException | None, what: str = "value") -> DomainError:
+    """Name the node, its gate and its input values."""
+    described = graph.describe(node)
+    operands = ", ".join(f"{graph.names[a]} = {values[a]!r}" for a in graph.args[node]
+                         if graph.gates[a] != CONST)
+    cause = _cause(error) if error is not None else f"the {what} is {values[node]!r}"
+    message = f"{cause} at node {graph.names[node]} = {described}"
+    if operands:
+        message += f" (with {operands})"
+    return DomainError(message, source=graph.source, span=graph.span(node))
+
+
+def _cause(error: BaseException) -> str:
+    text = str(error)
+    if isinstance(error, ZeroDivisionError):
+        return "division by zero"
+    if isinstance(error, OverflowError):
+        return "overflow"
+    if "domain" in text:
+        return "math domain error"
+    return text or type(error).__name__
+
+
+def needed_nodes(graph: Graph) -> list[bool]:
+    """Which nodes the output depends on through inputs (so they need a gradient)."""
+    needed = [False] * len(graph)
+    needed[graph.output] = graph.requires_grad[graph.output]
+    requires, args = graph.requires_grad, graph.args
+    for node in range(graph.output, -1, -1):
+        if needed[node]:
+            for a in args[node]:
+                if requires[a]:
+                    needed[a] = True
+    return needed
+
+
+def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
+             upstream: Value = None) -> Trace:
+    """Gradients of the output with respect to every node, edge by edge.
+
+    ``upstream`` is the gradient arriving at the output (default 1).
+    """
+    trace = Trace(graph, values, [arithmetic.zero] * len(graph), exact=arithmetic.exact)
+    grads = trace.grads
+    grads[graph.output] = arithmetic.one if upstream is None else upstream
+    needed = needed_nodes(graph)
+    partials = arithmetic.partials
+    requires, args, gates = graph.requires_grad, graph.args, graph.gates
+    edge_nodes, edge_positions = trace.edge_nodes, trace.edge_positions
+    edge_locals, edge_downstreams = trace.edge_locals, trace.edge_downstreams
+    node = 0
+    try:
+        for node in range(graph.output, -1, -1):
+            if not needed[node] or not args[node]:
+                continue
+            gate = gates[node]
+            upstream = grads[node]
+            operands = [values[a] for a in args[node]]
+            special = _kink(trace, node, operands, arithmetic) if gate in KINKS else None
+            for position, source in enumerate(args[node]):
+                if not requires[source]:
+                    continue
+                local = special[position] if special is not None else \
+                    partials[gate][position](*operands, values[node])
+                downstream = upstream * local
+                grads[source] += downstream
+                edge_nodes.append(node)
+                edge_positions.append(position)
+                edge_locals.append(local)
+                edge_downstreams.append(downstream)
+    except _NUMERIC_ERRORS as error:
+        raise _domain_error(graph, values, node, error, "local gradient") from None
+    _note_unused_inputs(trace, needed)
+    _note_non_finite(trace, arithmetic)
+    return trace
+
+
+def _kink(trace: Trace, node: int, operands: list[Value],
+          arithmetic: Arithmetic) -> tuple[Value, ...] | None:
+    gate = trace.graph.gates[node]
+    special = kink_locals(gate, operands, arithmetic.half, arithmetic.inf)
+    if special is not None:
+        kink = KINKS[gate]
+        trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}; "
+                                      f"using {kink.convention}, as PyTorch does"))
+    return special
+
+
+def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+    for name, node in trace.graph.inputs.items():
+        if not needed[node]:
+            trace.notes.append(Note(node, f"input {name} does not affect the output; "
+                                          "its gradient is 0"))
+
+
+def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
+    for node, grad in enumerate(trace.grads):
+        if not arithmetic.is_finite(grad):
+            trace.notes.append(Note(node, f"the gradient at {trace.graph.names[node]} "
+                                          f"is {grad!r}"))
+
+
+def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
+             upstream: Value = None) -> Trace:
+    """Forward then backward: the whole trace of ``graph`` at ``inputs``."""
+    return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

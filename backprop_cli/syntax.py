@@ -1,0 +1,265 @@
+"""Tokens -> Program: an iterative shunting-yard parser for the circuit language.
+
+A program is a list of statements (``name = expr``, ``name += expr``, or a final bare
+expression), separated by newlines or ``;``. Each expression is turned into postfix
+order (RPN) with an explicit operator stack, so nesting depth is limited only by memory.
+Nothing is ever evaluated here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .errors import ParseError, Span
+from .tokens import Token, tokenize
+
+
+class Item(NamedTuple):
+    """One postfix instruction: ``num`` / ``name`` push a value; ``unary``, ``binary`` and
+    ``call`` (with ``argc`` arguments) apply a gate to the values on top of the stack."""
+
+    kind: str
+    text: str
+    argc: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """``target op= expression``; ``target`` is None for a bare final expression."""
+
+    target: str | None
+    augment: str | None
+    rpn: list[Item]
+    span: Span
+
+
+@dataclass
+class Program:
+    """A parsed program and the text it came from."""
+
+    source: str
+    statements: list[Statement] = field(default_factory=list)
+
+
+# Binary operators: precedence and whether they group to the right.
+BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False),
+          "**": (4, True), "^": (4, True)}
+UNARY_PRECEDENCE = 3
+AUGMENTED = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
+
+
+class _Open(NamedTuple):
+    """An open parenthesis or call on the operator stack."""
+
+    token: Token
+    call: bool
+
+
+class _Op(NamedTuple):
+    """A pending operator on the operator stack."""
+
+    token: Token
+    unary: bool
+
+    @property
+    def precedence(self) -> int:
+        return UNARY_PRECEDENCE if self.unary else BINARY[self.token.text][0]
+
+
+def parse(text: str) -> Program:
+    """Parse a whole program (or a single expression) into statements."""
+    tokens = tokenize(text)
+    program = Program(source=text)
+    for start, stop in _statement_ranges(tokens, text):
+        program.statements.append(_statement(tokens, start, stop, text))
+    if not program.statements:
+        raise ParseError("the program is empty", source=text, span=Span(1, 1))
+    for statement in program.statements[:-1]:
+        if statement.target is None:
+            raise ParseError("a bare expression may only be the last statement; "
+                             "assign it to a name", source=text, span=statement.span)
+    return program
+
+
+def _statement_ranges(tokens: list[Token], text: str) -> list[tuple[int, int]]:
+    """Split at ``;`` and at newlines outside parentheses; drop empty statements."""
+    ranges: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for index, token in enumerate(tokens):
+        if token.text == "(":
+            depth += 1
+        elif token.text == ")":
+            depth = max(depth - 1, 0)
+        elif token.kind == "end" or token.text == ";" or (token.kind == "newline" and not depth):
+            if token.text == ";" and depth:
+                raise _error("';' inside parentheses", token, text)
+            if index > start:
+                ranges.append((start, index))
+            start = index + 1
+    return ranges
+
+
+def _error(message: str, token: Token, text: str) -> ParseError:
+    width = max(len(token.text), 1) if token.kind != "newline" else 1
+    return ParseError(message, source=text, span=Span(token.line, token.column, width))
+
+
+def _statement(tokens: list[Token], start: int, stop: int, text: str) -> Statement:
+    first = tokens[start]
+    second = tokens[start + 1] if start + 1 < stop else None
+    span = Span(first.line, first.column, max(len(first.text), 1))
+    if first.kind == "name" and second is not None and second.kind == "op":
+        if second.text == "=":
+            return Statement(first.text, None, _expression(tokens, start + 2, stop, text), span)
+        if second.text in AUGMENTED:
+            rpn = _expression(tokens, start + 2, stop, text)
+            return Statement(first.text, AUGMENTED[second.text], rpn, span)
+    return Statement(None, None, _expression(tokens, start, stop, text), span)
+
+
+def _expression(tokens: list[Token], start: int, stop: int, text: str) -> list[Item]:
+    """Shunting-yard over ``tokens[start:stop]`` into postfix items."""
+    parser = _ExpressionParser(tokens, text)
+    for index in range(start, stop):
+        parser.feed(index)
+    return parser.finish(tokens[stop] if stop < len(tokens) else tokens[-1])
+
+
+class _ExpressionParser:
+    """The state of one shunting-yard run: output, operator stack, argument counts."""
+
+    def __init__(self, tokens: list[Token], text: str) -> None:
+        self.tokens = tokens
+        self.text = text
+        self.out: list[Item] = []
+        self.ops: list[_Op | _Open] = []
+        self.argcs: list[int] = []
+        self.expect_operand = True
+        self.skip_paren = False
+        self.call_just_opened = False
+
+    def feed(self, index: int) -> None:
+        token = self.tokens[index]
+        if token.kind == "newline":
+            return  # inside parentheses: implicit line continuation
+        if self.skip_paren:
+            self.skip_paren = False
+            self.call_just_opened = True
+            return
+        if self.expect_operand:
+            self._operand(token, self.tokens[index + 1])
+        else:
+            self._operator(token)
+        self.call_just_opened = False
+
+    def _operand(self, token: Token, following: Token) -> None:
+        if token.kind == "num":
+            self.out.append(Item("num", token.text, 0, token.line, token.column))
+            self.expect_operand = False
+        elif token.kind == "name" and following.text == "(":
+            self.ops.append(_Open(token, call=True))
+            self.argcs.append(0)
+            self.skip_paren = True
+        elif token.kind == "name":
+            self.out.append(Item("name", token.text, 0, token.line, token.column))
+            self.expect_operand = False
+        elif token.text == "(":
+            self.ops.append(_Open(token, call=False))
+        elif token.text == "-":
+            self.ops.append(_Op(token, unary=True))
+        elif token.text == "+":
+            return  # unary plus changes nothing
+        elif token.text == ")" and self.call_just_opened:
+            self._close_call(0)
+        else:
+            raise _error(self._unexpected(token, "a value"), token, self.text)
+
+    def _operator(self, token: Token) -> None:
+        if token.kind == "op" and token.text in BINARY:
+            self._push_binary(token)
+        elif token.text == ")":
+            self._close_paren(token)
+        elif token.text == ",":
+            self._comma(token)
+        elif token.text == "=" and self._inside_call():
+            raise _error("keyword arguments are not allowed", token, self.text)
+        elif token.text in ("=", "+=", "-=", "*=", "/="):
+            raise _error(f"unexpected {token.text!r}: only a name can be assigned to",
+                         token, self.text)
+        elif token.kind in ("num", "name") or token.text == "(":
+            raise _error(f"missing operator before {token.text!r} "
+                         "(write multiplication as '*')", token, self.text)
+        else:
+            raise _error(self._unexpected(token, "an operator"), token, self.text)
+
+    def _unexpected(self, token: Token, wanted: str) -> str:
+        found = {"newline": "end of line", "end": "end of input"}.get(token.kind)
+        return f"expected {wanted}, found {found or repr(token.text)}"
+
+    def _inside_call(self) -> bool:
+        return any(isinstance(op, _Open) and op.call for op in self.ops)
+
+    def _push_binary(self, token: Token) -> None:
+        precedence, right = BINARY[token.text]
+        while self.ops:
+            top = self.ops[-1]
+            if isinstance(top, _Open):
+                break
+            if top.precedence > precedence or (top.precedence == precedence and not right):
+                self._emit(top)
+                self.ops.pop()
+            else:
+                break
+        self.ops.append(_Op(token, unary=False))
+        self.expect_operand = True
+
+    def _pop_to_open(self) -> _Open | None:
+        while self.ops:
+            top = self.ops[-1]
+            if isinstance(top, _Open):
+                return top
+            self._emit(top)
+            self.ops.pop()
+        return None
+
+    def _close_paren(self, token: Token) -> None:
+        opened = self._pop_to_open()
+        if opened is None:
+            raise _error("unmatched ')'", token, self.text)
+        if opened.call:
+            self._close_call(self.argcs[-1] + 1)
+        else:
+            self.ops.pop()
+        self.expect_operand = False
+
+    def _close_call(self, argc: int) -> None:
+        opened = self.ops.pop()
+        self.argcs.pop()
+        name = opened.token
+        self.out.append(Item("call", name.text, argc, name.line, name.column))
+        self.expect_operand = False
+
+    def _comma(self, token: Token) -> None:
+        opened = self._pop_to_open()
+        if opened is None or not opened.call:
+            raise _error("unexpected ',' (tuples are not allowed)", token, self.text)
+        self.argcs[-1] += 1
+        self.expect_operand = True
+
+    def _emit(self, op: _Op) -> None:
+        kind = "unary" if op.unary else "binary"
+        token = op.token
+        self.out.append(Item(kind, token.text, 0, token.line, token.column))
+
+    def finish(self, end: Token) -> list[Item]:
+        if self.expect_operand:
+            raise _error(self._unexpected(end, "a value"), end, self.text)
+        while self.ops:
+            top = self.ops.pop()
+            if isinstance(top, _Open):
+                raise _error("'(' is never closed", top.token, self.text)
+            self._emit(top)
+        return self.out

@@ -1,0 +1,102 @@
+"""Trace: the finished forward and backward pass, which every renderer reads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .graph import CONST, INPUT, Graph
+from .registry import GATES
+
+Value = Any  # a float, or a sympy number in exact mode
+
+
+class Note(NamedTuple):
+    """A warning about one node (a kink, an unused input, ...)."""
+
+    node: int
+    message: str
+
+
+class Edge(NamedTuple):
+    """One edge of the backward pass: ``node`` sends ``downstream`` to ``source``."""
+
+    node: int
+    position: int
+    source: int
+    upstream: Value
+    local: Value
+    downstream: Value
+
+
+@dataclass
+class Trace:
+    """Every node's value and gradient, every edge's upstream, local and downstream gradient.
+
+    Edges are stored in backward order (from the output back), as flat parallel lists.
+    ``grads[i]`` is d output / d node i (0 for nodes the output does not depend on).
+    """
+
+    graph: Graph
+    values: list[Value]
+    grads: list[Value]
+    exact: bool = False
+    edge_nodes: list[int] = field(default_factory=list)
+    edge_positions: list[int] = field(default_factory=list)
+    edge_locals: list[Value] = field(default_factory=list)
+    edge_downstreams: list[Value] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def output(self) -> int:
+        return self.graph.output
+
+    @property
+    def value(self) -> Value:
+        """The output's forward value."""
+        return self.values[self.graph.output]
+
+    @property
+    def gradients(self) -> dict[str, Value]:
+        """d output / d input, for every input, in order of first use."""
+        return {name: self.grads[node] for name, node in self.graph.inputs.items()}
+
+    def grad(self, name: str) -> Value:
+        """d output / d node, for an input or any named node."""
+        return self.grads[self.graph.node_named(name)]
+
+    def node_value(self, name: str) -> Value:
+        return self.values[self.graph.node_named(name)]
+
+    def edge_count(self) -> int:
+        return len(self.edge_nodes)
+
+    def edge(self, index: int) -> Edge:
+        node = self.edge_nodes[index]
+        position = self.edge_positions[index]
+        return Edge(node, position, self.graph.args[node][position], self.grads[node],
+                    self.edge_locals[index], self.edge_downstreams[index])
+
+    def edges(self) -> list[Edge]:
+        return [self.edge(i) for i in range(self.edge_count())]
+
+    def local_formula(self, edge: Edge) -> str:
+        """The sympy-derived local gradient of the edge, written in the graph's names."""
+        return local_formula(self.graph, edge.node, edge.position)
+
+    def gate_nodes(self) -> list[int]:
+        """Nodes that are gates (not inputs or constants), in forward order."""
+        return [i for i, gate in enumerate(self.graph.gates) if gate not in (INPUT, CONST)]
+
+
+_PARAM_RE = re.compile(r"\b([ab]|out)\b")
+
+
+def local_formula(graph: Graph, node: int, position: int) -> str:
+    """Substitute the node's operand names into the gate's derivative formula."""
+    spec = GATES[graph.gates[node]]
+    operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
+                                                            strict=True)}
+    operands["out"] = graph.operand_name(node)
+    return _PARAM_RE.sub(lambda m: operands[m.group(1)], spec.partial_formulas[position])

@@ -1,0 +1,1 @@
+"""The bundled circuit library (installed as ``backprop_cli.library``)."""
