@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +35,24 @@ class Circuit:
     path: str | None = None
 
 
+def _library() -> Traversable:
+    """The installed circuit library, or the source tree's circuits/ when run from a checkout."""
+    try:
+        return resources.files("backprop_cli.library")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "circuits"
+
+
 def bundled_names() -> list[str]:
     """Names of the circuits that ship with the tool, sorted."""
-    folder = resources.files("backprop_cli.library")
-    return sorted(item.name[: -len(SUFFIX)] for item in folder.iterdir()
+    return sorted(item.name[: -len(SUFFIX)] for item in _library().iterdir()
                   if item.name.endswith(SUFFIX))
 
 
 def load_bundled(name: str) -> Circuit:
     if name not in bundled_names():
         raise CircuitError(f"no bundled circuit named {name!r} (see `backprop circuits`)")
-    text = resources.files("backprop_cli.library").joinpath(name + SUFFIX).read_text("utf-8")
+    text = _library().joinpath(name + SUFFIX).read_text("utf-8")
     return parse_circuit(text, name, f"circuits/{name}{SUFFIX}")
 
 
