@@ -102,7 +102,8 @@ def resolve(source: str, stdin_text: str | None = None) -> Circuit:
     """What a SOURCE argument means: ``-`` (stdin), a file, a bundled circuit, or a program.
 
     A file is recognised by a .toml/.bp/.txt suffix, or as an existing path with a '/';
-    ``circuits/NAME.toml`` falls back to the bundled circuit of that name when there is no such file here.
+    ``circuits/NAME.toml`` falls back to the bundled circuit of that name when there is no
+    such file here.
     """
     if source == "-":
         return Circuit(program=stdin_text or "", name="<stdin>")

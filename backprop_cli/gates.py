@@ -16,7 +16,7 @@ A, B = sp.symbols("a b", real=True)
 OUT = sp.Symbol("out", real=True)
 
 
-class sigmoid(sp.Function):  # noqa: N801 - named as it is written in programs
+class sigmoid(sp.Function):  # type: ignore[misc]  # named as it is written in programs
     """The logistic function 1 / (1 + exp(-x)).
 
     Like sympy's own tanh and exp, its derivative is declared in ``fdiff``; a test checks it

@@ -120,8 +120,13 @@ class _Builder:
             self._check_target(statement)
         first_new = len(self.graph.gates)
         stack: list[int] = []
+        previous: Item | None = None
         for item in statement.rpn:
-            self._item(item, stack)
+            if item.kind == "unary" and previous is not None and previous.kind == "num":
+                self._negate_literal(stack[-1], item)
+            else:
+                self._item(item, stack)
+            previous = item
         node = stack[-1]
         if statement.augment is not None and statement.target is not None:
             current = self._name_value(statement.target, statement.rpn[0])
@@ -134,9 +139,8 @@ class _Builder:
             if node < first_new:
                 self.graph.output = node
                 return
-        if node >= first_new and self.raw_names[node] is None:
-            self.raw_names[node] = self._version(target)
-        elif node >= first_new and self.graph.gates[node] == CONST:
+        fresh = node >= first_new
+        if fresh and (self.raw_names[node] is None or self.graph.gates[node] == CONST):
             self.raw_names[node] = self._version(target)
         self.graph.bindings[target] = node
         self.graph.output = node
@@ -160,21 +164,18 @@ class _Builder:
             left = stack.pop()
             stack.append(self._node(BINARY_GATES[item.text], (left, right), item, None))
         elif kind == "unary":
-            stack.append(self._negate(stack.pop(), item))
+            stack.append(self._node(UNARY_GATES[item.text], (stack.pop(),), item, None))
         else:
             stack.append(self._call(item, stack))
 
-    def _negate(self, operand: int, item: Item) -> int:
-        """``-3`` is the literal -3 (not a gate); ``-x`` is a neg gate."""
+    def _negate_literal(self, literal: int, item: Item) -> None:
+        """``-3`` is the literal -3, not a neg gate (``-x`` and ``-(3)**2`` stay gates)."""
         graph = self.graph
-        literal = graph.literals.get(operand)
-        if literal is not None and operand == len(graph.gates) - 1 \
-                and not literal.startswith("-"):
-            graph.literals[operand] = "-" + literal
-            self.raw_names[operand] = "-" + literal
-            graph.lines[operand], graph.columns[operand] = item.line, item.column
-            return operand
-        return self._node(UNARY_GATES["-"], (operand,), item, None)
+        text = graph.literals[literal]
+        text = text[1:] if text.startswith("-") else "-" + text
+        graph.literals[literal] = text
+        self.raw_names[literal] = text
+        graph.lines[literal], graph.columns[literal] = item.line, item.column
 
     def _call(self, item: Item, stack: list[int]) -> int:
         spec = GATES.get(item.text)

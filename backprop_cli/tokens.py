@@ -76,7 +76,8 @@ def _describe_other(char: str) -> str:
     if not char.isprintable():
         return f"control character U+{ord(char):04X} is not allowed"
     if ord(char) > 127:
-        return f"character {char!r} (U+{ord(char):04X}) is not allowed; names and operators are ASCII"
+        return (f"character {char!r} (U+{ord(char):04X}) is not allowed; "
+                "names and operators are ASCII")
     return f"character {char!r} is not allowed"
 
 

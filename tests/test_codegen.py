@@ -1,0 +1,57 @@
+"""The gate table is what sympy derives: regenerated here, compared to the checked-in file."""
+
+from __future__ import annotations
+
+import math
+
+import sympy as sp
+
+from backprop_cli import codegen
+from backprop_cli.gates import GATE_DEFS, A, sigmoid
+from backprop_cli.registry import GATES
+
+
+def test_generated_table_is_up_to_date() -> None:
+    assert codegen.TABLE_PATH.read_text(encoding="utf-8") == codegen.generate(), \
+        "run `python -m backprop_cli.codegen` and commit _gatetable.py"
+
+
+def test_sigmoid_declared_derivative_equals_derivative_of_its_definition() -> None:
+    written_out = 1 / (1 + sp.exp(-A))
+    declared = sp.diff(sigmoid(A), A).rewrite(sp.exp)
+    assert sp.simplify(sp.diff(written_out, A) - declared) == 0
+
+
+def test_abs_differentiates_to_sign_with_real_symbols() -> None:
+    abs_gate = next(g for g in GATE_DEFS if g.name == "abs")
+    assert abs_gate.partials() == (sp.sign(A),)
+
+
+def test_every_gate_is_in_the_numeric_table_with_its_arity() -> None:
+    assert [g.name for g in GATE_DEFS] == list(GATES)
+    for gate in GATE_DEFS:
+        assert GATES[gate.name].arity == gate.arity
+
+
+def test_compiled_partials_match_sympy_at_a_point() -> None:
+    point = {"a": 0.7, "b": 1.3}
+    for gate in GATE_DEFS:
+        spec = GATES[gate.name]
+        args = [point[p] for p in spec.params]
+        out = spec.forward(*args)
+        subs = {p: point[str(p)] for p in gate.params}
+        assert math.isclose(out, float(gate.expr.subs(subs).evalf()), rel_tol=1e-12)
+        for compiled, derived in zip(spec.partials, gate.partials(), strict=True):
+            expected = float(derived.subs(subs).evalf())
+            assert math.isclose(compiled(*args, out), expected, rel_tol=1e-12), gate.name
+
+
+def test_hot_path_does_not_import_sympy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from backprop_cli import run; run('(x+y)*z', {'x': -2, 'y': 5, "
+            "'z': -4}); print('sympy' in sys.modules, 'numpy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["False", "False"]
