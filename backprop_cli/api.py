@@ -14,6 +14,7 @@ from typing import Any
 from .circuits import Circuit, resolve
 from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
+from .gcpause import paused_gc
 from .graph import Graph, build
 from .syntax import parse
 from .trace import Trace
@@ -32,7 +33,8 @@ def arithmetic_for(exact: bool) -> Arithmetic:
 def compile_program(text: str, output: str | None = None, where: str | None = None) -> Graph:
     """Parse and build a program; errors point into ``text``."""
     try:
-        return build(parse(text), output)
+        with paused_gc():
+            return build(parse(text), output)
     except BackpropError as error:
         raise error.located(text, where) from None
 

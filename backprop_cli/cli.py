@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -54,6 +55,7 @@ cli.add_command(circuits_command)
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``backprop`` command."""
+    gc.disable()  # a short-lived process building large acyclic lists: see gcpause.py
     try:
         cli.main(args=argv, prog_name="backprop", standalone_mode=True)
     except SystemExit as done:

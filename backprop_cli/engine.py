@@ -12,8 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .errors import DomainError, InputError
+from .gcpause import paused_gc
 from .graph import CONST, INPUT, Graph
 from .kinks import KINKS, kink_locals
+from .numformat import format_value
 from .registry import CONSTANT_VALUES, GATES
 from .trace import Note, Trace, Value
 
@@ -87,28 +89,45 @@ def forward(graph: Graph, inputs: Mapping[str, Value],
     return values
 
 
+def _undefined(gate: str, operands: list[Value], what: str) -> str | None:
+    """Why a gate has no real value at these operands, when the gate can say."""
+    if gate == "log":
+        return "log is undefined for inputs <= 0"
+    if gate == "sqrt":
+        return "sqrt is undefined for negative inputs"
+    if gate != "pow":
+        return None
+    if what != "value":
+        return "the derivative of a ** b with respect to b needs a > 0"
+    if operands and operands[0] == 0:
+        return "0 cannot be raised to a negative power"
+    return "a negative base needs an integer exponent"
+
+
 def _domain_error(graph: Graph, values: list[Value], node: int,
                   error: BaseException | None, what: str = "value") -> DomainError:
     """Name the node, its gate and its input values."""
     described = graph.describe(node)
-    operands = ", ".join(f"{graph.names[a]} = {values[a]!r}" for a in graph.args[node]
-                         if graph.gates[a] != CONST)
-    cause = _cause(error) if error is not None else f"the {what} is {values[node]!r}"
+    operands = ", ".join(f"{graph.names[a]} = {format_value(values[a])}"
+                         for a in graph.args[node] if graph.gates[a] != CONST)
+    if error is None:
+        cause = f"overflow: the {what} is {format_value(values[node])}"
+    else:
+        operand_values = [values[a] for a in graph.args[node]]
+        cause = _undefined(graph.gates[node], operand_values, what) or \
+            _cause(error, graph.gates[node], what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
     return DomainError(message, source=graph.source, span=graph.span(node))
 
 
-def _cause(error: BaseException) -> str:
-    text = str(error)
+def _cause(error: BaseException, gate: str, what: str) -> str:
     if isinstance(error, ZeroDivisionError):
-        return "division by zero"
+        return "division by zero" + ("" if what == "value" else f" in the {what}")
     if isinstance(error, OverflowError):
-        return "overflow"
-    if "domain" in text:
-        return "math domain error"
-    return text or type(error).__name__
+        return f"overflow: the {what} is too large for a double"
+    return _UNDEFINED.get(gate, f"the {what} of {gate} is undefined here")
 
 
 def needed_nodes(graph: Graph) -> list[bool]:
@@ -193,4 +212,5 @@ def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
 def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
              upstream: Value = None) -> Trace:
     """Forward then backward: the whole trace of ``graph`` at ``inputs``."""
-    return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)
+    with paused_gc():
+        return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

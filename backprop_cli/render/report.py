@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..graph import CONST
 from ..trace import Trace
-from .numbers import format_value
+from ..numformat import format_value
 
 LARGE_GRAPH_NODES = 200
 
