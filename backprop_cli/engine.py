@@ -127,7 +127,7 @@ def _cause(error: BaseException, gate: str, what: str) -> str:
         return "division by zero" + ("" if what == "value" else f" in the {what}")
     if isinstance(error, OverflowError):
         return f"overflow: the {what} is too large for a double"
-    return _UNDEFINED.get(gate, f"the {what} of {gate} is undefined here")
+    return f"the {what} of {gate} is undefined here"
 
 
 def needed_nodes(graph: Graph) -> list[bool]:

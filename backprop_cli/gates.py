@@ -62,11 +62,22 @@ class GateDef:
         """d expr / d param for every parameter, from ``sympy.diff`` (cached per gate)."""
         return _partials(self.name)
 
+    def convention_partials(self) -> tuple[sp.Expr, ...]:
+        """The partials with the kink convention built in where sympy's differs.
+
+        sympy's Heaviside(0) is 1/2, PyTorch's relu'(0) is 0: for relu the step is
+        Heaviside(a, 0). (max/min ties already give 1/2; sign(0) is already 0.)
+        """
+        if self.name != "relu":
+            return self.partials()
+        return tuple(d.replace(sp.Heaviside, lambda x, *h: sp.Heaviside(x, 0))
+                     for d in self.partials())
+
     def numeric_partials(self) -> tuple[sp.Expr, ...]:
         """The partials as they are evaluated: in terms of ``out`` where that is simpler."""
         if not self.output_form:
-            return self.partials()
-        return tuple(d.subs(self.expr, OUT) for d in self.partials())
+            return self.convention_partials()
+        return tuple(d.subs(self.expr, OUT) for d in self.convention_partials())
 
 
 GATE_DEFS: tuple[GateDef, ...] = (

@@ -24,4 +24,6 @@ def heaviside(x: float, at_zero: float = 0.5) -> float:
 
 def sign(x: float) -> float:
     """-1, 0 or 1 (sign(0) = 0, as sympy and PyTorch have it)."""
-    return (x > 0) - (x < 0) + 0.0
+    if x > 0:
+        return 1.0
+    return -1.0 if x < 0 else 0.0

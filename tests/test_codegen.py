@@ -11,9 +11,35 @@ from backprop_cli.gates import GATE_DEFS, A, sigmoid
 from backprop_cli.registry import GATES
 
 
-def test_generated_table_is_up_to_date() -> None:
+def test_generated_tables_are_up_to_date() -> None:
     assert codegen.TABLE_PATH.read_text(encoding="utf-8") == codegen.generate(), \
         "run `python -m backprop_cli.codegen` and commit _gatetable.py"
+    assert codegen.NUMPY_TABLE_PATH.read_text(encoding="utf-8") == codegen.generate_numpy(), \
+        "run `python -m backprop_cli.codegen` and commit _gatetable_np.py"
+
+
+def test_numpy_table_agrees_with_math_table_elementwise() -> None:
+    import numpy as np
+
+    from backprop_cli._gatetable_np import NUMPY_GATES
+
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.1, 2.0, 50), rng.uniform(-2.0, 2.0, 50)
+    a[0], b[0] = 0.0, 0.0  # kinks: relu'(0) = 0, max/min ties 0.5, sign(0) = 0
+    points = {"a": a, "b": b}
+    for name, spec in GATES.items():
+        forward, partials = NUMPY_GATES[name]
+        args = [points[p] for p in spec.params]
+        with np.errstate(all="ignore"):
+            out = forward(*args)
+            for k in range(len(args)):
+                got = np.broadcast_to(partials[k](*args, out), a.shape)
+                for i in range(1, 50):
+                    scalar = [arg[i] for arg in args]
+                    want = spec.partials[k](*scalar, spec.forward(*scalar))
+                    assert math.isclose(got[i], want, rel_tol=1e-12), (name, k, i)
+    relu = NUMPY_GATES["relu"][1][0]
+    assert relu(np.array([0.0]), np.array([0.0]))[0] == 0.0
 
 
 def test_sigmoid_declared_derivative_equals_derivative_of_its_definition() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..graph import CONST
-from ..trace import Trace
 from ..numformat import format_value
+from ..trace import Trace
 
 LARGE_GRAPH_NODES = 200
 
