@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .commands.circuits_cmd import circuits_command
 from .commands.common import echo_error
+from .commands.draw_cmd import draw_command
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
 from .errors import BackpropError
@@ -51,6 +52,7 @@ def cli() -> None:
 cli.add_command(eval_command)
 cli.add_command(gates_command)
 cli.add_command(circuits_command)
+cli.add_command(draw_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
 from ..errors import BackpropError, InputError
+from ..graph import Graph
 from ..trace import Trace
 from ..values import coerce_value, coerce_values, parse_assignments
 
@@ -51,11 +52,17 @@ def circuit_options(function: F) -> F:
 
 
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool) -> Trace:
-    """Load, build and evaluate: the circuit file's inputs, overridden on the command line."""
+                upstream: str | None, exact: bool, circuit: Circuit | None = None,
+                transform: Callable[[Graph], Graph] | None = None) -> Trace:
+    """Load, build and evaluate: the circuit file's inputs, overridden on the command line.
+
+    ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation.
+    """
     arithmetic = arithmetic_for(exact)
-    circuit = load_circuit(source)
+    circuit = circuit if circuit is not None else load_circuit(source)
     graph = compile_circuit(circuit, output)
+    if transform is not None:
+        graph = transform(graph)
     given = parse_assignments(assignments, arithmetic)
     values = {**coerce_values(circuit.inputs, arithmetic), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream
