@@ -86,8 +86,8 @@ def test_random_circuits_keep_their_values_and_gradients(tree: object,
         assume(False)
         return
     assert after.value == pytest.approx(before.value, rel=1e-9, abs=1e-12)
-    for name, grad in before.gradients.items():
-        assert after.gradients[name] == pytest.approx(grad, rel=1e-7, abs=1e-10)
+    for name, grad in before.gradients.items():  # nan: inf * 0 at a kink, as in PyTorch
+        assert after.gradients[name] == pytest.approx(grad, rel=1e-7, abs=1e-10, nan_ok=True)
 
 
 def test_every_composite_definition_uses_only_primitive_gates() -> None:

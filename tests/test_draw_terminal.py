@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from backprop_cli import run
+from backprop_cli.commands import draw_cmd
 from backprop_cli.commands.draw_cmd import drawing_text
 from backprop_cli.errors import BackpropError
 from backprop_cli.render import diagram
@@ -43,8 +44,7 @@ def test_simple_circuit_golden(plain_env: None) -> None:
     assert result.exit_code == 0 and result.stderr == ""
     check_golden("simple-circuit.txt", result.stdout)
     console = Console(width=80, file=io.StringIO(), force_terminal=True, color_system=None)
-    for line in drawing_text(drawing_of("simple-circuit", title=SIMPLE_TITLE)):
-        console.print(line)
+    console.print(drawing_text(drawing_of("simple-circuit", title=SIMPLE_TITLE)))
     assert isinstance(console.file, io.StringIO)
     assert console.file.getvalue() == result.stdout
 
@@ -57,6 +57,10 @@ def test_sigmoid_neuron_golden_folded_at_80_columns(plain_env: None) -> None:
     assert CONTINUED in result.stdout
 
 
+def test_width_limits_agree() -> None:
+    assert draw_cmd.MIN_WIDTH == diagram.MIN_WIDTH
+
+
 def test_values_and_gradients_are_the_lecture_numbers() -> None:
     drawing = drawing_of("simple-circuit", title=SIMPLE_TITLE)
     assert role_texts(drawing, "value") == Counter(["-2", "5", "3", "-4", "-12"])
@@ -67,8 +71,7 @@ def test_values_and_gradients_are_the_lecture_numbers() -> None:
 def test_colours_values_green_gradients_red() -> None:
     console = Console(width=80, file=io.StringIO(), force_terminal=True,
                       color_system="standard")
-    for line in drawing_text(drawing_of("simple-circuit")):
-        console.print(line)
+    console.print(drawing_text(drawing_of("simple-circuit")))
     assert isinstance(console.file, io.StringIO)
     out = console.file.getvalue()
     assert "\x1b[32m-12\x1b[0m" in out and "\x1b[31m1\x1b[0m" in out

@@ -1,27 +1,30 @@
-"""``backprop draw``: the circuit as the lecture draws it, in the terminal or as a picture."""
+"""``backprop draw``: the circuit as the lecture draws it, in the terminal or as a picture.
+
+The renderers are imported when the command runs, so other commands do not pay for them.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.text import Text
 
 from ..errors import BackpropError
-from ..expand import expand_composites
-from ..render.diagram import MIN_WIDTH, Drawing, render_diagram
-from ..render.dot import render_dot
-from ..render.graphviz import render_graphviz
-from ..render.mermaid import render_mermaid
-from ..render.picture import Options, Picture, build_picture
 from .common import circuit_options, load_circuit, print_notes, run_circuit, warn
+
+if TYPE_CHECKING:
+    from ..render.diagram import Drawing
+    from ..render.picture import Picture
 
 FORMATS = ("terminal", "dot", "svg", "png", "mermaid")
 EXTENSIONS = {".txt": "terminal", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
               ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
 STYLES = {"value": "green", "grad": "red", "title": "bold", "note": "dim"}
+MIN_WIDTH = 20
 
 
 @click.command("draw")
@@ -35,7 +38,7 @@ STYLES = {"value": "green", "grad": "red", "title": "bold", "note": "dim"}
 @click.option("--no-values", is_flag=True, help="Leave the forward values off the wires.")
 @click.option("--no-grads", is_flag=True, help="Leave the gradients off the wires.")
 @click.option("--expand", is_flag=True,
-              help="Open composite gates: sigmoid becomes neg, exp, +1 and 1/x.")
+              help="Open composite gates: sigmoid becomes -x, exp, +1 and 1/x.")
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round numbers to N decimals (default: 4 significant digits).")
 @click.option("--title", metavar="TEXT",
@@ -59,6 +62,9 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop draw sigmoid-neuron --precision 2 -o sigmoid-neuron.svg
       backprop draw sigmoid-neuron-grouped --expand --format mermaid
     """
+    from ..expand import expand_composites
+    from ..render.picture import Options, build_picture
+
     fmt = choose_format(fmt, out_file)
     if fmt == "png" and out_file is None and sys.stdout.isatty():
         raise click.UsageError("PNG is binary: write it with -o FILE or redirect stdout")
@@ -94,6 +100,10 @@ def choose_format(fmt: str | None, out_file: str | None) -> str:
 
 def render(picture: Picture, fmt: str, out_file: str | None) -> bytes:
     """The picture in a file format, as bytes."""
+    from ..render.dot import render_dot
+    from ..render.graphviz import render_graphviz
+    from ..render.mermaid import render_mermaid
+
     if fmt == "mermaid":
         fenced = out_file is not None and out_file.lower().endswith(".md")
         return render_mermaid(picture, fenced).encode("utf-8")
@@ -120,22 +130,25 @@ def emit(data: bytes, out_file: str | None) -> None:
 
 
 def show_drawing(picture: Picture, out_file: str | None, width: int | None) -> None:
-    """The terminal drawing: coloured on a terminal, plain in a pipe or a file."""
+    """The terminal drawing: coloured on a terminal, plain in a pipe, a file or NO_COLOR."""
+    from ..render.diagram import render_diagram
+
     console = Console(highlight=False, soft_wrap=True)
     drawing = render_diagram(picture, width or console.width)
     if out_file is not None:
         emit(drawing.plain().encode("utf-8"), out_file)
-        return
-    for line in drawing_text(drawing):
-        console.print(line)
+    elif console.color_system is None or console.no_color:
+        click.echo(drawing.plain(), nl=False)
+    else:
+        console.print(drawing_text(drawing))
 
 
-def drawing_text(drawing: Drawing) -> list[Text]:
-    """Each line as rich Text: values green, gradients red."""
-    lines = []
+def drawing_text(drawing: Drawing) -> Text:
+    """The drawing as one rich Text: values green, gradients red."""
+    text = Text()
     for runs in drawing.lines:
-        line = Text()
-        for text, role in runs:
-            line.append(text, style=STYLES.get(role, ""))
-        lines.append(line)
-    return lines
+        for part, role in runs:
+            text.append(part, style=STYLES.get(role, ""))
+        text.append("\n")
+    text.rstrip()
+    return text

@@ -16,7 +16,7 @@ from .picture import Box, Picture, Wire
 
 Run = tuple[str, str]
 MAX_DRAWN = 400
-MIN_WIDTH = 20
+MIN_WIDTH = 20  # the draw command accepts --width from the same number
 REFERENCE = "↑"
 CONTINUED = "⋯"
 WIRE, BUS_TOP, BUS_BOTTOM, BUS_MID, BUS_OUT, BUS_CROSS, BUS_LINE = "─┐┘┤├┼│"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..graph import CONST, INPUT, Graph
 from ..numformat import format_float, format_value
@@ -24,8 +24,7 @@ WIRE_NAME = "x"
 COMMUTATIVE = frozenset({"add", "mul"})
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     """Something drawn: ``kind`` is input, gate, const, copy or output."""
 
     id: str
@@ -36,8 +35,7 @@ class Box:
     title: str
 
 
-@dataclass(frozen=True)
-class Wire:
+class Wire(NamedTuple):
     """A wire from box ``source`` to box ``target``: a value and a gradient (None: not shown)."""
 
     source: str
@@ -246,4 +244,6 @@ def _nested(item: Any, precision: int | None) -> str:
 
 def printable(text: str) -> str:
     """One line: newlines, tabs and other control characters become spaces."""
+    if text.isprintable():
+        return text.strip()
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
