@@ -78,3 +78,8 @@ def test_input_as_output() -> None:
     picture = build_picture(run("f = x; g = 2 * x", {"x": 3}, output="f"))
     assert [(w.source, w.target, w.value, w.grad) for w in picture.wires] == [
         ("n0", "out", "3", "1")]
+
+
+def test_constant_output_shows_its_literal() -> None:
+    picture = build_picture(run("f = 3"))
+    assert [(box.kind, box.label) for box in picture.boxes] == [("const", "3"), ("output", "f")]

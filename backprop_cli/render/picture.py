@@ -165,7 +165,8 @@ def _box(graph: Graph, node: int) -> Box:
     if gate == INPUT:
         return Box(node_id(node), "input", name, node, name, f"input {name}")
     if gate == CONST:
-        return Box(node_id(node), "const", name, node, name, f"constant {name}")
+        literal = graph.literals[node]
+        return Box(node_id(node), "const", literal, node, name, f"constant {name} = {literal}")
     return Box(node_id(node), "gate", gate_label(graph, node), node, name,
                f"{name} = {graph.describe(node)}")
 
