@@ -207,3 +207,15 @@ def test_mermaid_shape() -> None:
     assert "n2 -->|\"<span style='color:#2da44e'>3</span><br>" in mermaid
     copy = draw("copy-gate", "--format", "mermaid")
     assert "n1 ---|" in copy and "c1 -->|" in copy
+
+
+def test_png_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from backprop_cli.commands import draw_cmd
+
+    terminal = SimpleNamespace(stdout=SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr(draw_cmd, "sys", terminal)
+    result = invoke("draw", "simple-circuit", "--format", "png")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "PNG is binary: write it with -o FILE" in result.stderr
