@@ -219,3 +219,16 @@ def test_png_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> No
     result = invoke("draw", "simple-circuit", "--format", "png")
     assert result.exit_code == 2 and result.stdout == ""
     assert "PNG is binary: write it with -o FILE" in result.stderr
+
+
+def test_drawing_a_scalar_circuit_imports_neither_sympy_nor_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from backprop_cli.cli import main; "
+            "main(['draw', '(x+y)*z', 'x=-2', 'y=5', 'z=-4']); "
+            "main(['draw', 'sigmoid-neuron-grouped', '--expand', '--format', 'dot']); "
+            "print('sympy' in sys.modules, 'numpy' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == "False False"
