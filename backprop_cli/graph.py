@@ -55,7 +55,9 @@ class Graph:
     def describe(self, node: int) -> str:
         """How the node is computed, e.g. ``x + y``; inputs and constants describe themselves."""
         gate = self.gates[node]
-        if gate in (INPUT, CONST):
+        if gate == CONST:
+            return self.literals[node]
+        if gate == INPUT:
             return self.names[node]
         return describe_call(gate, [self.operand_name(a) for a in self.args[node]])
 

@@ -30,7 +30,7 @@ _TOKEN_RE = re.compile(
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*=?|[-+*/]=|:=|//|==|!=|<=|>=|<<|>>|->|[-+*/^(),;=@.\[\]{}:<>%&|~!$?`])
   | (?P<newline>\n)
-  | (?P<space>[ \t\r\f]+|\#[^\n]*)
+  | (?P<space>[ \t\r\f]+|\#[^\n\x00]*)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,

@@ -11,7 +11,7 @@ import click
 from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
-from ..errors import BackpropError, InputError
+from ..errors import BackpropError, InputError, inert
 from ..trace import Trace
 from ..values import coerce_value, coerce_values, parse_assignments
 
@@ -83,10 +83,4 @@ def echo_error(error: BackpropError) -> None:
     excerpt = error.source_excerpt()
     if excerpt is not None:
         line, caret = excerpt
-        click.echo(f"  {inert(line)}\n  {caret}", err=True)
-
-
-def inert(text: str) -> str:
-    """User text made safe to print: control characters shown as escapes."""
-    text = text.replace("\t", " ")
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+        click.echo(f"  {line}\n  {caret}", err=True)
