@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import GraphError, Span
+from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
 from .syntax import Item, Program, Statement
 
@@ -97,7 +98,7 @@ class _Builder:
         self.used_names = _all_names(program)
         self.versions: dict[str, int] = {}
         self.constants: dict[str, int] = {}
-        self.last: int = -1
+        self.max_gates = current().gates
 
     def _error(self, message: str, item: Item | Statement) -> GraphError:
         if isinstance(item, Statement):
@@ -146,6 +147,9 @@ class _Builder:
             self.raw_names[node] = self._version(target)
         self.graph.bindings[target] = node
         self.graph.output = node
+        if len(self.graph.gates) > self.max_gates:
+            raise exceeded("the number of nodes", len(self.graph.gates), "gates",
+                           source=self.graph.source, span=statement.span)
 
     def _check_target(self, statement: Statement) -> None:
         target = statement.target

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import ParseError, Span
+from .limits import current, exceeded
 from .tokens import Token, tokenize
 
 
@@ -151,6 +152,7 @@ class _ExpressionParser:
         self.expect_operand = True
         self.skip_paren = False
         self.call_just_opened = False
+        self.max_depth = current().depth
 
     def feed(self, index: int) -> None:
         token = self.tokens[index]
@@ -167,6 +169,9 @@ class _ExpressionParser:
             self._check_line_start(token)
         if self.expect_operand:
             self._operand(token, self.tokens[index + 1])
+            if len(self.ops) > self.max_depth:
+                raise exceeded("the nesting depth", len(self.ops), "depth", source=self.text,
+                               span=Span(token.line, token.column, 1))
         else:
             self._operator(token)
         self.call_just_opened = False
