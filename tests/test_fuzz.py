@@ -7,6 +7,7 @@ codes (0, 2), never a traceback, an error line that starts with ``error:``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from backprop_cli import run
 from backprop_cli.errors import BackpropError
+
 from conftest import invoke
 
 FAST = int(os.environ.get("BACKPROP_FUZZ_EXAMPLES", "300"))
@@ -45,10 +47,8 @@ def _cli_property(program: str, x: str, y: str) -> None:
 
 
 def _library_property(program: str) -> None:
-    try:
+    with contextlib.suppress(BackpropError):
         run(program, {"x": 0.5, "y": -1.5, "z": 2.0, "q": 3.0, "f": 1.0})
-    except BackpropError:
-        pass
 
 
 _SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow],
