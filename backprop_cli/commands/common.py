@@ -41,7 +41,8 @@ def circuit_options(function: F) -> F:
         click.option("--output", "output", metavar="NAME",
                      help="Differentiate this node instead of the last assignment."),
         click.option("--upstream", metavar="VALUE",
-                     help="Gradient arriving at the output (default 1)."),
+                     help="Gradient arriving at the output (default 1; an array such as "
+                          "\"[4,-1,5,9]\" for an array output)."),
         click.option("--exact", is_flag=True,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
     ]
@@ -50,17 +51,24 @@ def circuit_options(function: F) -> F:
     return function
 
 
+def seed_option(function: F) -> F:
+    """``--seed N`` for randn(...)/rand(...)/randint(...) input values."""
+    return click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                        help="Seed for randn(...), rand(...) and randint(...) values "
+                             "(each input draws its own stream).")(function)
+
+
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool) -> Trace:
+                upstream: str | None, exact: bool, seed: int = 0) -> Trace:
     """Load, build and evaluate: the circuit file's inputs, overridden on the command line."""
     arithmetic = arithmetic_for(exact)
     circuit = load_circuit(source)
     graph = compile_circuit(circuit, output)
-    given = parse_assignments(assignments, arithmetic)
-    values = {**coerce_values(circuit.inputs, arithmetic), **given}
+    given = parse_assignments(assignments, arithmetic, seed)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
-        coerce_value("the upstream gradient", raw_upstream, arithmetic)
+        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
     return evaluate(graph, values, arithmetic, gradient_in)
 
 
