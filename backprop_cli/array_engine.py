@@ -45,9 +45,16 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
 
 def _input_array(kit: Kit, name: str, value: Any) -> Array:
     array = kit.convert(value)
-    if not kit.exact and not np.isfinite(array).all():
+    if not kit.exact and not all_finite(array):
         raise InputError(f"the value of {name} contains {_first_bad(array)}")
     return array
+
+
+def all_finite(array: Array) -> bool:
+    """No inf or nan: the sum is a quick test (finite sum => finite entries); only a sum
+    that overflowed needs the elementwise check."""
+    with np.errstate(all="ignore"):
+        return bool(np.isfinite(np.sum(array))) or bool(np.isfinite(array).all())
 
 
 def _first_bad(array: Array) -> str:
@@ -105,7 +112,7 @@ def _seed(graph: Graph, shapes: list[Shape], kit: Kit, upstream: Any) -> Array:
     if seed.shape != shape:
         raise InputError(f"the upstream gradient has shape {show_shape(seed.shape)}, but the "
                          f"output {name} has shape {show_shape(shape)}")
-    if not kit.exact and not np.isfinite(seed).all():
+    if not kit.exact and not all_finite(seed):
         raise InputError(f"the upstream gradient contains {_first_bad(seed)}")
     return seed
 
@@ -130,12 +137,12 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]
             if pair is not None:
                 value = np.asarray(pair[0](*operands))
             else:
-                value = np.asarray(ARRAY_GATES[gate].forward(kit, operands, attrs.get(node, ())))
+                value = kit.settle(ARRAY_GATES[gate].forward(kit, operands, attrs.get(node, ())))
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
             raise _exact_error(graph, values, node, kit, error, "value") from None
-        if not kit.exact and not np.isfinite(value).all():
+        if not kit.exact and not all_finite(value):
             raise _element_error(graph, values, node, value, "value")
         append(value)
     return values
@@ -214,8 +221,8 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
             trace.edge_positions.append(position)
             trace.edge_locals.append(local)
             trace.edge_downstreams.append(downstream)
-    trace.grads = [kit.zeros(shapes[n]) if g is None else np.asarray(g)
-                   for n, g in enumerate(grads)]
+    settle = kit.settle if kit.exact else np.asarray
+    trace.grads = [kit.zeros(shapes[n]) if g is None else settle(g) for n, g in enumerate(grads)]
     _notes(trace, needed, kit)
 
 
@@ -237,7 +244,7 @@ def _elementwise_edges(trace: Trace, node: int, operands: list[Array], upstream:
             local = np.where(kink, conventions[position], local)
         if not kit.exact:
             checked = local if kink is None else np.where(kink, 0.0, local)
-            if not np.isfinite(checked).all():
+            if not all_finite(checked):
                 raise _element_error(graph, trace.values, node, local, "local gradient", kink)
         product = upstream * local
         if not kit.exact:
@@ -285,7 +292,7 @@ def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: 
         vjp = spec.vjps[position]
         if vjp is None or not graph.requires_grad[source]:
             continue
-        edges.append((position, None, np.asarray(vjp(kit, upstream, operands, out, attrs))))
+        edges.append((position, None, kit.settle(vjp(kit, upstream, operands, out, attrs))))
     return edges
 
 
@@ -298,6 +305,8 @@ def _notes(trace: Trace, needed: list[bool], kit: Kit) -> None:
     if kit.exact:
         return
     for node, grad in enumerate(trace.grads):
+        if all_finite(grad):
+            continue
         bad = int(np.size(grad) - np.count_nonzero(np.isfinite(grad)))
         if bad:
             trace.notes.append(Note(node, f"the gradient at {graph.names[node]} is not "

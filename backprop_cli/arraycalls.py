@@ -101,12 +101,17 @@ def mark_labels(graph: Graph) -> None:
             else:
                 differentiable.add(arg)
     only_labels = {n for n in labels - differentiable if graph.gates[n] == INPUT}
-    if not only_labels:
-        return
+    if only_labels:
+        recompute_requires_grad(graph, only_labels)
+
+
+def recompute_requires_grad(graph: Graph, held: set[int]) -> None:
+    """requires_grad again, with the inputs ``held`` constant (and labels never carrying
+    a gradient)."""
     requires = graph.requires_grad
     for node, gate in enumerate(graph.gates):
         if gate == INPUT:
-            requires[node] = node not in only_labels
+            requires[node] = requires[node] and node not in held
         elif gate != CONST:
             spec = ARRAY_GATES.get(gate)
             requires[node] = any(requires[a] for p, a in enumerate(graph.args[node])

@@ -274,7 +274,7 @@ def _l2_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
 
 
 def _l2_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
-    return 2 * ops[0] * g
+    return ops[0] * (2 * g)
 
 
 # ----------------------------------------------------------------------------- softmax family
@@ -413,11 +413,11 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               (f"{_D}{{a}} = {_D}{{out}} at {{a}}[{{sub}}], 0 elsewhere",),
               _index_shape, _index_forward, (_index_vjp,), written="{a}[{sub}]"),
     ArrayGate("sum", ("a",), "sum of all elements, or along an axis: sum(x), sum(x, 0)",
-              (f"{_D}{{a}} = {_D}{{out}} copied to every element summed",),
+              (f"{_D}{{a}} = {_D}{{out}}, copied to each element summed",),
               lambda shapes, attrs: _reduced_shape(shapes, attrs, "sum"),
               _sum_forward, (_sum_vjp,), static=_AXIS),
     ArrayGate("mean", ("a",), "mean of all elements, or along an axis (the batch mean)",
-              (f"{_D}{{a}} = {_D}{{out}} / n copied to every element averaged (n of them)",),
+              (f"{_D}{{a}} = {_D}{{out}} / n, copied to each of the n elements averaged",),
               lambda shapes, attrs: _reduced_shape(shapes, attrs, "mean"),
               _mean_forward, (_mean_vjp,), static=_AXIS),
     ArrayGate("amax", ("a",), "largest element, or along an axis; max(x) is amax(x)",
@@ -463,7 +463,7 @@ def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
     gate = ARRAY_GATES[name]
     if gate.written:
         fields = dict(zip(gate.params, operands, strict=True))
-        return gate.written.format(sub=format_subscript(attrs), **fields)
+        return gate.written.format(sub=_subscript(name, attrs), **fields)
     shown = [*operands, *_static_text(gate, attrs)]
     return f"{name}({', '.join(shown)})"
 
@@ -487,4 +487,8 @@ def rule(name: str, position: int, operands: Sequence[str], out: str, loss: str,
     text = gate.rules[position]
     if not text:
         return f"none: {operands[position]} holds class labels"
-    return text.format(L=loss, out=out, sub=format_subscript(attrs), **fields)
+    return text.format(L=loss, out=out, sub=_subscript(name, attrs), **fields)
+
+
+def _subscript(name: str, attrs: Attrs) -> str:
+    return format_subscript(attrs) if name == "index" else ""

@@ -32,6 +32,7 @@ class Kit:
     one: Any
     literal: Callable[[str], Any]
     convert: Callable[[Any], Array]
+    settle: Callable[[Array], Array]  # exact: simplify each element; floats: unchanged
 
     def asarray(self, value: Any) -> Array:
         return np.asarray(value, dtype=self.dtype)
@@ -48,7 +49,7 @@ def _to_float(value: Any) -> Array:
 
 FLOAT_KIT = Kit(exact=False, elementwise=cast(dict[str, Elementwise], NUMPY_GATES),
                 exp=np.exp, log=np.log, dtype=float, half=0.5, inf=np.inf, one=1.0,
-                literal=literal_value, convert=_to_float)
+                literal=literal_value, convert=_to_float, settle=_to_float)
 
 
 @cache
@@ -78,13 +79,15 @@ def exact_kit() -> Kit:
         return exact_literal(repr(float(value)))
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
+    settle_all = vectorised(lambda v: _settle(sp.sympify(v)), 1)
     return Kit(exact=True, elementwise=elementwise,
                exp=vectorised(lambda v: _settle(sp.exp(v)), 1),
                log=vectorised(lambda v: _settle(sp.log(v)), 1),
                dtype=object, half=sp.Rational(1, 2), inf=sp.oo, one=sp.Integer(1),
                literal=exact_literal,
                convert=lambda value: np.asarray(convert_all(np.asarray(value, dtype=object)),
-                                                dtype=object))
+                                                dtype=object),
+               settle=settle_all)
 
 
 def kit_for(exact: bool) -> Kit:

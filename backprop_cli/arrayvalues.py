@@ -218,7 +218,8 @@ def _load_file(name: str, path_text: str) -> Any:
     except BackpropError:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        detail = str(error).splitlines()[0].split("; ")[0] if str(error) else \
+            type(error).__name__
         raise InputError(f"{where}: cannot read {path_text!r}: {detail}") from None
 
 

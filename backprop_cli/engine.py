@@ -201,8 +201,9 @@ def _kink(trace: Trace, node: int, operands: list[Value],
 
 
 def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+    requires = trace.graph.requires_grad
     for name, node in trace.graph.inputs.items():
-        if not needed[node]:
+        if not needed[node] and requires[node]:
             trace.notes.append(Note(node, f"input {name} does not affect the output; "
                                           "its gradient is 0"))
 

@@ -7,6 +7,7 @@ costs a few lists, not 10^6 objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,21 @@ class Graph:
             return self.names.index(name)
         except ValueError:
             raise GraphError(f"no node named {name!r}", source=self.source) from None
+
+    def without_gradients(self, names: Iterable[str]) -> Graph:
+        """The same graph with these inputs held constant (data, not parameters): no
+        gradient is computed for them, nor for what depends only on them."""
+        held = set()
+        for name in names:
+            if name not in self.inputs:
+                known = ", ".join(self.inputs) or "none"
+                raise GraphError(f"no input named {name!r} (the inputs are {known})")
+            held.add(self.inputs[name])
+        clone = Graph(**{**self.__dict__, "requires_grad": list(self.requires_grad)})
+        from .arraycalls import recompute_requires_grad
+
+        recompute_requires_grad(clone, held)
+        return clone
 
     def with_output(self, name: str) -> Graph:
         """The same graph with another node as its output (gradients are taken of it)."""

@@ -58,12 +58,23 @@ def seed_option(function: F) -> F:
                              "(each input draws its own stream).")(function)
 
 
+def no_grad_option(function: F) -> F:
+    """``--no-grad NAME[,NAME...]``: inputs held constant (data, not parameters)."""
+    return click.option("--no-grad", "no_grad", metavar="NAMES", default="",
+                        help="Comma-separated inputs that need no gradient (data such as "
+                             "x): they are not differentiated.")(function)
+
+
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool, seed: int = 0) -> Trace:
+                upstream: str | None, exact: bool, seed: int = 0,
+                no_grad: str = "") -> Trace:
     """Load, build and evaluate: the circuit file's inputs, overridden on the command line."""
     arithmetic = arithmetic_for(exact)
     circuit = load_circuit(source)
     graph = compile_circuit(circuit, output)
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
     given = parse_assignments(assignments, arithmetic, seed)
     values = {**coerce_values(circuit.inputs, arithmetic, seed), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream

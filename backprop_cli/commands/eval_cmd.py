@@ -14,7 +14,7 @@ from ..render.plain import render_plain
 from ..render.report import build_report
 from ..render.table import print_report
 from ..trace import Trace
-from .common import circuit_options, print_notes, run_circuit, seed_option
+from .common import circuit_options, no_grad_option, print_notes, run_circuit, seed_option
 
 if TYPE_CHECKING:
     from ..jacobian import Jacobian
@@ -33,9 +33,10 @@ FORMATS = ("auto", "table", "plain", "json")
               help="Also show each gate's explicit Jacobian (up to 4096 entries) and check "
                    "Jᵀ·upstream against the backward pass; larger ones: the memory needed.")
 @seed_option
+@no_grad_option
 def eval_command(source: str, assignments: tuple[str, ...], output: str | None,
                  upstream: str | None, exact: bool, fmt: str, precision: int | None,
-                 full: bool, jacobian: bool, seed: int) -> None:
+                 full: bool, jacobian: bool, seed: int, no_grad: str) -> None:
     """Evaluate a circuit forward and backward and show every gradient.
 
     SOURCE is an expression, a program (assignments separated by newlines or ';'),
@@ -50,7 +51,7 @@ def eval_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop eval "y = x @ w" "x=randn(2,3)" "w=randn(3,4)" --upstream "ones(2,4)"
       backprop eval two-layer-softmax-l2
     """
-    trace = run_circuit(source, assignments, output, upstream, exact, seed)
+    trace = run_circuit(source, assignments, output, upstream, exact, seed, no_grad)
     print_notes(trace)
     results = None
     if jacobian:
