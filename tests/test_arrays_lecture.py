@@ -236,3 +236,13 @@ def test_public_api_with_arrays() -> None:
         json.loads(MATMUL_W))}, upstream=json.loads(MATMUL_UP))
     assert trace.arrays and trace.shape(trace.output) == (2, 4)
     assert trace.gradients["x"].tolist() == TRUE_DX
+
+
+def test_gates_lists_the_array_gates_with_their_rules() -> None:
+    text = invoke("gates", "--format", "plain").stdout
+    assert "dL/da = dL/dout @ b.T; dL/db = a.T @ dL/dout" in text
+    assert "dL/ds = (softmax(s) - onehot(y)) * dL/dout; none: y holds class labels" in text
+    document = json.loads(invoke("gates", "--format", "json").stdout)
+    assert document["softmax"]["array"] is True and document["mul"]["local_gradients"]
+    assert {"matmul", "transpose", "reshape", "index", "sum", "mean", "amax", "amin",
+            "softmax", "log_softmax", "cross_entropy", "hinge", "l2"} <= set(document)

@@ -25,7 +25,7 @@ def _number(value: Value) -> Any:
         import numpy as np
 
         if value.dtype.kind == "f" and np.isfinite(value).all():
-            return value.tolist()
+            return (value + 0.0).tolist()  # -0.0 is written 0.0
         return _nested(value, _number)
     number = float(value)
     return number if math.isfinite(number) else repr(number)
