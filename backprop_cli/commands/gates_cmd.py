@@ -73,8 +73,7 @@ def gates_command(fmt: str) -> None:
                                                             strict=True)),
                                 "summary": spec.summary}
                     for spec in GATES.values()}
-        document.update(array_gates_document())
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps({**document, **array_gates_document()}, indent=2))
     elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
         click.echo(render_section(gates_section()))
         click.echo("\nconstants: pi, e")
