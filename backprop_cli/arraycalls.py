@@ -89,6 +89,16 @@ def _drop_last_node(builder: _Builder, node: int) -> None:
     graph.literals.pop(node, None)
 
 
+def label_inputs(graph: Graph) -> list[str]:
+    """Inputs used as class labels (by cross_entropy or hinge), in order of first use."""
+    used: set[int] = set()
+    for node, gate in enumerate(graph.gates):
+        spec = ARRAY_GATES.get(gate)
+        if spec is not None:
+            used.update(a for p, a in enumerate(graph.args[node]) if not spec.differentiable(p))
+    return [name for name, node in graph.inputs.items() if node in used]
+
+
 def mark_labels(graph: Graph) -> None:
     """Inputs used only as class labels take no gradient: requires_grad becomes False."""
     labels: set[int] = set()

@@ -219,3 +219,14 @@ def test_the_scalar_command_line_path_imports_neither_numpy_nor_sympy() -> None:
                           check=True, timeout=60)
     assert done.stderr.split() == ["False", "False"]
     assert "Gradients of f = -12" in done.stdout
+
+
+def test_json_names_labels_and_constant_inputs_apart() -> None:
+    doc = eval_json("L = mean(cross_entropy(x @ w, y))", "x=[[1, 2]]", "w=[[1, 0], [0, 1]]",
+                    "y=[1]", "--no-grad", "x")
+    assert doc["labels"] == ["y"] and doc["constant_inputs"] == ["x"]
+    assert list(doc["gradients"]) == ["w"]
+    shown = invoke("eval", "L = mean(cross_entropy(x @ w, y))", "x=[[1, 2]]",
+                   "w=[[1, 0], [0, 1]]", "y=[1]", "--no-grad", "x").stdout
+    rows = {line.split()[0]: line.split() for line in shown.splitlines()[:6] if line.strip()}
+    assert rows["x"][-1] == "none" and rows["y"][-1] == "none"

@@ -7,11 +7,17 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..graph import CONST, INPUT
+from ..graph import CONST, INPUT, Graph
 from ..trace import Trace, Value
 
 if TYPE_CHECKING:
     from ..jacobian import Jacobian
+
+
+def label_inputs(graph: Graph) -> list[str]:
+    from ..arraycalls import label_inputs as labels
+
+    return labels(graph)
 
 SCHEMA = "backprop/1"
 
@@ -69,8 +75,10 @@ def trace_document(trace: Trace) -> dict[str, Any]:
     if trace.arrays:
         document["arrays"] = True
         document["loss"] = trace.loss_name()
-        document["labels"] = [name for name, node in graph.inputs.items()
-                              if not graph.requires_grad[node]]
+        document["labels"] = label_inputs(graph)
+        document["constant_inputs"] = [name for name, node in graph.inputs.items()
+                                       if not graph.requires_grad[node]
+                                       and name not in document["labels"]]
     return document
 
 

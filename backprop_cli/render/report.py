@@ -78,8 +78,8 @@ def _array_forward_section(trace: Trace, precision: int | None) -> Section:
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
-        labels = gate == INPUT and not graph.requires_grad[node]
-        gradient = "none (labels)" if labels else format_value(trace.grads[node], precision)
+        held = gate == INPUT and not graph.requires_grad[node]
+        gradient = "none" if held else format_value(trace.grads[node], precision)
         section.rows.append([graph.names[node], gate, graph.describe(node),
                              shape_text(trace.shape(node)),
                              format_value(trace.values[node], precision), gradient])
