@@ -43,6 +43,16 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
     return trace
 
 
+def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False) -> list[Array]:
+    """Every node's value, forward only (for numerical gradients: no backward pass)."""
+    check_inputs(graph, inputs)
+    kit = kit_for(exact)
+    arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
+    infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
+    with np.errstate(all="ignore"):
+        return _forward(graph, arrays, kit)
+
+
 def _input_array(kit: Kit, name: str, value: Any) -> Array:
     array = kit.convert(value)
     if not kit.exact and not all_finite(array):

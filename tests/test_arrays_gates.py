@@ -285,3 +285,12 @@ def test_exact_and_float_arrays_agree(exact: bool) -> None:
                                    floats.gradients[name], rtol=1e-12)
     if exact:
         assert str(trace.gradients["x"][1, 0]) == "1/2"
+
+
+def test_forward_only_pass_for_numerical_gradients() -> None:
+    from backprop_cli.array_engine import forward_arrays
+
+    graph = compile_program("h = relu(x @ w); L = sum(h)")
+    values = forward_arrays(graph, {"x": np.array([[1.0, -2.0]]), "w": np.eye(2)})
+    assert values[graph.output] == 1.0
+    np.testing.assert_array_equal(values[graph.node_named("h")], [[1.0, 0.0]])
