@@ -28,6 +28,12 @@ Shape = tuple[int, ...]
 _EXACT_ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
+def trapping() -> np.errstate:
+    """Overflow, 0/0, log(-1), ... raise FloatingPointError: the fast path needs no
+    finiteness pass over every array; only then is the gate recomputed to find the element."""
+    return np.errstate(all="raise", under="ignore")
+
+
 def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False,
                     upstream: Any = None) -> Trace:
     """Forward then backward with array values; ``upstream`` has the output's shape."""
@@ -36,7 +42,7 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     seed = _seed(graph, shapes, kit, upstream)
-    with np.errstate(all="ignore"):
+    with trapping():
         values = _forward(graph, arrays, kit)
         trace = Trace(graph, values, [], exact=exact, arrays=True)
         _backward(trace, kit, seed, shapes)
@@ -49,7 +55,7 @@ def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False)
     kit = kit_for(exact)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
-    with np.errstate(all="ignore"):
+    with trapping():
         return _forward(graph, arrays, kit)
 
 
@@ -144,18 +150,26 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]
         operands = [values[a] for a in args[node]]
         pair = elementwise.get(gate)
         try:
-            if pair is not None:
-                value = np.asarray(pair[0](*operands))
-            else:
-                value = kit.settle(ARRAY_GATES[gate].forward(kit, operands, attrs.get(node, ())))
+            try:
+                value = _apply(gate, pair, operands, kit, attrs.get(node, ()))
+            except FloatingPointError:
+                with np.errstate(all="ignore"):
+                    value = _apply(gate, pair, operands, kit, attrs.get(node, ()))
+                if not all_finite(value):
+                    raise _element_error(graph, values, node, value, "value") from None
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
             raise _exact_error(graph, values, node, kit, error, "value") from None
-        if not kit.exact and not all_finite(value):
-            raise _element_error(graph, values, node, value, "value")
         append(value)
     return values
+
+
+def _apply(gate: str, pair: Any, operands: list[Array], kit: Kit,
+           attrs: tuple[Any, ...]) -> Array:
+    if pair is not None:
+        return np.asarray(pair[0](*operands))
+    return kit.settle(ARRAY_GATES[gate].forward(kit, operands, attrs))
 
 
 def _label_error(graph: Graph, node: int, error: LabelError) -> DomainError:
@@ -208,17 +222,22 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
     grads[graph.output] = seed
     needed = needed_nodes(graph)
     args, gates = graph.args, graph.gates
+    unusual = False  # a floating-point exception was trapped: gradients may be non-finite
     for node in range(graph.output, -1, -1):
         upstream = grads[node]
         if not needed[node] or not args[node] or upstream is None:
             continue
         operands = [values[a] for a in args[node]]
-        pair = kit.elementwise.get(gates[node])
+        elementwise = gates[node] in kit.elementwise
+        kink = _kink(trace, node, operands, kit) if elementwise else \
+            _structural_kink(trace, node, operands)
         try:
-            if pair is not None:
-                edges = _elementwise_edges(trace, node, operands, upstream, kit, shapes)
-            else:
-                edges = _structural_edges(trace, node, operands, upstream, kit)
+            try:
+                edges = _edges(trace, node, operands, upstream, kit, shapes, kink, False)
+            except FloatingPointError:
+                with np.errstate(all="ignore"):
+                    edges = _edges(trace, node, operands, upstream, kit, shapes, kink, True)
+                unusual = True
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
@@ -233,47 +252,57 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
             trace.edge_downstreams.append(downstream)
     settle = kit.settle if kit.exact else np.asarray
     trace.grads = [kit.zeros(shapes[n]) if g is None else settle(g) for n, g in enumerate(grads)]
-    _notes(trace, needed, kit)
+    _notes(trace, needed, kit, unusual)
 
 
 Edges = list[tuple[int, Any, Array]]
+Kink = tuple[Array, tuple[Any, ...]] | None
+
+
+def _edges(trace: Trace, node: int, operands: list[Array], upstream: Array, kit: Kit,
+           shapes: list[Shape], kink: Kink, checked: bool) -> Edges:
+    if trace.graph.gates[node] in kit.elementwise:
+        return _elementwise_edges(trace, node, operands, upstream, kit, shapes, kink, checked)
+    return _structural_edges(trace, node, operands, upstream, kit)
 
 
 def _elementwise_edges(trace: Trace, node: int, operands: list[Array], upstream: Array,
-                       kit: Kit, shapes: list[Shape]) -> Edges:
+                       kit: Kit, shapes: list[Shape], kink: Kink, checked: bool) -> Edges:
+    """downstream = upstream * local, summed over broadcast axes. ``checked``: after a
+    trapped floating-point exception, refuse a local gradient that is not finite (except
+    the convention's inf at a kink)."""
     graph = trace.graph
     gate, out = graph.gates[node], trace.values[node]
     partials = kit.elementwise[gate][1]
-    kink, conventions = _kink_mask(trace, node, operands, kit)
     edges: Edges = []
     for position, source in enumerate(graph.args[node]):
         if not graph.requires_grad[source]:
             continue
         local = partials[position](*operands, out)
         if kink is not None:
-            local = np.where(kink, conventions[position], local)
-        if not kit.exact:
-            checked = local if kink is None else np.where(kink, 0.0, local)
-            if not all_finite(checked):
-                raise _element_error(graph, trace.values, node, local, "local gradient", kink)
-        product = upstream * local
-        if not kit.exact:
-            product = product + 0.0  # -0.0 (from -1 * 0) becomes 0.0
+            local = np.where(kink[0], kink[1][position], local)
+        if checked and not kit.exact:
+            allowed = None if kink is None else kink[0]
+            finite = local if allowed is None else np.where(allowed, 0.0, local)
+            if not all_finite(finite):
+                raise _element_error(graph, trace.values, node, local, "local gradient",
+                                     allowed)
+        product = upstream if type(local) is float and local == 1.0 else upstream * local
         edges.append((position, local, unbroadcast(product, shapes[source])))
     return edges
 
 
-def _kink_mask(trace: Trace, node: int, operands: list[Array],
-               kit: Kit) -> tuple[Array | None, tuple[Any, ...]]:
-    """Elements on a kink of the gate (input 0, or a tie), and the conventions used there."""
+def _kink(trace: Trace, node: int, operands: list[Array], kit: Kit) -> Kink:
+    """Elements on a kink of the gate (input 0, or a tie) and the conventions used there;
+    a warning names the node and counts them."""
     gate = trace.graph.gates[node]
     kink = KINKS.get(gate)
     if kink is None:
-        return None, ()
+        return None
     mask = np.asarray(operands[0] == 0 if len(operands) == 1 else operands[0] == operands[1])
     count = int(np.count_nonzero(mask))
     if not count:
-        return None, ()
+        return None
     size = int(np.size(trace.values[node]))
     trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}"
                                   f"{_of(count, size)}; using {kink.convention}, "
@@ -285,18 +314,25 @@ def _of(count: int, size: int) -> str:
     return f" ({count} of {size} elements)" if size > 1 else ""
 
 
+def _structural_kink(trace: Trace, node: int, operands: list[Array]) -> Kink:
+    """Warn when a structural gate sits on its kink (ties of amax, margins of exactly 0)."""
+    graph = trace.graph
+    spec = ARRAY_GATES[graph.gates[node]]
+    if spec.kink is not None:
+        count = spec.kink(operands, trace.values[node], graph.attrs.get(node, ()))
+        if count:
+            trace.notes.append(Note(node, f"{spec.name} is not differentiable at "
+                                          f"{spec.kink_where} ({count} found); using "
+                                          f"{spec.kink_convention}, as PyTorch does"))
+    return None
+
+
 def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: Array,
                       kit: Kit) -> Edges:
     graph = trace.graph
     spec = ARRAY_GATES[graph.gates[node]]
     attrs = graph.attrs.get(node, ())
     out = trace.values[node]
-    if spec.kink is not None:
-        count = spec.kink(operands, out, attrs)
-        if count:
-            trace.notes.append(Note(node, f"{spec.name} is not differentiable at "
-                                          f"{spec.kink_where} ({count} found); using "
-                                          f"{spec.kink_convention}, as PyTorch does"))
     edges: Edges = []
     for position, source in enumerate(graph.args[node]):
         vjp = spec.vjps[position]
@@ -306,13 +342,13 @@ def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: 
     return edges
 
 
-def _notes(trace: Trace, needed: list[bool], kit: Kit) -> None:
+def _notes(trace: Trace, needed: list[bool], kit: Kit, unusual: bool) -> None:
     graph = trace.graph
     for name, node in graph.inputs.items():
         if graph.requires_grad[node] and not needed[node]:
             trace.notes.append(Note(node, f"input {name} does not affect the output; "
                                           "its gradient is 0"))
-    if kit.exact:
+    if kit.exact or not unusual:  # without a trapped exception every gradient is finite
         return
     for node, grad in enumerate(trace.grads):
         if all_finite(grad):

@@ -22,6 +22,7 @@ if __name__ == "__main__":  # BLAS reads its thread count when numpy is first im
         os.environ.setdefault(_variable, _threads)
 
 import platform
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -70,26 +71,35 @@ def by_hand(v: dict[str, np.ndarray], with_dx: bool) -> dict[str, np.ndarray]:
     return grads
 
 
-def timed(functions: dict[str, Callable[[], object]], repeat: int) -> dict[str, list[float]]:
-    """Seconds per call of each function, measured in interleaved rounds (so a change in
-    the machine's load hits every candidate alike), after a warm-up."""
-    samples: dict[str, list[float]] = {name: [] for name in functions}
+def timed(functions: dict[str, Callable[[], object]],
+          repeat: int) -> dict[str, tuple[list[float], list[float]]]:
+    """CPU and wall seconds per call of each function, measured in interleaved rounds in a
+    shuffled order (so the machine's load and the cache hit every candidate alike), after a
+    warm-up."""
+    samples: dict[str, tuple[list[float], list[float]]] = {n: ([], []) for n in functions}
+    order = list(functions)
+    shuffle = random.Random(0).shuffle
     for round_ in range(repeat + 5):
-        for name, function in functions.items():
-            start = time.perf_counter()
+        shuffle(order)
+        for name in order:
+            function = functions[name]
+            cpu, wall = time.process_time(), time.perf_counter()
             function()
             if round_ >= 5:
-                samples[name].append(time.perf_counter() - start)
+                samples[name][0].append(time.process_time() - cpu)
+                samples[name][1].append(time.perf_counter() - wall)
     return samples
 
 
-def line(label: str, times: list[float], reference: list[float] | None = None) -> str:
-    """Minimum (the code's own cost) and median (with the machine's load) in ms."""
-    low, middle = min(times), statistics.median(times)
-    text = f"  {label:<52} min {low * 1e3:6.2f} ms  median {middle * 1e3:6.2f} ms"
+def line(label: str, times: tuple[list[float], list[float]],
+         reference: tuple[list[float], list[float]] | None = None) -> str:
+    """Median CPU time (this process's own work, whatever the neighbours do) and minimum
+    wall time, in ms, and their ratios to the reference."""
+    cpu, wall = statistics.median(times[0]), min(times[1])
+    text = f"  {label:<52} cpu {cpu * 1e3:6.2f} ms  wall min {wall * 1e3:6.2f} ms"
     if reference is not None:
-        text += (f"   ratio min {low / min(reference):.2f}x, "
-                 f"median {middle / statistics.median(reference):.2f}x")
+        text += (f"   ratio {cpu / statistics.median(reference[0]):.2f}x cpu, "
+                 f"{wall / min(reference[1]):.2f}x wall")
     return text
 
 
