@@ -160,6 +160,8 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
+            if not kit.exact:
+                raise  # a bug, not bad input: floats report domain errors above
             raise _exact_error(graph, values, node, kit, error, "value") from None
         append(value)
     return values
@@ -207,11 +209,40 @@ def _element_error(graph: Graph, values: list[Array], node: int, result: Array, 
 
 def _exact_error(graph: Graph, values: list[Array], node: int, kit: Kit,
                  error: BaseException, what: str) -> DomainError:
-    """An exact-mode failure: a division by zero or a value that is not real."""
-    reason = "division by zero" if isinstance(error, ZeroDivisionError) else \
-        _undefined(graph.gates[node], [], what) or f"the {what} is not a finite real number"
-    return DomainError(f"{reason} at node {graph.names[node]} = {graph.describe(node)}",
-                       source=graph.source, span=graph.span(node))
+    """An exact-mode failure (a division by zero, a value that is not real), with the
+    element where an elementwise gate fails."""
+    gate = graph.gates[node]
+    reason = _undefined(gate, [], what) if gate in ("log", "sqrt") else None
+    if reason is None:
+        reason = "division by zero" if isinstance(error, ZeroDivisionError) else \
+            f"the {what} is not a finite real number"
+    message = f"{reason} at node {graph.names[node]} = {graph.describe(node)}"
+    where = _exact_element(graph, values, node, kit) if what == "value" else None
+    if where is not None:
+        index, shown = where
+        message += f" at element {_index_text(index)} (with {shown})"
+    return DomainError(message, source=graph.source, span=graph.span(node))
+
+
+def _exact_element(graph: Graph, values: list[Array], node: int,
+                   kit: Kit) -> tuple[tuple[int, ...], str] | None:
+    """The first element where an elementwise gate fails (a loop: exact arrays are small)."""
+    pair = kit.elementwise.get(graph.gates[node])
+    operands = [values[a] for a in graph.args[node]]
+    if pair is None:
+        return None
+    shape = np.broadcast_shapes(*(np.shape(o) for o in operands))
+    for index in np.ndindex(shape):
+        elements = [np.broadcast_to(o, shape)[index] for o in operands]
+        try:
+            pair[0](*elements)
+        except _EXACT_ERRORS:
+            shown = ", ".join(f"{graph.names[a]}{_index_text(index) if np.ndim(o) else ''} = "
+                              f"{e}" for a, o, e in zip(graph.args[node], operands, elements,
+                                                        strict=True)
+                              if graph.gates[a] != CONST)
+            return tuple(int(i) for i in index), shown
+    return None
 
 
 # ----------------------------------------------------------------------------- backward
@@ -241,6 +272,8 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
+            if not kit.exact:
+                raise
             raise _exact_error(graph, values, node, kit, error, "local gradient") from None
         for position, local, downstream in edges:
             source = args[node][position]

@@ -230,3 +230,11 @@ def test_json_names_labels_and_constant_inputs_apart() -> None:
                    "w=[[1, 0], [0, 1]]", "y=[1]", "--no-grad", "x").stdout
     rows = {line.split()[0]: line.split() for line in shown.splitlines()[:6] if line.strip()}
     assert rows["x"][-1] == "none" and rows["y"][-1] == "none"
+
+
+def test_exact_domain_errors_name_the_element_too() -> None:
+    lines = fails("z = sum(log(x))", "x=[1/2, 0]", "--exact")
+    assert "log is undefined for inputs <= 0 at node t1 = log(x) at element [1] " \
+           "(with x[1] = 0)" in lines[0]
+    lines = fails("z = sum(1/x)", "x=[[1/2, 0]]", "--exact")
+    assert "division by zero at node t1 = 1 / x at element [0, 1]" in lines[0]
