@@ -47,9 +47,12 @@ def expand_composites(graph: Graph) -> Graph:
             mapping.append(_append(expanded, graph, node, gate, args, graph.names[node]))
             if gate == CONST:
                 expanded.literals[mapping[-1]] = graph.literals[node]
+            if node in graph.attrs:
+                expanded.attrs[mapping[-1]] = graph.attrs[node]
     expanded.inputs = {name: mapping[node] for name, node in graph.inputs.items()}
     expanded.bindings = {name: mapping[node] for name, node in graph.bindings.items()}
     expanded.output = mapping[graph.output]
+    expanded.uses_arrays = graph.uses_arrays
     return expanded
 
 
@@ -77,8 +80,8 @@ def _append(graph: Graph, origin: Graph, node: int, gate: str, args: tuple[int, 
     graph.args.append(args)
     graph.lines.append(origin.lines[node])
     graph.columns.append(origin.columns[node])
-    graph.requires_grad.append(gate == INPUT or (gate != CONST and any(
-        graph.requires_grad[a] for a in args)))
+    graph.requires_grad.append(origin.requires_grad[node] if gate == INPUT else (
+        gate != CONST and any(graph.requires_grad[a] for a in args)))
     return len(graph.gates) - 1
 
 
