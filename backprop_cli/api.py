@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from . import ieee
 from .circuits import Circuit, resolve
 from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
@@ -46,13 +47,15 @@ def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
 
 def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, *,
         exact: bool = False, output: str | None = None, upstream: Any = None,
-        seed: int = 0) -> Trace:
+        seed: int = 0, strict: bool = False) -> Trace:
     """Evaluate a program text, a bundled circuit name, a Circuit or a Graph.
 
     ``inputs`` values may be numbers or constant expressions as text (``"1/3"``), arrays
     (nested lists, numpy arrays, or text such as ``"[1, -2]"``, ``"@w.npy"``,
     ``"randn(3, 4)"``, drawn with ``seed``); for a circuit they override its default inputs.
-    ``upstream`` defaults to the circuit's, or 1 for a scalar output.
+    ``upstream`` defaults to the circuit's, or 1 for a scalar output. ``strict`` makes
+    overflow, underflow, inf and nan a DomainError instead of a note on the trace (see
+    ``backprop_cli.ieee``; ``with ieee.strict(): ...`` does the same for ``evaluate``).
     """
     arithmetic = arithmetic_for(exact)
     circuit = resolve(source) if isinstance(source, str) else source
@@ -65,4 +68,7 @@ def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, 
     chosen = upstream if upstream is not None else default_upstream
     gradient_in = None if chosen is None else coerce_value("the upstream gradient", chosen,
                                                            arithmetic, seed)
-    return evaluate(graph, values, arithmetic, gradient_in)
+    if not strict:
+        return evaluate(graph, values, arithmetic, gradient_in)
+    with ieee.strict():
+        return evaluate(graph, values, arithmetic, gradient_in)

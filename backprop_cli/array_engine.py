@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from . import ieee_arrays
 from .arraygates import ARRAY_GATES, LabelError, ShapeMismatch, show_shape
 from .arraykit import Array, Kit, kit_for, unbroadcast
 from .engine import _undefined, check_inputs, needed_nodes
 from .errors import DomainError, GraphError, InputError
 from .graph import CONST, INPUT, Graph
+from .ieee import gradient_notes, is_strict, underflow_cause
 from .kinks import KINKS
 from .numformat import format_value
 from .trace import Note, Trace
@@ -29,9 +31,10 @@ _EXACT_ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
 def trapping() -> np.errstate:
-    """Overflow, 0/0, log(-1), ... raise FloatingPointError: the fast path needs no
-    finiteness pass over every array; only then is the gate recomputed to find the element."""
-    return np.errstate(all="raise", under="ignore")
+    """Overflow, underflow, 0/0, log(-1), ... raise FloatingPointError: the fast path needs
+    no finiteness pass over every array; only then is the gate recomputed and judged
+    (a domain error, or IEEE-754 arithmetic carrying on: ``ieee_arrays``)."""
+    return np.errstate(all="raise")
 
 
 def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False,
@@ -43,9 +46,11 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
     shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     seed = _seed(graph, shapes, kit, upstream)
     with trapping():
-        values = _forward(graph, arrays, kit)
+        values, unusual = _forward(graph, arrays, kit)
         trace = Trace(graph, values, [], exact=exact, arrays=True)
-        _backward(trace, kit, seed, shapes)
+        _backward(trace, kit, seed, shapes, unusual)
+    if unusual:
+        trace.notes[:0] = ieee_arrays.forward_notes(graph, values)
     return trace
 
 
@@ -56,7 +61,7 @@ def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     with trapping():
-        return _forward(graph, arrays, kit)
+        return _forward(graph, arrays, kit)[0]
 
 
 def _input_array(kit: Kit, name: str, value: Any) -> Array:
@@ -135,11 +140,14 @@ def _seed(graph: Graph, shapes: list[Shape], kit: Kit, upstream: Any) -> Array:
 
 # ----------------------------------------------------------------------------- forward
 
-def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]:
+def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> tuple[list[Array], bool]:
+    """Every node's value, and whether a floating-point exception was trapped (then some
+    value may be inf, nan or an underflow, and is reported afterwards)."""
     values: list[Array] = []
     append = values.append
     elementwise = kit.elementwise
     names, gates, args, attrs = graph.names, graph.gates, graph.args, graph.attrs
+    unusual = False
     for node, gate in enumerate(gates):
         if gate == INPUT:
             append(arrays[names[node]])
@@ -155,8 +163,8 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]
             except FloatingPointError:
                 with np.errstate(all="ignore"):
                     value = _apply(gate, pair, operands, kit, attrs.get(node, ()))
-                if not all_finite(value):
-                    raise _element_error(graph, values, node, value, "value") from None
+                _judge(graph, values, node, value, pair is not None)
+                unusual = True
         except LabelError as error:
             raise _label_error(graph, node, error) from None
         except _EXACT_ERRORS as error:
@@ -164,7 +172,30 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> list[Array]
                 raise  # a bug, not bad input: floats report domain errors above
             raise _exact_error(graph, values, node, kit, error, "value") from None
         append(value)
-    return values
+    return values, unusual
+
+
+def _judge(graph: Graph, values: list[Array], node: int, value: Array,
+           elementwise: bool) -> None:
+    """After a trapped exception: elements without a real value are a domain error; in
+    strict mode so are overflow and underflow. Otherwise IEEE-754 carries on."""
+    gate = graph.gates[node]
+    operands = [values[a] for a in graph.args[node]]
+    produced = ieee_arrays.fresh(value, operands, elementwise)
+    if elementwise and produced.any():
+        undefined = produced & ieee_arrays.undefined(gate, operands, value)
+        if undefined.any():
+            raise _element_error(graph, values, node, value, "value", ~undefined)
+    if not is_strict():
+        return
+    known = [*values, value]
+    if produced.any():
+        cause = f"overflow: the value is {ieee_arrays.value_at(value, produced)}"
+        raise ieee_arrays.strict_error(graph, known, node, value, produced, cause)
+    low = ieee_arrays.underflowed(gate, operands, value)
+    if low.any():
+        cause = underflow_cause(float(np.asarray(value)[ieee_arrays.first(low)]))
+        raise ieee_arrays.strict_error(graph, known, node, value, low, cause)
 
 
 def _apply(gate: str, pair: Any, operands: list[Array], kit: Kit,
@@ -182,7 +213,7 @@ def _label_error(graph: Graph, node: int, error: LabelError) -> DomainError:
 
 
 def _element_error(graph: Graph, values: list[Array], node: int, result: Array, what: str,
-                   allowed: Array | None = None) -> DomainError:
+                   allowed: Array | None = None, tail: str = "") -> DomainError:
     """Name the first element that is not finite, with the operands' elements there."""
     shape = np.shape(values[node]) if node < len(values) else np.shape(result)
     bad = ~np.isfinite(np.broadcast_to(result, shape))
@@ -204,7 +235,7 @@ def _element_error(graph: Graph, values: list[Array], node: int, result: Array, 
     message = f"{cause} at node {graph.names[node]} = {graph.describe(node)}{where}"
     if shown:
         message += f" (with {shown})"
-    return DomainError(message, source=graph.source, span=graph.span(node))
+    return DomainError(message + tail, source=graph.source, span=graph.span(node))
 
 
 def _exact_error(graph: Graph, values: list[Array], node: int, kit: Kit,
@@ -247,13 +278,15 @@ def _exact_element(graph: Graph, values: list[Array], node: int,
 
 # ----------------------------------------------------------------------------- backward
 
-def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
+def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
+              unusual: bool) -> None:
+    """``unusual``: a floating-point exception was trapped (in either pass): values or
+    gradients may be non-finite, and are checked at the end."""
     graph, values = trace.graph, trace.values
     grads: list[Array | None] = [None] * len(graph)
     grads[graph.output] = seed
     needed = needed_nodes(graph)
     args, gates = graph.args, graph.gates
-    unusual = False  # a floating-point exception was trapped: gradients may be non-finite
     for node in range(graph.output, -1, -1):
         upstream = grads[node]
         if not needed[node] or not args[node] or upstream is None:
@@ -285,7 +318,9 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape]) -> None:
             trace.edge_downstreams.append(downstream)
     settle = kit.settle if kit.exact else np.asarray
     trace.grads = [kit.zeros(shapes[n]) if g is None else settle(g) for n, g in enumerate(grads)]
-    _notes(trace, needed, kit, unusual)
+    _notes(trace, needed)
+    if unusual and not kit.exact:
+        gradient_notes(trace)
 
 
 Edges = list[tuple[int, Any, Array]]
@@ -308,6 +343,8 @@ def _elementwise_edges(trace: Trace, node: int, operands: list[Array], upstream:
     gate, out = graph.gates[node], trace.values[node]
     partials = kit.elementwise[gate][1]
     edges: Edges = []
+    if kink is not None and kit.exact:  # exact formulas raise at a kink (1/0): keep them away
+        operands, out = _away_from_kink(operands, out, kink[0], kit.one)
     for position, source in enumerate(graph.args[node]):
         if not graph.requires_grad[source]:
             continue
@@ -315,32 +352,63 @@ def _elementwise_edges(trace: Trace, node: int, operands: list[Array], upstream:
         if kink is not None:
             local = np.where(kink[0], kink[1][position], local)
         if checked and not kit.exact:
-            allowed = None if kink is None else kink[0]
-            finite = local if allowed is None else np.where(allowed, 0.0, local)
-            if not all_finite(finite):
-                raise _element_error(graph, trace.values, node, local, "local gradient",
-                                     allowed)
+            _judge_local(trace, node, operands, local, kink)
         product = upstream if type(local) is float and local == 1.0 else upstream * local
         edges.append((position, local, unbroadcast(product, shapes[source])))
     return edges
 
 
+def _away_from_kink(operands: list[Array], out: Array, mask: Array,
+                    one: Any) -> tuple[list[Array], Array]:
+    """Operands (and output) with 1 at the kink's elements, where the convention's local
+    gradient replaces the formula anyway: every gate's formula is defined there."""
+    shape = np.shape(mask)
+    moved = [np.where(mask, one, np.broadcast_to(a, shape)).astype(object) for a in operands]
+    return moved, np.where(mask, one, np.broadcast_to(out, shape)).astype(object)
+
+
+def _judge_local(trace: Trace, node: int, operands: list[Array], local: Array,
+                 kink: Kink) -> None:
+    """After a trapped exception: a local gradient without a real value (d/db of a ** b
+    for a < 0) is a domain error; in strict mode so is one that overflowed. The kinks'
+    conventions (sqrt'(0) = inf) are not judged here."""
+    graph = trace.graph
+    shape = np.shape(trace.values[node])
+    local = np.broadcast_to(local, shape)
+    produced = ieee_arrays.fresh(local, [*operands, trace.values[node]], True)
+    if kink is not None:
+        produced = produced & ~kink[0]
+    if not produced.any():
+        return
+    undefined = produced & np.isnan(local)
+    if undefined.any():
+        raise _element_error(graph, trace.values, node, local, "local gradient", ~undefined)
+    if is_strict():
+        raise _element_error(graph, trace.values, node, local, "local gradient", ~produced,
+                             tail="; --strict refuses it")
+
+
 def _kink(trace: Trace, node: int, operands: list[Array], kit: Kit) -> Kink:
-    """Elements on a kink of the gate (input 0, or a tie) and the conventions used there;
-    a warning names the node and counts them."""
+    """Elements on a kink of the gate (input 0, a tie, a base of 0) and the conventions used
+    there; a warning names the node and counts the elements where no derivative exists."""
     gate = trace.graph.gates[node]
     kink = KINKS.get(gate)
     if kink is None:
         return None
-    mask = np.asarray(operands[0] == 0 if len(operands) == 1 else operands[0] == operands[1])
-    count = int(np.count_nonzero(mask))
-    if not count:
+    shape = np.shape(trace.values[node])
+    args = [np.broadcast_to(operand, shape) for operand in operands]
+    mask = np.asarray(kink.hits(args)).astype(bool)
+    if not mask.any():
         return None
-    size = int(np.size(trace.values[node]))
-    trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}"
-                                  f"{_of(count, size)}; using {kink.convention}, "
-                                  "as PyTorch does"))
-    return mask.astype(bool), kink.locals((), kit.half, kit.inf)
+    needed = [trace.graph.requires_grad[a] for a in trace.graph.args[node]]
+    warned = mask if kink.warns is None else \
+        mask & np.asarray(kink.warns(args, needed)).astype(bool)
+    count = int(np.count_nonzero(warned))
+    if count:
+        trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}"
+                                      f"{_of(count, int(np.size(mask)))}; using "
+                                      f"{kink.convention}, as PyTorch does"))
+    return mask, kink.locals(args, kit.half, kit.inf)
 
 
 def _of(count: int, size: int) -> str:
@@ -375,19 +443,9 @@ def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: 
     return edges
 
 
-def _notes(trace: Trace, needed: list[bool], kit: Kit, unusual: bool) -> None:
+def _notes(trace: Trace, needed: list[bool]) -> None:
     graph = trace.graph
     for name, node in graph.inputs.items():
         if graph.requires_grad[node] and not needed[node]:
             trace.notes.append(Note(node, f"input {name} does not affect the output; "
                                           "its gradient is 0"))
-    if kit.exact or not unusual:  # without a trapped exception every gradient is finite
-        return
-    for node, grad in enumerate(trace.grads):
-        if all_finite(grad):
-            continue
-        bad = int(np.size(grad) - np.count_nonzero(np.isfinite(grad)))
-        if bad:
-            trace.notes.append(Note(node, f"the gradient at {graph.names[node]} is not "
-                                          f"finite{_of(bad, int(np.size(grad)))}: "
-                                          f"{_first_bad(grad)}"))

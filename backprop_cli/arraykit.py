@@ -79,7 +79,8 @@ def exact_kit() -> Kit:
         return exact_literal(repr(float(value)))
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
-    settle_all = vectorised(lambda v: _settle(sp.sympify(v)), 1)
+    infinities = (sp.oo, -sp.oo)  # a kink's convention (sqrt'(0) = oo) is kept as it is
+    settle_all = vectorised(lambda v: v if v in infinities else _settle(sp.sympify(v)), 1)
     return Kit(exact=True, elementwise=elementwise,
                exp=vectorised(lambda v: _settle(sp.exp(v)), 1),
                log=vectorised(lambda v: _settle(sp.log(v)), 1),

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from .errors import DomainError, InputError
 from .gcpause import paused_gc
 from .graph import CONST, INPUT, Graph
-from .kinks import KINKS, kink_locals
+from .ieee import (
+    forward_notes,
+    gradient_notes,
+    ieee_value,
+    is_strict,
+    node_error,
+    refuse_forward,
+    underflow_hint,
+)
+from .kinks import KINKS, kink_locals, warns
 from .numformat import format_value
 from .registry import CONSTANT_VALUES, GATES
 from .trace import Note, Trace, Value
@@ -72,26 +81,66 @@ FLOAT = Arithmetic(
 
 def forward(graph: Graph, inputs: Mapping[str, Value],
             arithmetic: Arithmetic = FLOAT) -> list[Value]:
-    """Every node's value, in forward order."""
+    """Every node's value, in forward order.
+
+    In floating point, overflow and what follows from it take IEEE-754 values (strict mode:
+    an error); exact values must be finite.
+    """
     check_inputs(graph, inputs)
     values: list[Value] = [arithmetic.zero] * len(graph)
     forwards, literal = arithmetic.forwards, arithmetic.literal
     names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
-    node = 0
-    try:
-        for node, gate in enumerate(gates):
-            if gate == INPUT:
-                values[node] = inputs[names[node]]
-            elif gate == CONST:
-                values[node] = literal(literals[node])
-            else:
-                values[node] = forwards[gate](*[values[a] for a in args[node]])
-    except _NUMERIC_ERRORS as error:
-        raise _domain_error(graph, values, node, error) from None
+    node = start = 0
+    while start < len(gates):  # the loop resumes after a node that IEEE arithmetic settled
+        try:
+            for node in range(start, len(gates)):
+                gate = gates[node]
+                if gate == INPUT:
+                    values[node] = inputs[names[node]]
+                elif gate == CONST:
+                    values[node] = literal(literals[node])
+                else:
+                    values[node] = forwards[gate](*[values[a] for a in args[node]])
+            break
+        except _NUMERIC_ERRORS as error:
+            values[node] = _settle(graph, values, node, error, arithmetic)
+            start = node + 1
+    if arithmetic.exact:
+        refuse_non_finite(graph, values, arithmetic)
+    elif is_strict():
+        refuse_forward(graph, values)
+    return values
+
+
+def refuse_non_finite(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT) -> None:
+    """A value that is not finite is an error (exact mode, and constant input values)."""
     if not all(map(arithmetic.is_finite, values)):
         bad = next(i for i, v in enumerate(values) if not arithmetic.is_finite(v))
         raise _domain_error(graph, values, bad, None)
-    return values
+
+
+def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
+            arithmetic: Arithmetic, position: int | None = None) -> float:
+    """The IEEE-754 result where a math function raised: for overflow (exp(1000)), or an
+    operand already inf or nan. Operations without a real value (log(0), x / 0), exact
+    mode and strict mode raise a DomainError instead."""
+    gate = graph.gates[node]
+    what = "value" if position is None else "local gradient"
+    if arithmetic.exact or gate in (INPUT, CONST):
+        raise _domain_error(graph, values, node, error, what) from None
+    operands = [values[a] for a in graph.args[node]]
+    finite = all(map(math.isfinite, operands))
+    if finite and position is None and not isinstance(error, OverflowError):
+        raise _domain_error(graph, values, node, error, what) from None
+    result = ieee_value(gate, operands, position, values[node])
+    if finite and result != result:  # a local gradient without a real value
+        raise _domain_error(graph, values, node, error, what) from None
+    if is_strict() and not math.isfinite(result):
+        if not finite:  # an operand overflowed without an exception (1e308 * 10)
+            refuse_forward(graph, values[:node])
+        raise node_error(graph, values, node, f"overflow: the {what} is {format_value(result)}",
+                         "; --strict refuses it")
+    return result
 
 
 def _undefined(gate: str, operands: list[Value], what: str) -> str | None:
@@ -124,6 +173,8 @@ def _domain_error(graph: Graph, values: list[Value], node: int,
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
+    if error is not None:
+        message += underflow_hint(graph, values, graph.args[node])
     return DomainError(message, source=graph.source, span=graph.span(node))
 
 
@@ -167,38 +218,70 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
     requires, args, gates = graph.requires_grad, graph.args, graph.gates
     edge_nodes, edge_positions = trace.edge_nodes, trace.edge_positions
     edge_locals, edge_downstreams = trace.edge_locals, trace.edge_downstreams
-    node = 0
-    try:
-        for node in range(graph.output, -1, -1):
-            if not needed[node] or not args[node]:
-                continue
-            gate = gates[node]
-            upstream = grads[node]
-            operands = [values[a] for a in args[node]]
-            special = _kink(trace, node, operands, arithmetic) if gate in KINKS else None
-            for position, source in enumerate(args[node]):
-                if not requires[source]:
+    node = start = graph.output
+    position = 0
+    while start >= 0:  # the loop resumes after a node whose local gradient IEEE settled
+        try:
+            for node in range(start, -1, -1):
+                if not needed[node] or not args[node]:
                     continue
-                local = special[position] if special is not None else \
-                    partials[gate][position](*operands, values[node])
-                downstream = upstream * local
-                grads[source] += downstream
-                edge_nodes.append(node)
-                edge_positions.append(position)
-                edge_locals.append(local)
-                edge_downstreams.append(downstream)
-    except _NUMERIC_ERRORS as error:
-        raise _domain_error(graph, values, node, error, "local gradient") from None
+                gate = gates[node]
+                upstream = grads[node]
+                operands = [values[a] for a in args[node]]
+                special = _kink(trace, node, operands, arithmetic) if gate in KINKS else None
+                for position, source in enumerate(args[node]):
+                    if not requires[source]:
+                        continue
+                    local = special[position] if special is not None else \
+                        partials[gate][position](*operands, values[node])
+                    downstream = upstream * local
+                    grads[source] += downstream
+                    edge_nodes.append(node)
+                    edge_positions.append(position)
+                    edge_locals.append(local)
+                    edge_downstreams.append(downstream)
+            break
+        except _NUMERIC_ERRORS as error:
+            _finish_node(trace, node, position, error, arithmetic)
+            start = node - 1
     _note_unused_inputs(trace, needed)
-    _note_non_finite(trace, arithmetic)
+    if arithmetic.exact:
+        _note_non_finite(trace, arithmetic)
+    else:
+        trace.notes[:0] = forward_notes(graph, values)
+        gradient_notes(trace)
     return trace
+
+
+def _finish_node(trace: Trace, node: int, first: int, error: BaseException,
+                 arithmetic: Arithmetic) -> None:
+    """The edges of ``node`` from operand ``first`` on, after its local gradient raised
+    ``error`` there: each failing local gradient takes its IEEE-754 value, or raises."""
+    graph, values, grads = trace.graph, trace.values, trace.grads
+    operands = [values[a] for a in graph.args[node]]
+    partials = arithmetic.partials[graph.gates[node]]
+    for position in range(first, len(operands)):
+        source = graph.args[node][position]
+        if not graph.requires_grad[source]:
+            continue
+        try:
+            local = partials[position](*operands, values[node])
+        except _NUMERIC_ERRORS as failure:
+            local = _settle(graph, values, node, failure, arithmetic, position)
+        downstream = grads[node] * local
+        grads[source] += downstream
+        trace.edge_nodes.append(node)
+        trace.edge_positions.append(position)
+        trace.edge_locals.append(local)
+        trace.edge_downstreams.append(downstream)
 
 
 def _kink(trace: Trace, node: int, operands: list[Value],
           arithmetic: Arithmetic) -> tuple[Value, ...] | None:
     gate = trace.graph.gates[node]
     special = kink_locals(gate, operands, arithmetic.half, arithmetic.inf)
-    if special is not None:
+    needed = [trace.graph.requires_grad[a] for a in trace.graph.args[node]]
+    if special is not None and warns(gate, operands, needed):
         kink = KINKS[gate]
         trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}; "
                                       f"using {kink.convention}, as PyTorch does"))

@@ -108,6 +108,13 @@ class Trace:
         structural array gate, the rule that gives the downstream gradient)."""
         return local_formula(self.graph, edge.node, edge.position, self.loss_name())
 
+    def warning(self, note: Note) -> str:
+        """A note as a warning line: ``NODE = FORMULA: message``."""
+        graph, node = self.graph, note.node
+        where = f"{graph.names[node]} = {graph.describe(node)}" if graph.args[node] else \
+            graph.names[node]
+        return f"{where}: {note.message}"
+
     def gate_nodes(self) -> list[int]:
         """Nodes that are gates (not inputs or constants), in forward order."""
         return [i for i, gate in enumerate(self.graph.gates) if gate not in (INPUT, CONST)]

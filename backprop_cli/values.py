@@ -3,11 +3,12 @@ arrays (``[1, 2]``, ``@w.npy``, ``randn(3, 4)``) are read by ``arrayvalues``."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from .engine import FLOAT, Arithmetic, forward
+from .engine import FLOAT, Arithmetic, forward, refuse_non_finite
 from .errors import BackpropError, InputError
 from .graph import build
 from .registry import CONSTANT_VALUES, GATES
@@ -26,7 +27,9 @@ def constant_value(text: str, arithmetic: Arithmetic = FLOAT, where: str = "a va
             name = next(iter(graph.inputs))
             raise InputError(f"expected a constant, found the name {name!r}",
                              span=graph.span(graph.inputs[name]))
-        return forward(graph, {}, arithmetic)[graph.output]
+        values = forward(graph, {}, arithmetic)
+        refuse_non_finite(graph, values, arithmetic)  # an input value must be finite
+        return values[graph.output]
     except BackpropError as error:
         raise error.located(text, where) from None
 
@@ -101,7 +104,14 @@ def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT, seed: i
         if arithmetic.exact:
             return arithmetic.literal(str(Fraction(raw)) if not isinstance(raw, float)
                                       else repr(raw))
-        return float(raw)
+        try:
+            number = float(raw)
+        except OverflowError:  # an int beyond the largest double
+            raise InputError(f"{where} is too large for a double (use exact=True for big "
+                             "integers)") from None
+        if not math.isfinite(number):
+            raise InputError(f"{where} must be a finite number, not {number!r}")
+        return number
     raise InputError(f"{where} must be a number, not {type(raw).__name__}")
 
 

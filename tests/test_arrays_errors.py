@@ -125,7 +125,6 @@ def test_upstream_from_a_circuit_file_may_be_a_list(tmp_path: Path) -> None:
                                          "z = sqrt(x) at element [1, 0] (with x[1, 0] = -4)"),
     ("z = 1 / x", "[1, 0]", "division by zero at node z = 1 / x at element [1] "
                             "(with x[1] = 0)"),
-    ("z = exp(x)", "[1, 1000]", "overflow: the value is inf at node z = exp(x) at element [1]"),
     ("z = x ** 0.5", "[4, -4]", "a negative base needs an integer exponent at node "
                                 "z = x ** 0.5 at element [1]"),
 ])
@@ -134,6 +133,17 @@ def test_domain_errors_name_node_gate_and_element(program: str, value: str,
     lines = fails(program, f"x={value}", "--upstream", "ones(" + ",".join(
         str(n) for n in np.shape(json.loads(value))) + ")")
     assert message in lines[0]
+
+
+def test_overflow_is_an_error_only_when_strict() -> None:
+    lines = fails("z = exp(x)", "x=[1, 1000]", "--upstream", "ones(2)", "--strict")
+    assert ("overflow: the value is inf at node z = exp(x) at element [1] "
+            "(with x[1] = 1000; 1 of 2 elements); --strict refuses it") in lines[0]
+    result = invoke("eval", "z = exp(x)", "x=[1, 1000]", "--upstream", "ones(2)",
+                    "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["gradients"]["x"][1] == "inf"
+    assert "warning: z = exp(x): overflow: the value is inf at element [1]" in result.stderr
 
 
 def test_pow_exponent_derivative_needs_a_positive_base_elementwise() -> None:

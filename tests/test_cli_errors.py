@@ -426,7 +426,7 @@ DOMAIN = [
     ("log(x)", "x=-1", "f", "log(x)", r"x = -1(\.0)?\b", 1, 1),
     ("1/x", "x=0", "f", "1 / x", r"x = 0(\.0)?\b", 1, 2),
     ("sqrt(x)", "x=-1", "f", "sqrt(x)", r"x = -1(\.0)?\b", 1, 1),
-    ("exp(x)", "x=1000", "f", "exp(x)", r"x = 1000(\.0)?\b", 1, 1),
+    ("exp(x)", "x=1000 --strict", "f", "exp(x)", r"x = 1000(\.0)?\b", 1, 1),
     ("a = x - 1\nb = log(a)\nc = b * 2", "x=1", "b", "log(a)", r"a = 0(\.0)?\b", 2, 5),
     ("q = x * 0\nr = 3 / q", "x=7", "r", "3 / q", r"q = 0(\.0)?\b", 2, 7),
 ]
@@ -437,7 +437,7 @@ DOMAIN = [
 def test_domain_errors_name_node_gate_and_inputs(program: str, item: str, node: str,
                                                  formula: str, operand: str, line: int,
                                                  column: int) -> None:
-    result = eval_failed(program, item)
+    result = eval_failed(program, *item.split())
     first = headline(result)
     assert f"node {node} = {formula}" in first
     assert re.search(operand, first), first
@@ -451,18 +451,18 @@ def test_constant_division_by_zero() -> None:
 
 
 def test_exp_overflow_says_so() -> None:
-    result = eval_failed("exp(x)", "x=1000")
+    result = eval_failed("exp(x)", "x=1000", "--strict")
     assert "overflow" in headline(result)
     assert_points_at(result, 1, 1, "e")
 
 
 def test_overflow_to_infinity_without_an_exception() -> None:
-    result = eval_failed("y = x * 1e308\nf = y * 10", "x=1")
+    result = eval_failed("y = x * 1e308\nf = y * 10", "x=1", "--strict")
     assert "node f = y * 10" in headline(result)
     assert_points_at(result, 2, 7, "*")
 
 
-@pytest.mark.parametrize("program", ["log(0)", "sqrt(-1)", "exp(1000)", "1/0", "0**-1",
+@pytest.mark.parametrize("program", ["log(0)", "sqrt(-1)", "1/0", "0**-1",
                                      "(-8)**(1/3)", "log(x) * 0"])
 def test_domain_errors_never_leak_a_traceback(program: str) -> None:
     eval_failed(program, *(["x=0"] if "x" in program else []))

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .. import limits
+from .. import ieee, limits
 from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
@@ -50,6 +50,10 @@ def circuit_options(function: F) -> F:
                           "\"[4,-1,5,9]\" for an array output)."),
         click.option("--exact", is_flag=True,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
+        click.option("--strict", is_flag=True, expose_value=False, callback=_set_strict,
+                     is_eager=True,
+                     help="Make overflow, underflow, inf and nan errors (exit 2) instead of "
+                          "warnings (see README, Numerics)."),
         click.option("--limit", "limit_settings", multiple=True, metavar="NAME=N",
                      expose_value=False, callback=_set_limits, is_eager=True,
                      help="Raise a resource limit, e.g. --limit gates=10000000 "
@@ -68,6 +72,12 @@ def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ..
     except BackpropError as error:
         raise click.BadParameter(error.message) from None
     ctx.with_resource(limits.using(chosen))
+
+
+def _set_strict(ctx: click.Context, param: click.Parameter, on: bool) -> None:
+    """Put strict floating point in force for this command."""
+    if on:
+        ctx.with_resource(ieee.strict())
 
 
 def seed_option(function: F) -> F:
@@ -137,12 +147,8 @@ def warn(message: str) -> None:
 
 
 def print_notes(trace: Trace) -> None:
-    graph = trace.graph
     for note in trace.notes:
-        node = note.node
-        where = f"{graph.names[node]} = {graph.describe(node)}" if graph.args[node] else \
-            graph.names[node]
-        warn(f"{where}: {note.message}")
+        warn(trace.warning(note))
 
 
 def echo_error(error: BackpropError) -> None:

@@ -70,7 +70,7 @@ def trace_document(trace: Trace) -> dict[str, Any]:
     document["nodes"] = [_node(trace, node) for node in range(len(graph))
                          if graph.gates[node] != CONST]
     document["edges"] = [_edge(trace, index) for index in range(trace.edge_count())]
-    document["warnings"] = [note.message for note in trace.notes]
+    document["warnings"] = [trace.warning(note) for note in trace.notes]
     document["exact"] = exact
     if trace.arrays:
         document["arrays"] = True
