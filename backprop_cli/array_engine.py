@@ -10,6 +10,7 @@ Non-finite results stop with a DomainError naming the node, the gate and the ele
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ from .errors import DomainError, GraphError, InputError
 from .graph import CONST, INPUT, Graph
 from .ieee import gradient_notes, is_strict, underflow_cause
 from .kinks import KINKS
+from .limits import current, exceeded
 from .numformat import format_value
 from .trace import Note, Trace
 
@@ -90,9 +92,11 @@ def _index_text(index: Sequence[int]) -> str:
 # ----------------------------------------------------------------------------- shapes
 
 def infer_shapes(graph: Graph, input_shapes: Mapping[str, Shape]) -> list[Shape]:
-    """Every node's shape from the input shapes; a mismatch names the gate and position."""
+    """Every node's shape from the input shapes; a mismatch names the gate and position, and
+    so does a shape with more elements than ``--limit array-elements`` allows."""
     shapes: list[Shape] = []
     names, gates, args, attrs = graph.names, graph.gates, graph.args, graph.attrs
+    largest = current().array_elements
     for node, gate in enumerate(gates):
         if gate == INPUT:
             shapes.append(tuple(input_shapes[names[node]]))
@@ -105,6 +109,11 @@ def infer_shapes(graph: Graph, input_shapes: Mapping[str, Shape]) -> list[Shape]
             except ShapeMismatch as error:
                 raise GraphError(f"{gate} gate {names[node]} = {graph.describe(node)}: {error}",
                                  source=graph.source, span=graph.span(node)) from None
+            if math.prod(shapes[-1]) > largest:
+                raise exceeded(f"the number of elements of {names[node]} = "
+                               f"{graph.describe(node)}, of shape {show_shape(shapes[-1])},",
+                               math.prod(shapes[-1]), "array_elements", source=graph.source,
+                               span=graph.span(node))
     return shapes
 
 

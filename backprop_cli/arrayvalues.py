@@ -11,6 +11,7 @@ change when other inputs are added or reordered.
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 
 from .arraykit import Array, kit_for
 from .errors import BackpropError, InputError, Span
+from .limits import current, exceeded
 from .tokens import Token, tokenize
 
 MAX_DIMENSIONS = 32
@@ -38,10 +40,12 @@ def array_value(name: str, text: str, exact: bool, seed: int,
     try:
         tokens = [t for t in tokenize(text) if t.kind != "newline"]
         if tokens[0].text == "[":
-            return _finish(name, _Literal(name, text, tokens, element).read(), exact)
-        return _finish(name, _generate(name, text, tokens, seed), exact)
+            made = _Literal(name, text, tokens, element).read()
+        else:
+            made = _generate(name, text, tokens, seed)
     except BackpropError as error:
         raise error.located(text, where) from None
+    return _finish(name, made, exact)
 
 
 def from_nested(name: str, value: Any, exact: bool) -> Array:
@@ -50,7 +54,19 @@ def from_nested(name: str, value: Any, exact: bool) -> Array:
 
 
 def from_array(name: str, value: Any, exact: bool) -> Array:
+    check_elements(name, np.shape(value))
     return _finish(name, np.asarray(value), exact)
+
+
+def check_elements(name: str, shape: tuple[int, ...] | list[int], source: str | None = None,
+                   span: Span | None = None) -> None:
+    """Refuse a value with more elements than ``--limit array-elements`` allows (before it
+    is made: ``shape`` is known first)."""
+    count = math.prod(shape)
+    if count > current().array_elements:
+        what = "the number of elements" if source else \
+            f"the number of elements in the value of {name}"  # else located later
+        raise exceeded(what, count, "array_elements", source=source, span=span)
 
 
 def _finish(name: str, array: Any, exact: bool) -> Array:
@@ -182,6 +198,10 @@ def _validated(name: str, value: Any, literal: _Literal | None) -> Any:
         level = [child for row in level for child in row]
         if len(shape) > MAX_DIMENSIONS:
             raise InputError(f"more than {MAX_DIMENSIONS} dimensions", where=where)
+    if literal is None:
+        check_elements(name, shape)
+    else:
+        check_elements(name, shape, literal.text, Span(1, 1, 1))
     for entry in level:
         if isinstance(entry, list):
             raise InputError(f"numbers and lists mixed at depth {len(shape)}", where=where)
@@ -212,17 +232,33 @@ def _load_file(name: str, path_text: str) -> Any:
     try:
         suffix = path.suffix.lower()
         if suffix == ".npy":
+            check_elements(name, _npy_shape(path))  # from the header, before the data
             return np.load(path, allow_pickle=False)
+        size = path.stat().st_size
+        if size > current().source_bytes:
+            raise exceeded(f"the size in bytes of @{path_text}", size, "source_bytes")
         if suffix == ".json":
             return _validated(name, json.loads(path.read_text("utf-8")), None)
         delimiter = {".csv": ",", ".tsv": "\t"}.get(suffix)
-        return np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
+        loaded = np.loadtxt(path, delimiter=delimiter, dtype=float, ndmin=1)
+        check_elements(name, loaded.shape)
+        return loaded
     except BackpropError:
         raise
     except (OSError, ValueError, UnicodeDecodeError) as error:
         detail = str(error).splitlines()[0].split("; ")[0] if str(error) else \
             type(error).__name__
         raise InputError(f"{where}: cannot read {path_text!r}: {detail}") from None
+
+
+def _npy_shape(path: Path) -> tuple[int, ...]:
+    """The shape an .npy file's header declares (() if its format version is unknown)."""
+    fmt = np.lib.format
+    with path.open("rb") as handle:
+        version = fmt.read_magic(handle)
+        readers = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        reader = readers.get(version)
+        return tuple(reader(handle)[0]) if reader is not None else ()
 
 
 # ----------------------------------------------------------------------------- generators
@@ -234,6 +270,8 @@ def _generate(name: str, text: str, tokens: list[Token], seed: int) -> Array:
                          f"{', '.join(g + '(...)' for g in GENERATORS)}",
                          source=text, span=Span(head.line, head.column, len(head.text)))
     sizes = _sizes(text, tokens)
+    check_elements(name, sizes[1:] if head.text == "randint" else sizes, text,
+                   Span(head.line, head.column, len(head.text)))
     rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
     if head.text == "randint":
         if not sizes:
@@ -264,8 +302,6 @@ def _sizes(text: str, tokens: list[Token]) -> list[int]:
                               tokens[index])
     if tokens[index + 1].kind != "end":
         raise _size_error("unexpected text after ')'", text, tokens[index + 1])
-    if int(np.prod(sizes)) > 10**8:
-        raise _size_error("more than 10^8 elements", text, tokens[0])
     return sizes
 
 
