@@ -56,7 +56,7 @@ def div_d_a(a, b, out):
 
 
 def div_d_b(a, b, out):
-    return -a/b**2
+    return -out/b
 
 
 def pow_forward(a, b):

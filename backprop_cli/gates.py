@@ -86,7 +86,7 @@ GATE_DEFS: tuple[GateDef, ...] = (
     GateDef("add", (A, B), A + B, "{a} + {b}", "addition: the gradient distributor"),
     GateDef("sub", (A, B), A - B, "{a} - {b}", "subtraction"),
     GateDef("mul", (A, B), A * B, "{a} * {b}", "multiplication: the swap multiplier"),
-    GateDef("div", (A, B), A / B, "{a} / {b}", "division"),
+    GateDef("div", (A, B), A / B, "{a} / {b}", "division", output_form=True),
     GateDef("pow", (A, B), A**B, "{a} ** {b}", "power, also written pow(a, b) or a ^ b"),
     GateDef("neg", (A,), -A, "-{a}", "negation (unary minus)"),
     GateDef("exp", (A,), sp.exp(A), "exp({a})", "exponential", output_form=True),

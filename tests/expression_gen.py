@@ -277,9 +277,18 @@ def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
             value = formula.xreplace(subs)
         except ZeroDivisionError:
             return True
-        if not is_real_finite(sympy_number(value, {})):
+        if not _real_in_sympy(value):
             return True
     return False
+
+
+def _real_in_sympy(value: sp.Expr) -> bool:
+    """A finite real number, judged in sympy's own precision: as a Python complex, a value
+    below 1e-308 (0.03125 ** 252 * log(-0.03125)) would lose its imaginary part."""
+    if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not value.is_number:
+        return False
+    real, imaginary = (sp.N(part, 30) for part in value.as_real_imag())
+    return bool(abs(imaginary) <= sp.Float("1e-20") * (abs(real) + abs(imaginary)))
 
 
 # ----------------------------------------------------------------------------- mpmath walk

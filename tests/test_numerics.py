@@ -104,12 +104,27 @@ def test_written_out_sigmoid_on_the_array_path_warns_the_same_way() -> None:
 
 
 def test_an_overflowing_local_gradient_is_inf_not_a_division_by_zero() -> None:
-    """d(x/y)/dy = -x/y**2: y**2 underflows to 0 in Python, but the true value overflows."""
+    """d(x/y)/dy = -x/y**2 = -1e400 overflows; it was refused as a division by zero."""
     document, stderr = eval_json("x / y", "x=1", "y=1e-200")
     assert document["gradients"] == {"x": 1e200, "y": "-inf"}
     assert "upstream 1 × local gradient -inf = -inf for y" in stderr
-    assert "overflow: the local gradient is -inf at node f = x / y" in \
+    assert "the gradient is not finite at node f = x / y" in \
         strict_error("x / y", "x=1", "y=1e-200")
+
+
+def test_a_local_gradient_that_raises_takes_its_ieee_value() -> None:
+    """math.pow raises OverflowError for d/dx x**-1 = -x**-2 at x = 1e-300."""
+    document, stderr = eval_json("x ** -1", "x=1e-300")
+    assert document["value"] == pytest.approx(1e300) and document["gradients"] == {"x": "-inf"}
+    assert "local gradient -inf" in stderr
+    assert "overflow: the local gradient is -inf at node f = x ** (-1)" in \
+        strict_error("x ** -1", "x=1e-300")
+
+
+def test_a_representable_local_gradient_does_not_overflow_inside() -> None:
+    """-x/y**2 with y**2 below the smallest double: evaluated as -(x/y)/y."""
+    assert run("x / y", {"x": 1e-300, "y": 1e-200}).gradients["y"] == -1e100
+    assert list(run("sum(x / y)", {"x": [1e-300], "y": [1e-200]}).gradients["y"]) == [-1e100]
 
 
 def test_matmul_overflow_is_reported_not_an_internal_error() -> None:
