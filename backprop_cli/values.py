@@ -10,7 +10,7 @@ from typing import Any
 
 from .engine import FLOAT, Arithmetic, forward, refuse_non_finite
 from .errors import BackpropError, InputError
-from .graph import build
+from .graph import CONST, INPUT, build
 from .registry import CONSTANT_VALUES, GATES
 from .syntax import parse_expression
 from .tokens import Token, tokenize
@@ -27,6 +27,12 @@ def constant_value(text: str, arithmetic: Arithmetic = FLOAT, where: str = "a va
             name = next(iter(graph.inputs))
             raise InputError(f"expected a constant, found the name {name!r}",
                              span=graph.span(graph.inputs[name]))
+        array_gate = next((n for n, g in enumerate(graph.gates) if g not in GATES and
+                           g not in (INPUT, CONST)), None)
+        if array_gate is not None:  # @, .T, sum(...) of numbers: not a number's value
+            raise InputError(f"expected a number, found an array operation "
+                             f"({graph.gates[array_gate]}); an array value is written [...]",
+                             span=graph.span(array_gate))
         values = forward(graph, {}, arithmetic)
         refuse_non_finite(graph, values, arithmetic)  # an input value must be finite
         return values[graph.output]

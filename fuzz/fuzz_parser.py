@@ -1,36 +1,30 @@
-"""Coverage-guided fuzzing of the parser and graph builder with atheris.
+"""Coverage-guided fuzzing with atheris of everything that reads text: the tokenizer,
+parser and graph builder (subscripts, ``@``, ``.T`` included), constant and array values
+(``backprop_cli.values``), both engines on small graphs, and the drawing renderers.
 
     pip install atheris
     python fuzz/fuzz_parser.py -max_total_time=300 fuzz/corpus
 
-Any exception other than BackpropError is a crash; each crash found becomes a regression
-case in tests/test_fuzz_regressions.py.
+The target is ``targets.run_bytes``. Any exception other than BackpropError is a crash;
+each crash found becomes a regression case in tests/test_fuzz_regressions.py (save the
+input in fuzz/corpus/ too: the tests replay that directory).
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
+from pathlib import Path
 
 import atheris
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 with atheris.instrument_imports():
-    from backprop_cli.errors import BackpropError
-    from backprop_cli.graph import build
-    from backprop_cli.syntax import parse
-    from backprop_cli.values import constant_value
-
-
-def test_one_input(data: bytes) -> None:
-    text = atheris.FuzzedDataProvider(data).ConsumeUnicodeNoSurrogates(len(data))
-    with contextlib.suppress(BackpropError):
-        build(parse(text))
-    with contextlib.suppress(BackpropError):
-        constant_value(text)
+    import targets
 
 
 def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
+    atheris.Setup(sys.argv, targets.run_bytes)
     atheris.Fuzz()
 
 
