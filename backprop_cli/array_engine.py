@@ -302,8 +302,9 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
             continue
         operands = [values[a] for a in args[node]]
         elementwise = gates[node] in kit.elementwise
-        kink = _kink(trace, node, operands, kit) if elementwise else \
-            _structural_kink(trace, node, operands)
+        with np.errstate(all="ignore"):  # masks only: inf or nan operands may reach them
+            kink = _kink(trace, node, operands, kit) if elementwise else \
+                _structural_kink(trace, node, operands)
         try:
             try:
                 edges = _edges(trace, node, operands, upstream, kit, shapes, kink, False)
@@ -320,7 +321,12 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
         for position, local, downstream in edges:
             source = args[node][position]
             previous = grads[source]
-            grads[source] = downstream if previous is None else previous + downstream
+            try:
+                grads[source] = downstream if previous is None else previous + downstream
+            except FloatingPointError:  # inf + -inf, or an overflowing sum: IEEE carries on
+                with np.errstate(all="ignore"):
+                    grads[source] = previous + downstream
+                unusual = True
             trace.edge_nodes.append(node)
             trace.edge_positions.append(position)
             trace.edge_locals.append(local)

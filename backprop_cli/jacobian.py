@@ -42,12 +42,14 @@ class Jacobian:
     def max_difference(self) -> float | None:
         if self.product is None or self.implicit is None:
             return None
-        return float(np.max(np.abs(self.product - self.implicit), initial=0.0))
+        with np.errstate(all="ignore"):  # inf or nan after an overflow (README, Numerics)
+            return float(np.max(np.abs(self.product - self.implicit), initial=0.0))
 
 
 def jacobians(trace: Trace, limit: int = LIMIT) -> list[Jacobian]:
     """One Jacobian per edge of the trace, in backward order."""
-    return [_jacobian(trace, edge, limit) for edge in trace.edges()]
+    with np.errstate(all="ignore"):  # inf or nan after an overflow (README, Numerics)
+        return [_jacobian(trace, edge, limit) for edge in trace.edges()]
 
 
 def _floats(value: Any) -> np.ndarray:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
+
 from backprop_cli import limits
+from backprop_cli.array_engine import infer_shapes
 from backprop_cli.engine import evaluate
 from backprop_cli.errors import BackpropError
 from backprop_cli.graph import build
@@ -18,6 +21,7 @@ from backprop_cli.render.dot import render_dot
 from backprop_cli.render.mermaid import render_mermaid
 from backprop_cli.render.picture import Options, build_picture
 from backprop_cli.syntax import parse
+from backprop_cli.trace import Trace
 from backprop_cli.values import parse_value
 
 # small enough that one input never allocates or computes for long
@@ -33,18 +37,29 @@ def run_one(text: str) -> None:
             parse_value("x", text)  # a number, a constant expression or an array literal
 
 
+MATRIX = [[0.5, -1.5], [2.0, 1.0]]  # 2 x 2: fits @, .T, reductions, softmax, labels 0..1
+
+
 def program(text: str) -> None:
-    """Parse and build; for a small graph also evaluate at 0.5 and draw the trace."""
+    """Parse and build; for a small graph also evaluate (every input 0.5, and with arrays
+    every input a 2 x 2 matrix) and draw the traces."""
     try:
         graph = build(parse(text))
     except BackpropError:
         return
     if len(graph) > EVALUATE_MAX_NODES:
         return
-    try:
-        trace = evaluate(graph, dict.fromkeys(graph.inputs, 0.5))
-    except BackpropError:
-        return
+    with contextlib.suppress(BackpropError):
+        draw(evaluate(graph, dict.fromkeys(graph.inputs, 0.5)))
+    if graph.uses_arrays:
+        with contextlib.suppress(BackpropError):
+            shapes = infer_shapes(graph, dict.fromkeys(graph.inputs, (2, 2)))
+            upstream = np.ones(shapes[graph.output]) if shapes[graph.output] else None
+            draw(evaluate(graph, dict.fromkeys(graph.inputs, np.array(MATRIX)),
+                          upstream=upstream))
+
+
+def draw(trace: Trace) -> None:
     picture = build_picture(trace, Options(), "")
     render_dot(picture)
     render_mermaid(picture, False)

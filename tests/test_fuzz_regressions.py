@@ -29,6 +29,9 @@ CRASHES: list[tuple[bytes, str]] = [
                                  "no matmul gate: KeyError, exit 70"),
     (b"2 .T", "the same with transpose"),
     (b"sum(2)", "the same with a reduction"),
+    ((ROOT / "fuzz" / "corpus" / "crash-gradient-sum-inf-minus-inf").read_bytes(),
+     "atheris, run 3 (array inputs): two gradients inf and -inf summed into one node raised "
+     "FloatingPointError outside the trapped region of the array backward pass"),
 ]
 
 
@@ -51,6 +54,13 @@ def test_an_array_operation_in_a_number_value_is_refused(value: str) -> None:
     result = invoke("eval", "sum(x + 1)", f"x={value}")
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith("error: expected a number, found an array operation")
+
+
+def test_gradients_inf_and_minus_inf_meet_in_one_node() -> None:
+    result = invoke("eval", "sum(exp(x) * w - exp(x) * w)", "x=[1000, 1]", "w=[1, 2]",
+                    "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "df/dx = nan at [0]" in result.stderr
 
 
 def test_matmul_overflow_through_the_cli() -> None:

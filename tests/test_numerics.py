@@ -386,3 +386,14 @@ def test_the_readme_numerics_example_is_what_the_tool_prints() -> None:
         arguments = shlex.split(line.replace(">/dev/null", ""))
         result = invoke(*arguments[1:])
         assert result.stderr == shown, line
+
+
+def test_no_numpy_warning_leaks_after_an_overflow() -> None:
+    """numpy's own RuntimeWarnings never reach stderr: only the tool's warnings do."""
+    for args in (("z = exp(x) * 2", "x=[1000, 1]", "--upstream", "[1, 0]", "--jacobian"),
+                 ("sum(exp(x) * w - exp(x) * w)", "x=[1000, 1]", "w=[1, 2]"),
+                 ("sum(softmax(x * 1e308))", "x=[1, 3]")):
+        result = invoke("eval", *args)
+        assert result.exit_code == 0, result.stderr
+        assert all(line.startswith("warning: ") for line in result.stderr.splitlines()), \
+            result.stderr
