@@ -244,6 +244,7 @@ def _element_error(graph: Graph, values: list[Array], node: int, result: Array, 
     message = f"{cause} at node {graph.names[node]} = {graph.describe(node)}{where}"
     if shown:
         message += f" (with {shown})"
+    message += ieee_arrays.underflow_hint(graph, values, operands, elements)
     return DomainError(message + tail, source=graph.source, span=graph.span(node))
 
 

@@ -125,6 +125,18 @@ def forward_notes(graph: Graph, values: Sequence[Array]) -> list[Note]:
     return notes
 
 
+def underflow_hint(graph: Graph, values: Sequence[Array], operands: Sequence[int],
+                   elements: Sequence[Any]) -> str:
+    """For a domain error: say so when an operand's element is 0 because it underflowed."""
+    for a, element in zip(operands, elements, strict=True):
+        gate = graph.gates[a]
+        if element == 0 and gate in UNDERFLOW_GATES and a < len(values) and \
+                underflowed(gate, [values[b] for b in graph.args[a]], values[a]).any():
+            return (f"; {graph.names[a]} has 0s only because {graph.describe(a)} underflowed "
+                    "(their exact values are not 0)")
+    return ""
+
+
 def first_underflow(graph: Graph, values: Sequence[Array]) -> tuple[int, Array] | None:
     for node, gate in enumerate(graph.gates):
         if gate in UNDERFLOW_GATES:

@@ -28,7 +28,9 @@ def refused(*args: str) -> str:
 
 @pytest.mark.parametrize("value", ["randn(100000, 100000)", "rand(100000, 100000)",
                                    "zeros(50000001)", "ones(8000, 8000)",
-                                   "randint(3, 100000, 100000)"])
+                                   "randint(3, 100000, 100000)",
+                                   # 2**64 elements: np.prod wrapped to 0 (exit 70 before)
+                                   "randn(4294967296, 4294967296)"])
 def test_generators_are_refused_before_they_allocate(value: str) -> None:
     first = refused("sum(x)", f"x={value}")
     assert "in the value of x" in first and "exceeds the limit of 50,000,000" in first

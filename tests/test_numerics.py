@@ -187,6 +187,15 @@ def test_division_by_an_underflowed_zero_says_why_it_is_zero() -> None:
             "exp(x) underflowed") in result.stderr
 
 
+def test_an_array_division_by_underflowed_zeros_says_why() -> None:
+    """The written-out softmax at -1000: exp underflows, the sum is 0, 0 / 0 is refused."""
+    result = invoke("eval", "sum(exp(x) / sum(exp(x)))", "x=[-1000, -1001]")
+    assert result.exit_code == 2
+    assert "division by zero at node t4 = t1 / t3 at element [0]" in result.stderr
+    assert "t1 has 0s only because exp(x) underflowed" in result.stderr
+    assert invoke("eval", "sum(softmax(x) * x)", "x=[-1000, -1001]").exit_code == 0
+
+
 def test_array_underflow_counts_elements() -> None:
     _, stderr = eval_json("sum(exp(x))", "x=[-1000, 0, -2000]")
     assert ("t1 = exp(x): underflow: the value rounds to 0, though its exact value is not 0 "
