@@ -12,6 +12,7 @@ import sys
 import click
 
 from . import __version__
+from .commands.check_cmd import check_command
 from .commands.circuits_cmd import circuits_command
 from .commands.common import echo_error
 from .commands.eval_cmd import eval_command
@@ -51,6 +52,7 @@ def cli() -> None:
 cli.add_command(eval_command)
 cli.add_command(gates_command)
 cli.add_command(circuits_command)
+cli.add_command(check_command)
 
 
 def main(argv: list[str] | None = None) -> int:
