@@ -17,6 +17,7 @@ from .commands.circuits_cmd import circuits_command
 from .commands.common import echo_error
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
+from .commands.gradcheck_cmd import gradcheck_command
 from .errors import BackpropError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -53,6 +54,7 @@ cli.add_command(eval_command)
 cli.add_command(gates_command)
 cli.add_command(circuits_command)
 cli.add_command(check_command)
+cli.add_command(gradcheck_command)
 
 
 def main(argv: list[str] | None = None) -> int:

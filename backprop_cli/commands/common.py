@@ -12,6 +12,7 @@ from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
 from ..errors import BackpropError, InputError
+from ..graph import Graph
 from ..trace import Trace
 from ..values import coerce_value, coerce_values, parse_assignments
 
@@ -62,6 +63,22 @@ def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
     gradient_in = None if raw_upstream is None else \
         coerce_value("the upstream gradient", raw_upstream, arithmetic)
     return evaluate(graph, values, arithmetic, gradient_in)
+
+
+def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
+                    upstream: str | None, exact: bool = False) -> tuple[Graph, dict[str, Any],
+                                                                        Any]:
+    """Load and build a circuit and read its values and upstream gradient (None: 1),
+    without evaluating it."""
+    arithmetic = arithmetic_for(exact)
+    circuit = load_circuit(source)
+    graph = compile_circuit(circuit, output)
+    values = {**coerce_values(circuit.inputs, arithmetic),
+              **parse_assignments(assignments, arithmetic)}
+    raw_upstream = upstream if upstream is not None else circuit.upstream
+    gradient_in = None if raw_upstream is None else \
+        coerce_value("the upstream gradient", raw_upstream, arithmetic)
+    return graph, values, gradient_in
 
 
 def warn(message: str) -> None:

@@ -1,0 +1,156 @@
+"""Composite gates written out: ``expand(graph)`` replaces each composite gate by its inner gates.
+
+The composite built-in gate is ``sigmoid`` (``1 / (1 + exp(-a))``, the chain neg, exp, add,
+div that the lecture draws); every user-defined gate is composite too (its body). The last
+inner node keeps the composite node's name, so values, gradients and expectations of the
+named nodes are unchanged; inner nodes are named ``<node>_<gate>`` (``f_exp``). Expansion
+repeats until no composite is left, so a gate defined through another is written out fully.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
+from .graph import CONST, INPUT, Graph
+from .registry import BINARY_GATES, UNARY_GATES
+from .syntax import Item, parse
+
+BUILTIN_COMPOSITES: dict[str, tuple[tuple[str, ...], str]] = {
+    "sigmoid": (("a",), "1 / (1 + exp(-a))"),
+}
+
+
+@dataclass(frozen=True)
+class Body:
+    """What a composite gate computes: its parameters and a postfix expression of them."""
+
+    params: tuple[str, ...]
+    rpn: tuple[Item, ...]
+
+
+@cache
+def builtin_bodies() -> dict[str, Body]:
+    """The built-in composites, parsed by the project's own parser."""
+    return {name: Body(params, tuple(parse(text).statements[-1].rpn))
+            for name, (params, text) in BUILTIN_COMPOSITES.items()}
+
+
+def composite_bodies(graph: Graph) -> dict[str, Body]:
+    """Every composite gate the graph may use: built-ins and its user-defined gates."""
+    bodies = dict(builtin_bodies())
+    for name, gate in getattr(graph, "user_gates", {}).items():
+        bodies[name] = Body(tuple(gate.spec.params), tuple(gate.body))
+    return bodies
+
+
+def is_expandable(graph: Graph) -> bool:
+    bodies = composite_bodies(graph)
+    return any(gate in bodies for gate in graph.gates)
+
+
+def expand(graph: Graph) -> Graph:
+    """The same circuit with every composite gate replaced by its inner gates."""
+    bodies = composite_bodies(graph)
+    while any(gate in bodies for gate in graph.gates):
+        graph = _Inliner(graph, bodies).run()
+    return graph
+
+
+@dataclass
+class _Inliner:
+    """One pass: copies the graph, writing out each composite node one level deep."""
+
+    old: Graph
+    bodies: Mapping[str, Body]
+    new: Graph = field(init=False)
+    used: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.new = Graph(source=self.old.source)
+        if hasattr(self.old, "user_gates"):
+            self.new.user_gates = self.old.user_gates  # type: ignore[attr-defined]
+        self.used = set(self.old.names) | set(self.old.bindings)
+
+    def run(self) -> Graph:
+        old, new = self.old, self.new
+        mapping: list[int] = []
+        for node, gate in enumerate(old.gates):
+            args = tuple(mapping[a] for a in old.args[node])
+            if gate in self.bodies:
+                mapping.append(self._inline(node, self.bodies[gate], args))
+            else:
+                mapping.append(self._add(gate, args, node, old.names[node],
+                                         old.literals.get(node)))
+        new.inputs = {name: mapping[node] for name, node in old.inputs.items()}
+        new.bindings = {name: mapping[node] for name, node in old.bindings.items()}
+        new.output = mapping[old.output]
+        return new
+
+    def _add(self, gate: str, args: tuple[int, ...], origin: int, name: str,
+             literal: str | None = None) -> int:
+        new = self.new
+        new.names.append(name)
+        new.gates.append(gate)
+        new.args.append(args)
+        new.lines.append(self.old.lines[origin])
+        new.columns.append(self.old.columns[origin])
+        needs = gate == INPUT or (gate != CONST and any(new.requires_grad[a] for a in args))
+        new.requires_grad.append(needs)
+        if literal is not None:
+            new.literals[len(new.gates) - 1] = literal
+        return len(new.gates) - 1
+
+    def _fresh(self, owner: str, gate: str) -> str:
+        base = f"{owner}_{gate}"
+        name, count = base, 1
+        while name in self.used:
+            count += 1
+            name = f"{base}_{count}"
+        self.used.add(name)
+        return name
+
+    def _inline(self, node: int, body: Body, args: tuple[int, ...]) -> int:
+        """Write the body out with its parameters bound to ``args``; the last node is named
+        like the composite node."""
+        owner = self.old.names[node]
+        params = dict(zip(body.params, args, strict=True))
+        stack: list[int] = []
+        previous: Item | None = None
+        last = len(body.rpn) - 1
+        for index, item in enumerate(body.rpn):
+            if item.kind == "unary" and previous is not None and previous.kind == "num":
+                self._negate(stack[-1])
+            elif item.kind == "name" and item.text in params:
+                stack.append(params[item.text])
+            elif item.kind == "num" or item.kind == "name":
+                stack.append(self._add(CONST, (), node, item.text, item.text))
+            else:
+                gate = _gate_of(item)
+                count = 1 if item.kind == "unary" else 2 if item.kind == "binary" else item.argc
+                operands = tuple(stack[len(stack) - count:])
+                del stack[len(stack) - count:]
+                name = owner if index == last else self._fresh(owner, gate)
+                stack.append(self._add(gate, operands, node, name))
+            previous = item
+        result = stack[-1]
+        if self.new.gates[result] in (CONST, INPUT) or result in args:
+            result = self._add("mul", (result, self._add(CONST, (), node, "1", "1")),
+                               node, owner)  # a body that is a bare parameter or constant
+        return result
+
+    def _negate(self, literal: int) -> None:
+        text = self.new.literals[literal]
+        text = text[1:] if text.startswith("-") else "-" + text
+        self.new.literals[literal] = text
+        self.new.names[literal] = text
+
+
+def _gate_of(item: Item) -> str:
+    if item.kind == "binary":
+        return BINARY_GATES[item.text]
+    if item.kind == "unary":
+        return UNARY_GATES[item.text]
+    return item.text
+
