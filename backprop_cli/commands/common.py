@@ -12,6 +12,7 @@ from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
 from ..errors import BackpropError, InputError
+from ..expand import expand as expand_graph
 from ..graph import Graph
 from ..trace import Trace
 from ..values import coerce_value, coerce_values, parse_assignments
@@ -52,11 +53,14 @@ def circuit_options(function: F) -> F:
 
 
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool) -> Trace:
-    """Load, build and evaluate: the circuit file's inputs, overridden on the command line."""
+                upstream: str | None, exact: bool, expand: bool = False) -> Trace:
+    """Load, build and evaluate: the circuit file's inputs, overridden on the command line.
+    ``expand`` writes composite gates out as their inner gates first."""
     arithmetic = arithmetic_for(exact)
     circuit = load_circuit(source)
     graph = compile_circuit(circuit, output)
+    if expand:
+        graph = expand_graph(graph)
     given = parse_assignments(assignments, arithmetic)
     values = {**coerce_values(circuit.inputs, arithmetic), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream
