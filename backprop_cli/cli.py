@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .commands.check_cmd import check_command
 from .commands.circuits_cmd import circuits_command
+from .commands.code_cmd import code_command
 from .commands.common import echo_error
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
@@ -55,6 +56,7 @@ cli.add_command(gates_command)
 cli.add_command(circuits_command)
 cli.add_command(check_command)
 cli.add_command(gradcheck_command)
+cli.add_command(code_command)
 
 
 def main(argv: list[str] | None = None) -> int:
