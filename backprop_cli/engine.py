@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import DomainError, InputError
 from .gcpause import paused_gc
@@ -65,10 +65,21 @@ FLOAT = Arithmetic(
 )
 
 
+def with_user_gates(arithmetic: Arithmetic, graph: Graph) -> Arithmetic:
+    """The arithmetic extended with the graph's user-defined gates, in its number system."""
+    if not graph.user_gates:
+        return arithmetic
+    forwards, partials = dict(arithmetic.forwards), dict(arithmetic.partials)
+    for name, gate in graph.user_gates.items():
+        forwards[name], partials[name] = gate.functions(arithmetic)
+    return replace(arithmetic, forwards=forwards, partials=partials)
+
+
 def forward(graph: Graph, inputs: Mapping[str, Value],
             arithmetic: Arithmetic = FLOAT) -> list[Value]:
     """Every node's value, in forward order."""
     check_inputs(graph, inputs)
+    arithmetic = with_user_gates(arithmetic, graph)
     values: list[Value] = [arithmetic.zero] * len(graph)
     forwards, literal = arithmetic.forwards, arithmetic.literal
     names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
@@ -149,6 +160,7 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
 
     ``upstream`` is the gradient arriving at the output (default 1).
     """
+    arithmetic = with_user_gates(arithmetic, graph)
     trace = Trace(graph, values, [arithmetic.zero] * len(graph), exact=arithmetic.exact)
     grads = trace.grads
     grads[graph.output] = arithmetic.one if upstream is None else upstream

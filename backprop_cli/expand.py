@@ -40,7 +40,7 @@ def builtin_bodies() -> dict[str, Body]:
 def composite_bodies(graph: Graph) -> dict[str, Body]:
     """Every composite gate the graph may use: built-ins and its user-defined gates."""
     bodies = dict(builtin_bodies())
-    for name, gate in getattr(graph, "user_gates", {}).items():
+    for name, gate in graph.user_gates.items():
         bodies[name] = Body(tuple(gate.spec.params), tuple(gate.body))
     return bodies
 
@@ -69,8 +69,7 @@ class _Inliner:
 
     def __post_init__(self) -> None:
         self.new = Graph(source=self.old.source)
-        if hasattr(self.old, "user_gates"):
-            self.new.user_gates = self.old.user_gates  # type: ignore[attr-defined]
+        self.new.user_gates = self.old.user_gates
         self.used = set(self.old.names) | set(self.old.bindings)
 
     def run(self) -> Graph:

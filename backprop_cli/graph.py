@@ -7,11 +7,14 @@ costs a few lists, not 10^6 objects.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import GraphError, Span
+from .gatespec import GateSpec
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
-from .syntax import Item, Program, Statement
+from .syntax import Definition, Item, Program, Statement
 
 INPUT = "input"
 CONST = "const"
@@ -24,6 +27,7 @@ class Graph:
 
     ``gates[i]`` is a gate name, ``"input"`` or ``"const"`` (its literal in ``literals``).
     ``bindings`` maps every program name to the node it finally refers to.
+    ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
     """
 
     source: str
@@ -37,6 +41,7 @@ class Graph:
     inputs: dict[str, int] = field(default_factory=dict)
     bindings: dict[str, int] = field(default_factory=dict)
     output: int = -1
+    user_gates: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -52,12 +57,21 @@ class Graph:
         name = self.names[node]
         return f"({name})" if name.startswith("-") else name
 
+    def spec(self, gate: str) -> GateSpec:
+        """A gate's spec: a user-defined gate of this graph, or a built-in one."""
+        user = self.user_gates.get(gate)
+        return user.spec if user is not None else GATES[gate]
+
     def describe(self, node: int) -> str:
         """How the node is computed, e.g. ``x + y``; inputs and constants describe themselves."""
         gate = self.gates[node]
         if gate in (INPUT, CONST):
             return self.names[node]
-        return describe_call(gate, [self.operand_name(a) for a in self.args[node]])
+        operands = [self.operand_name(a) for a in self.args[node]]
+        if gate in self.user_gates:
+            spec = self.spec(gate)
+            return spec.pattern.format(**dict(zip(spec.params, operands, strict=True)))
+        return describe_call(gate, operands)
 
     def node_named(self, name: str) -> int:
         """The node a program name (or a generated node name) refers to."""
@@ -77,9 +91,16 @@ class Graph:
         return clone
 
 
-def build(program: Program, output: str | None = None) -> Graph:
-    """Turn a parsed program into a graph; ``output`` names the node to differentiate."""
+def build(program: Program, output: str | None = None,
+          definitions: Sequence[Definition] = ()) -> Graph:
+    """Turn a parsed program into a graph; ``output`` names the node to differentiate.
+    ``definitions`` (a circuit file's gates) come before the program's own ``def`` lines."""
     builder = _Builder(program)
+    every = [*definitions, *program.definitions]
+    if every:
+        from .userdefs import define_gates  # sympy: only for programs that define gates
+
+        builder.graph.user_gates = define_gates(every)
     for statement in program.statements:
         builder.statement(statement)
     graph = builder.finish()
@@ -147,7 +168,7 @@ class _Builder:
 
     def _check_target(self, statement: Statement) -> None:
         target = statement.target
-        if target in GATES:
+        if target in GATES or target in self.graph.user_gates:
             raise self._error(f"{target!r} is a gate and cannot be assigned to", statement)
         if target in CONSTANT_VALUES:
             raise self._error(f"{target!r} is a constant and cannot be assigned to", statement)
@@ -178,7 +199,8 @@ class _Builder:
         graph.lines[literal], graph.columns[literal] = item.line, item.column
 
     def _call(self, item: Item, stack: list[int]) -> int:
-        spec = GATES.get(item.text)
+        user = self.graph.user_gates.get(item.text)
+        spec = user.spec if user is not None else GATES.get(item.text)
         if spec is None:
             raise self._error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
         if item.argc != spec.arity:
@@ -198,7 +220,7 @@ class _Builder:
                 self.constants[name] = self._node(CONST, (), item, name)
                 self.graph.literals[self.constants[name]] = name
             return self.constants[name]
-        if name in GATES:
+        if name in GATES or name in self.graph.user_gates:
             raise self._error(f"{name!r} is a gate; call it as {name}(...)", item)
         node = self._node(INPUT, (), item, name)
         self.graph.inputs[name] = node

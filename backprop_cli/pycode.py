@@ -48,6 +48,12 @@ class _Printer(PythonCodePrinter):  # type: ignore[misc]
         x = self._print(expr.args[0])
         return f"(1.0 if {x} > 0 else -1.0 if {x} < 0 else 0.0)"
 
+    def _print_abs(self, expr: sp.Expr) -> str:
+        return f"abs({self._print(expr.args[0])})"
+
+    def _print_relu(self, expr: sp.Expr) -> str:
+        return f"max(0.0, {self._print(expr.args[0])})"
+
     def _print_sigmoid(self, expr: sp.Expr) -> str:
         return f"1 / (1 + math.exp({self._print(-expr.args[0])}))"
 
@@ -67,7 +73,7 @@ class GateMath:
 
 def gate_math(graph: Graph, gate: str) -> GateMath:
     """The sympy side of a built-in or user-defined gate."""
-    user = getattr(graph, "user_gates", {}).get(gate)
+    user = graph.user_gates.get(gate)
     if user is not None:
         return GateMath(tuple(user.symbols), user.expr, tuple(user.numeric_partials))
     definition = GATES_BY_NAME[gate]
@@ -117,7 +123,7 @@ class _Names:
 def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
                        printer: _Printer) -> str:
     """A gate applied to operands written as code: ``w0 * x0``, ``math.exp(s)``."""
-    if gate in getattr(graph, "user_gates", {}):
+    if gate in graph.user_gates:
         gm = gate_math(graph, gate)
         symbols = [sp.Symbol(text, real=True) for text in operands]
         return str(printer.doprint(gm.expr.xreplace(dict(zip(gm.params, symbols,

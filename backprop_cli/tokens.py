@@ -16,7 +16,8 @@ MAX_NAME_LENGTH = 64
 
 
 class Token(NamedTuple):
-    """One token: its kind (``num``, ``name``, ``op``, ``newline``, ``end``) and position."""
+    """One token: its kind (``num``, ``name``, ``op``, ``def``, ``newline``, ``end``) and
+    position."""
 
     kind: str
     text: str
@@ -37,7 +38,8 @@ _TOKEN_RE = re.compile(
 )
 
 ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "=",
-                          "+=", "-=", "*=", "/="})
+                          "+=", "-=", "*=", "/=", ":"})
+DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate
 
 _REFUSED_OPS = {
     ".": "attribute access ('.') is not allowed",
@@ -46,7 +48,6 @@ _REFUSED_OPS = {
     "{": "braces are not allowed",
     "}": "braces are not allowed",
     ":=": "assignment expressions (':=') are not allowed",
-    ":": "':' is not allowed here",
     "**=": "'**=' is not supported; write 'x = x ** y'",
     "@": "matrix multiplication ('@') needs array values, which are not supported yet",
 }
@@ -82,6 +83,8 @@ def _describe_other(char: str) -> str:
 
 
 def _check_name(word: str, text: str, line: int, column: int) -> None:
+    if word == DEF:
+        return
     if keyword.iskeyword(word):
         raise _refuse(f"Python keyword {word!r} is not allowed", text, line, column, len(word))
     if word.startswith("__"):
@@ -108,7 +111,7 @@ def tokenize(text: str) -> list[Token]:
             line, line_start = line + 1, match.end()
         elif kind == "name":
             _check_name(value, text, line, column)
-            append(Token("name", value, line, column))
+            append(Token(DEF if value == DEF else "name", value, line, column))
         elif kind == "op":
             if value not in ACCEPTED_OPS:
                 message = _REFUSED_OPS.get(value, f"operator {value!r} is not supported")

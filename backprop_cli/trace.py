@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .graph import CONST, INPUT, Graph
-from .registry import GATES
 
 Value = Any  # a float, or a sympy number in exact mode
 
@@ -93,10 +92,17 @@ class Trace:
 _PARAM_RE = re.compile(r"\b([ab]|out)\b")
 
 
+def _param_re(params: tuple[str, ...]) -> re.Pattern[str]:
+    if params in (("a",), ("a", "b")):
+        return _PARAM_RE
+    return re.compile(r"\b(" + "|".join(map(re.escape, (*params, "out"))) + r")\b")
+
+
 def local_formula(graph: Graph, node: int, position: int) -> str:
     """Substitute the node's operand names into the gate's derivative formula."""
-    spec = GATES[graph.gates[node]]
+    spec = graph.spec(graph.gates[node])
     operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
                                                             strict=True)}
     operands["out"] = graph.operand_name(node)
-    return _PARAM_RE.sub(lambda m: operands[m.group(1)], spec.partial_formulas[position])
+    return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
+                                      spec.partial_formulas[position])

@@ -127,6 +127,10 @@ def test_modular_gate_caches_only_what_backward_needs() -> None:
     ("x * 2 + 0 * y", ("x=1", "y=2")),
     ("tan(x) + log(x) + cos(x) * sin(x) / tanh(x) - exp(-x) + pi * e", ("x=0.5",)),
     ("x * x * x", ("x=1.5",)),
+    ("def r(t, u): relu(t) * abs(u) + max(t, u) + sigmoid(t) * log(1 + t * t)\nf = r(x, y)",
+     ("x=0", "y=0")),
+    ("def r(t, u): relu(t) * abs(u) + max(t, u) + sigmoid(t) * log(1 + t * t)\nf = r(x, y)",
+     ("x=0.5", "y=-2")),
 ])
 def test_code_runs_at_kinks_and_with_awkward_names(source: str, inputs: tuple[str, ...],
                                                    style: str) -> None:

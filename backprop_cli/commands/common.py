@@ -89,8 +89,17 @@ def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def print_gate_warnings(graph: Graph) -> None:
+    """What was noticed when the user-defined gates were defined (hand-written gradients
+    that disagree with sympy's)."""
+    for gate in graph.user_gates.values():
+        for message in gate.warnings:
+            warn(message)
+
+
 def print_notes(trace: Trace) -> None:
     graph = trace.graph
+    print_gate_warnings(graph)
     for note in trace.notes:
         node = note.node
         where = f"{graph.names[node]} = {graph.describe(node)}" if graph.args[node] else \

@@ -12,7 +12,7 @@ from ..gradcheck import DEFAULT_H, DEFAULT_THRESHOLD, gradcheck
 from ..render.gradcheck import gradcheck_report, render_gradcheck_json
 from ..render.plain import render_plain
 from ..render.table import print_report
-from .common import prepare_circuit
+from .common import prepare_circuit, print_gate_warnings
 
 EXIT_FAILED = 1
 
@@ -47,6 +47,7 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
       backprop gradcheck "log(1 + exp(t))" t=0.5 --format json
     """
     graph, values, gradient_in = prepare_circuit(source, assignments, output, upstream)
+    print_gate_warnings(graph)
     result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand(graph))
     if fmt == "json":
         click.echo(render_gradcheck_json(result), nl=False)
