@@ -19,6 +19,7 @@ from .commands.common import echo_error
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
 from .commands.gradcheck_cmd import gradcheck_command
+from .commands.step_cmd import step_command
 from .errors import BackpropError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -57,6 +58,7 @@ cli.add_command(circuits_command)
 cli.add_command(check_command)
 cli.add_command(gradcheck_command)
 cli.add_command(code_command)
+cli.add_command(step_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -125,8 +125,9 @@ def _domain_error(graph: Graph, values: list[Value], node: int,
         cause = f"overflow: the {what} is {format_value(values[node])}"
     else:
         operand_values = [values[a] for a in graph.args[node]]
-        cause = _undefined(graph.gates[node], operand_values, what) or \
-            _cause(error, graph.gates[node], what)
+        undefined = None if isinstance(error, OverflowError) else \
+            _undefined(graph.gates[node], operand_values, what)
+        cause = undefined or _cause(error, graph.gates[node], what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
