@@ -13,6 +13,7 @@ same conventions at kinks), printed as Python.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -200,18 +201,47 @@ def flat_code(trace: Trace) -> str:
     upstream = trace.grads[graph.output]
     lines.append(f"{names.grads[graph.output]} = {float(upstream)!r}")
     assigned = {names.grads[graph.output]}
+    templates = _Templates(graph, names, printer)
     for edge in trace.edges():
         gate = graph.gates[edge.node]
-        gm = gate_math(graph, gate)
-        operands = [names.symbol(a) for a in graph.args[edge.node]]
-        local = _local(gm, edge.position, operands, names.symbol(edge.node))
-        code = _guarded(gate, edge.position, local, printer.factor(local),
+        local, code = templates.local(edge.node, edge.position)
+        code = _guarded(gate, edge.position, local, code,
                         names.values[edge.node], names.operand(graph.args[edge.node][0]))
         lines.append(_gradient_line(names.grads[edge.source], assigned,
                                     names.grads[edge.node], local, code))
     lines.extend(_unused_inputs(trace, names, assigned))
     lines.extend(_footer(trace, names))
     return "\n".join(lines) + "\n"
+
+
+class _Templates:
+    """Local gradients printed once per gate, input and pattern of constant operands, with
+    placeholders (``__p0``, ``__out``: names no program can use) filled in per edge."""
+
+    _PLACEHOLDER = re.compile(r"__(p\d+|out)\b")
+
+    def __init__(self, graph: Graph, names: _Names, printer: _Printer) -> None:
+        self.graph, self.names, self.printer = graph, names, printer
+        self.cache: dict[tuple[object, ...], tuple[sp.Expr, str]] = {}
+
+    def local(self, node: int, position: int) -> tuple[sp.Expr, str]:
+        graph = self.graph
+        args = graph.args[node]
+        constants = tuple(graph.literals.get(a) if graph.gates[a] == CONST else None
+                          for a in args)
+        key = (graph.gates[node], position, constants)
+        if key not in self.cache:
+            operands = [self.names.symbol(a) if constants[k] is not None
+                        else sp.Symbol(f"__p{k}", real=True) for k, a in enumerate(args)]
+            local = _local(gate_math(graph, graph.gates[node]), position, operands,
+                           sp.Symbol("__out", real=True))
+            self.cache[key] = (local, self.printer.factor(local))
+        local, template = self.cache[key]
+        filled = {f"__p{k}": self.names.values[a] for k, a in enumerate(args)}
+        filled["__out"] = self.names.values[node]
+        # the expression keeps its placeholders: callers only ask whether it is 1, -1 or a
+        # reciprocal, which renaming does not change
+        return local, self._PLACEHOLDER.sub(lambda m: filled[m.group(0)], template)
 
 
 def _unused_inputs(trace: Trace, names: _Names, assigned: set[str]) -> list[str]:
