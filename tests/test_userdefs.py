@@ -203,3 +203,15 @@ def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
         for got in (gate.gradients[name], written.gradients[name]):
             assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-9), \
                 (program, name, got, expected)
+
+
+def test_installed_gradcheck_fails_the_wrong_gate() -> None:
+    import subprocess
+
+    from test_check import installed_backprop
+
+    done = subprocess.run([installed_backprop(), "gradcheck", str(DATA / "wrong-gate.toml")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1].startswith("FAILED: x")
+    assert "warning: gate cube" in done.stderr

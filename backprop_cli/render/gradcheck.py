@@ -47,10 +47,14 @@ def summary(result: GradCheck) -> str:
     if failed:
         return (f"FAILED: {', '.join(failed)} ({len(failed)} of {_inputs(len(result.inputs))}"
                 f" above the {limit}; largest relative error {_error(result.worst)})")
-    checked = len(result.inputs) - result.kinked
-    text = (f"passed: {'all ' if not result.kinked and checked > 1 else ''}"
-            f"{_inputs(checked)} agree{'s' if checked == 1 else ''} (largest relative error "
+    checked = len(result.inputs) - result.kinked - result.explained
+    everything = not result.kinked and not result.explained and checked > 1
+    text = (f"passed: {'all ' if everything else ''}{_inputs(checked)} "
+            f"agree{'s' if checked == 1 else ''} (largest relative error "
             f"{_error(result.worst)}, {limit})")
+    if result.explained:
+        text += (f"; {_inputs(result.explained)} within the error of the difference "
+                 "quotient itself")
     if result.kinked:
         text += f"; {_inputs(result.kinked)} not checked: the step crosses a kink"
     return text
