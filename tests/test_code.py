@@ -173,3 +173,13 @@ def test_installed_code_piped_into_python() -> None:
     done = subprocess.run([sys.executable, "-I", "-"], input=code, capture_output=True,
                           text=True, timeout=60, check=True)
     assert printed_numbers(done.stdout) == {"f": -12, "df/dx": -4, "df/dy": -4, "df/dz": 3}
+
+
+def test_the_command_line_does_not_import_sympy_for_eval() -> None:
+    """Registering ``backprop code`` (which prints with sympy) must not slow down eval."""
+    code = ("import sys\nfrom backprop_cli.cli import main\n"
+            "main(['eval', '(x+y)*z', 'x=-2', 'y=5', 'z=-4', '--steps'])\n"
+            "print('sympy' in sys.modules, 'numpy' in sys.modules, file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stderr.split() == ["False", "False"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..pycode import python_code
 from .common import circuit_options, print_notes, run_circuit
 
 
@@ -32,6 +31,8 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop code "(x+y)*z" x=-2 y=5 z=-4 --style modular
       backprop code sigmoid-neuron-grouped --expand | python3
     """
+    from ..pycode import python_code  # sympy prints the code: imported only here
+
     trace = run_circuit(source, assignments, output, upstream, False, expand=expand)
     if exact:
         click.echo("warning: the code computes in floating point; --exact only checks the "
