@@ -16,6 +16,7 @@ from .commands.check_cmd import check_command
 from .commands.circuits_cmd import circuits_command
 from .commands.code_cmd import code_command
 from .commands.common import echo_error
+from .commands.draw_cmd import draw_command
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
 from .commands.gradcheck_cmd import gradcheck_command
@@ -59,6 +60,7 @@ cli.add_command(check_command)
 cli.add_command(gradcheck_command)
 cli.add_command(code_command)
 cli.add_command(step_command)
+cli.add_command(draw_command)
 
 
 def main(argv: list[str] | None = None) -> int:

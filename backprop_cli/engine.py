@@ -38,7 +38,12 @@ def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
 
 def literal_value(text: str) -> float:
     """The float value of a number literal or named constant."""
-    return CONSTANT_VALUES[text] if text in CONSTANT_VALUES else float(text)
+    if text in CONSTANT_VALUES:
+        return CONSTANT_VALUES[text]
+    value = float(text)
+    if math.isinf(value):
+        raise OverflowError(f"the number {text} is too large for a double")
+    return value
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ def _cause(error: BaseException, gate: str, what: str) -> str:
     if isinstance(error, ZeroDivisionError):
         return "division by zero" + ("" if what == "value" else f" in the {what}")
     if isinstance(error, OverflowError):
-        return f"overflow: the {what} is too large for a double"
+        return str(error) if gate == CONST else f"overflow: the {what} is too large for a double"
     return f"the {what} of {gate} is undefined here"
 
 

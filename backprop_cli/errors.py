@@ -53,14 +53,30 @@ class BackpropError(Exception):
         return text
 
     def source_excerpt(self) -> tuple[str, str] | None:
-        """The offending source line and a caret line under the position, if known."""
+        """The offending source line (made inert) and a caret line under the position.
+
+        Lines are counted at ``\\n`` only, as the tokenizer counts them.
+        """
         if self.source is None or self.span is None:
             return None
-        lines = self.source.splitlines() or [""]
+        lines = self.source.split("\n")
         index = min(max(self.span.line - 1, 0), len(lines) - 1)
-        line = lines[index]
-        caret = " " * (self.span.column - 1) + "^" * max(self.span.width, 1)
-        return line, caret
+        line = lines[index].removesuffix("\r")
+        shown = [inert(char) for char in line]
+        before = sum(len(text) for text in shown[: self.span.column - 1])
+        before += max(self.span.column - 1 - len(line), 0)
+        width = sum(len(text) for text in shown[self.span.column - 1:
+                                                 self.span.column - 1 + self.span.width])
+        return "".join(shown), " " * before + "^" * max(width, 1)
+
+
+_WHITESPACE = str.maketrans({"\t": " ", "\r": " ", "\f": " ", "\v": " "})
+
+
+def inert(text: str) -> str:
+    """User text made safe to print: whitespace as spaces, control characters as escapes."""
+    text = text.translate(_WHITESPACE)
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 class ParseError(BackpropError):

@@ -1,10 +1,15 @@
-"""Composite gates written out: ``expand(graph)`` replaces each composite gate by its inner gates.
+"""Composite gates opened into the primitive gates the lecture draws.
 
-The composite built-in gate is ``sigmoid`` (``1 / (1 + exp(-a))``, the chain neg, exp, add,
-div that the lecture draws); every user-defined gate is composite too (its body). The last
-inner node keeps the composite node's name, so values, gradients and expectations of the
-named nodes are unchanged; inner nodes are named ``<node>_<gate>`` (``f_exp``). Expansion
-repeats until no composite is left, so a gate defined through another is written out fully.
+``expand_composites(graph)`` returns a new graph in which every composite gate is replaced
+by its definition: ``sigmoid(a)`` becomes ``1 / (1 + exp(-a))``, the chain neg, exp, add,
+div of the lecture's gate-by-gate sigmoid neuron, and every user-defined gate becomes its
+body. Each definition is in the tool's own language and built by its own parser, so the
+inner gates are exactly what typing the definition gives. The node that held the
+composite keeps its name, so bindings, inputs and the output still refer to it; the inner
+nodes get fresh names (``t1``, ``t2``, ... not used by the program) and the composite's
+source position. Expansion repeats until no composite is left (a user gate may be built on
+others). Values and gradients are the same up to rounding. One function serves
+``backprop draw --expand`` and ``eval``/``code``/``gradcheck``.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from .graph import CONST, INPUT, Graph
-from .registry import BINARY_GATES, UNARY_GATES
+from .limits import current, exceeded
+from .registry import BINARY_GATES, GATES, UNARY_GATES
 from .syntax import Item, parse
 
-BUILTIN_COMPOSITES: dict[str, tuple[tuple[str, ...], str]] = {
-    "sigmoid": (("a",), "1 / (1 + exp(-a))"),
+COMPOSITES: dict[str, str] = {
+    "sigmoid": "1 / (1 + exp(-a))",
 }
 
 
@@ -33,8 +39,8 @@ class Body:
 @cache
 def builtin_bodies() -> dict[str, Body]:
     """The built-in composites, parsed by the project's own parser."""
-    return {name: Body(params, tuple(parse(text).statements[-1].rpn))
-            for name, (params, text) in BUILTIN_COMPOSITES.items()}
+    return {name: Body(GATES[name].params, tuple(parse(text).statements[-1].rpn))
+            for name, text in COMPOSITES.items()}
 
 
 def composite_bodies(graph: Graph) -> dict[str, Body]:
@@ -50,8 +56,9 @@ def is_expandable(graph: Graph) -> bool:
     return any(gate in bodies for gate in graph.gates)
 
 
-def expand(graph: Graph) -> Graph:
-    """The same circuit with every composite gate replaced by its inner gates."""
+def expand_composites(graph: Graph) -> Graph:
+    """The same circuit with every composite gate replaced by its primitive gates (the
+    graph itself when it has none)."""
     bodies = composite_bodies(graph)
     while any(gate in bodies for gate in graph.gates):
         graph = _Inliner(graph, bodies).run()
@@ -66,6 +73,8 @@ class _Inliner:
     bodies: Mapping[str, Body]
     new: Graph = field(init=False)
     used: set[str] = field(init=False)
+    counter: int = 0
+    max_gates: int = field(default_factory=lambda: current().gates)
 
     def __post_init__(self) -> None:
         self.new = Graph(source=self.old.source)
@@ -89,6 +98,7 @@ class _Inliner:
 
     def _add(self, gate: str, args: tuple[int, ...], origin: int, name: str,
              literal: str | None = None) -> int:
+        """A new node at the source position of the old graph's node ``origin``."""
         new = self.new
         new.names.append(name)
         new.gates.append(gate)
@@ -99,16 +109,20 @@ class _Inliner:
         new.requires_grad.append(needs)
         if literal is not None:
             new.literals[len(new.gates) - 1] = literal
+        if len(new.gates) > self.max_gates:
+            raise exceeded("the number of nodes after expanding composite gates",
+                           len(new.gates), "gates", source=self.old.source,
+                           span=self.old.span(origin))
         return len(new.gates) - 1
 
-    def _fresh(self, owner: str, gate: str) -> str:
-        base = f"{owner}_{gate}"
-        name, count = base, 1
-        while name in self.used:
-            count += 1
-            name = f"{base}_{count}"
-        self.used.add(name)
-        return name
+    def _fresh(self) -> str:
+        """``t1``, ``t2``, ...: names the program does not use."""
+        while True:
+            self.counter += 1
+            name = f"t{self.counter}"
+            if name not in self.used:
+                self.used.add(name)
+                return name
 
     def _inline(self, node: int, body: Body, args: tuple[int, ...]) -> int:
         """Write the body out with its parameters bound to ``args``; the last node is named
@@ -120,23 +134,23 @@ class _Inliner:
         last = len(body.rpn) - 1
         for index, item in enumerate(body.rpn):
             if item.kind == "unary" and previous is not None and previous.kind == "num":
-                self._negate(stack[-1])
+                self._negate(stack[-1])  # -3 is the literal -3, as the graph builder has it
             elif item.kind == "name" and item.text in params:
                 stack.append(params[item.text])
-            elif item.kind == "num" or item.kind == "name":
+            elif item.kind in ("num", "name"):  # a number, pi or e
                 stack.append(self._add(CONST, (), node, item.text, item.text))
             else:
-                gate = _gate_of(item)
-                count = 1 if item.kind == "unary" else 2 if item.kind == "binary" else item.argc
+                count = {"unary": 1, "binary": 2}.get(item.kind, item.argc)
                 operands = tuple(stack[len(stack) - count:])
                 del stack[len(stack) - count:]
-                name = owner if index == last else self._fresh(owner, gate)
-                stack.append(self._add(gate, operands, node, name))
+                name = owner if index == last else self._fresh()
+                stack.append(self._add(_gate_of(item), operands, node, name))
             previous = item
         result = stack[-1]
         if self.new.gates[result] in (CONST, INPUT) or result in args:
-            result = self._add("mul", (result, self._add(CONST, (), node, "1", "1")),
-                               node, owner)  # a body that is a bare parameter or constant
+            # a body that is a bare parameter or constant: keep a node with the gate's name
+            one = self._add(CONST, (), node, "1", "1")
+            result = self._add("mul", (result, one), node, owner)
         return result
 
     def _negate(self, literal: int) -> None:
@@ -152,4 +166,3 @@ def _gate_of(item: Item) -> str:
     if item.kind == "unary":
         return UNARY_GATES[item.text]
     return item.text
-

@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import GraphError, Span
 from .gatespec import GateSpec
+from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
 from .syntax import Definition, Item, Program, Statement
 
@@ -65,7 +66,9 @@ class Graph:
     def describe(self, node: int) -> str:
         """How the node is computed, e.g. ``x + y``; inputs and constants describe themselves."""
         gate = self.gates[node]
-        if gate in (INPUT, CONST):
+        if gate == CONST:
+            return self.literals[node]
+        if gate == INPUT:
             return self.names[node]
         operands = [self.operand_name(a) for a in self.args[node]]
         if gate in self.user_gates:
@@ -116,7 +119,7 @@ class _Builder:
         self.used_names = _all_names(program)
         self.versions: dict[str, int] = {}
         self.constants: dict[str, int] = {}
-        self.last: int = -1
+        self.max_gates = current().gates
 
     def _error(self, message: str, item: Item | Statement) -> GraphError:
         if isinstance(item, Statement):
@@ -165,6 +168,9 @@ class _Builder:
             self.raw_names[node] = self._version(target)
         self.graph.bindings[target] = node
         self.graph.output = node
+        if len(self.graph.gates) > self.max_gates:
+            raise exceeded("the number of nodes", len(self.graph.gates), "gates",
+                           source=self.graph.source, span=statement.span)
 
     def _check_target(self, statement: Statement) -> None:
         target = statement.target

@@ -56,7 +56,7 @@ class _Printer(PythonCodePrinter):  # type: ignore[misc]
         return f"max(0.0, {self._print(expr.args[0])})"
 
     def _print_sigmoid(self, expr: sp.Expr) -> str:
-        return f"1 / (1 + math.exp({self._print(-expr.args[0])}))"
+        return f"(1 / (1 + math.exp({self._print(-expr.args[0])})))"
 
     def factor(self, expr: sp.Expr) -> str:
         """The expression as the right factor of a product (parenthesised when needed)."""

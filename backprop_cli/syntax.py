@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from .errors import ParseError, Span
+from .limits import current, exceeded
 from .tokens import DEF, Token, tokenize
 
 
@@ -70,10 +71,11 @@ AUGMENTED = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
 
 class _Open(NamedTuple):
-    """An open parenthesis or call on the operator stack."""
+    """An open parenthesis or call on the operator stack (``token`` is the call's name)."""
 
     token: Token
     call: bool
+    paren: Token | None = None
 
 
 class _Op(NamedTuple):
@@ -116,6 +118,16 @@ def parse_definition(text: str) -> Definition:
         raise ParseError("expected one definition: def NAME(PARAMS): EXPRESSION", source=text,
                          span=Span(1, 1))
     return _definition(tokens, *ranges[0], text)
+
+
+def parse_expression(text: str) -> Program:
+    """Parse text that must be one expression (an input value, for example)."""
+    program = parse(text)
+    first = program.statements[0]
+    if len(program.statements) > 1 or first.target is not None or program.definitions:
+        raise ParseError("expected a single expression, not a program",
+                         source=text, span=first.span)
+    return program
 
 
 def _statement_ranges(tokens: list[Token], text: str) -> list[tuple[int, int]]:
@@ -210,6 +222,7 @@ class _ExpressionParser:
         self.expect_operand = True
         self.skip_paren = False
         self.call_just_opened = False
+        self.max_depth = current().depth
 
     def feed(self, index: int) -> None:
         token = self.tokens[index]
@@ -224,12 +237,28 @@ class _ExpressionParser:
         if self.skip_paren:
             self.skip_paren = False
             self.call_just_opened = True
+            top = self.ops[-1]
+            if isinstance(top, _Open):
+                self.ops[-1] = top._replace(paren=token)
             return
+        if index and self.tokens[index - 1].kind == "newline":
+            self._check_line_start(token)
         if self.expect_operand:
             self._operand(token, self.tokens[index + 1])
+            if len(self.ops) > self.max_depth:
+                raise exceeded("the nesting depth", len(self.ops), "depth", source=self.text,
+                               span=Span(token.line, token.column, 1))
         else:
             self._operator(token)
         self.call_just_opened = False
+
+    def _check_line_start(self, token: Token) -> None:
+        """A statement continued onto a new line by an open '(' that then reads like a
+        new statement: report the '(' that was never closed, not the innocent line."""
+        if not self.expect_operand and token.kind in ("num", "name"):
+            opened = next((op for op in reversed(self.ops) if isinstance(op, _Open)), None)
+            if opened is not None:
+                raise _error("'(' is never closed", opened.paren or opened.token, self.text)
 
     def _operand(self, token: Token, following: Token) -> None:
         if token.kind == "num":
@@ -336,6 +365,6 @@ class _ExpressionParser:
         while self.ops:
             top = self.ops.pop()
             if isinstance(top, _Open):
-                raise _error("'(' is never closed", top.token, self.text)
+                raise _error("'(' is never closed", top.paren or top.token, self.text)
             self._emit(top)
         return self.out

@@ -11,6 +11,7 @@ import re
 from typing import NamedTuple
 
 from .errors import ParseError, Span
+from .limits import current, exceeded
 
 MAX_NAME_LENGTH = 64
 
@@ -31,7 +32,7 @@ _TOKEN_RE = re.compile(
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<op>\*\*=?|[-+*/]=|:=|//|==|!=|<=|>=|<<|>>|->|[-+*/^(),;=@.\[\]{}:<>%&|~!$?`])
   | (?P<newline>\n)
-  | (?P<space>[ \t\r\f]+|\#[^\n]*)
+  | (?P<space>[ \t\r\f]+|\#[^\n\x00]*)
   | (?P<other>.)
     """,
     re.VERBOSE | re.DOTALL,
@@ -95,8 +96,17 @@ def _check_name(word: str, text: str, line: int, column: int) -> None:
                       text, line, column, len(word))
 
 
+def _check_size(text: str) -> None:
+    limit = current().source_bytes
+    if len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise exceeded("the program's size in bytes", len(text.encode("utf-8", "surrogatepass")),
+                       "source_bytes")
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, refusing every character the grammar does not use."""
+    _check_size(text)
+    max_lines = current().lines
     tokens: list[Token] = []
     append = tokens.append
     line, line_start = 1, 0
@@ -109,6 +119,8 @@ def tokenize(text: str) -> list[Token]:
         if kind == "newline":
             append(Token("newline", value, line, column))
             line, line_start = line + 1, match.end()
+            if line > max_lines:
+                raise exceeded("the number of lines", line, "lines")
         elif kind == "name":
             _check_name(value, text, line, column)
             append(Token(DEF if value == DEF else "name", value, line, column))

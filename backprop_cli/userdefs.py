@@ -25,6 +25,7 @@ from .engine import FLOAT, Arithmetic
 from .errors import BackpropError, GraphError, Span
 from .gates import CONSTANTS, GATES_BY_NAME, OUT, sigmoid
 from .gatespec import GateSpec
+from .limits import current, exceeded
 from .registry import BINARY_GATES, GATES
 from .syntax import Definition, Item, parse, parse_definition
 
@@ -150,8 +151,9 @@ def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
             raise _error(f"{param!r} cannot be a parameter name", definition)
     symbols = tuple(sp.Symbol(p, real=True) for p in definition.params)
     names: dict[str, sp.Expr] = dict(zip(definition.params, symbols, strict=True))
-    expr = _build(definition.rpn, names, known, definition)
-    derived = tuple(sp.powsimp(sp.diff(expr, s)) for s in symbols)
+    expr = _bounded(_build(definition.rpn, names, known, definition), definition, "")
+    derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
+                    for s in symbols)
     partials, overridden, warnings = list(derived), [False] * len(symbols), []
     for param, rpn, text in definition.overrides:
         if param not in names:
@@ -166,6 +168,33 @@ def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
                             "as given (backprop gradcheck tells which is right)")
     return UserGate(definition, symbols, expr, derived, tuple(partials), tuple(overridden),
                     tuple(warnings))
+
+
+def tree_size(expr: sp.Expr) -> int:
+    """The number of nodes of ``expr`` written out as a tree (shared subtrees counted each
+    time they occur), computed over the distinct subexpressions, without recursion."""
+    sizes: dict[sp.Basic, int] = {}
+    pending: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while pending:
+        node, ready = pending.pop()
+        if node in sizes:
+            continue
+        if ready or not node.args:
+            sizes[node] = 1 + sum(sizes[arg] for arg in node.args)
+        else:
+            pending.append((node, True))
+            pending.extend((arg, False) for arg in node.args)
+    return sizes[expr]
+
+
+def _bounded(expr: sp.Expr, definition: Definition, what: str) -> sp.Expr:
+    """Refuse a definition whose expression (a gate built on gates grows fast) or
+    derivative is too large to differentiate or show."""
+    size = tree_size(expr)
+    if size > current().gate_terms:
+        raise exceeded(f"{what}gate {definition.name} written out as a tree", size,
+                       "gate_terms", source=definition.source, span=definition.span)
+    return expr
 
 
 def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str, UserGate],

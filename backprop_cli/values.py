@@ -10,7 +10,7 @@ from .engine import FLOAT, Arithmetic, forward
 from .errors import BackpropError, InputError
 from .graph import build
 from .registry import CONSTANT_VALUES, GATES
-from .syntax import parse
+from .syntax import parse_expression
 from .tokens import tokenize
 
 Value = Any
@@ -19,10 +19,10 @@ Value = Any
 def constant_value(text: str, arithmetic: Arithmetic = FLOAT, where: str = "a value") -> Value:
     """Evaluate a constant expression such as ``-2``, ``1/3`` or ``-pi/4``."""
     try:
-        graph = build(parse(text))
+        graph = build(parse_expression(text))
         if graph.inputs:
             name = next(iter(graph.inputs))
-            raise InputError(f"{where} must be a constant, but it uses the name {name!r}",
+            raise InputError(f"expected a constant, found the name {name!r}",
                              span=graph.span(graph.inputs[name]))
         return forward(graph, {}, arithmetic)[graph.output]
     except BackpropError as error:

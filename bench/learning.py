@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.expand import expand
+from backprop_cli.expand import expand_composites
 from backprop_cli.gradcheck import gradcheck
 from backprop_cli.pycode import flat_code, modular_code
 from backprop_cli.steps import backward_steps
@@ -41,7 +41,7 @@ def main() -> None:
         ("backward_steps, 10^4 gates", best(lambda: backward_steps(trace))),
         ("flat_code, 10^4 gates", best(lambda: flat_code(trace), 1)),
         ("modular_code, 10^4 gates", best(lambda: modular_code(trace), 1)),
-        ("expand 10^4 sigmoid gates", best(lambda: expand(sig))),
+        ("expand 10^4 sigmoid gates", best(lambda: expand_composites(sig))),
         ("evaluate 3,333 user gates sp(t) (tape)", best(lambda: evaluate(user, {"x": 0.5}))),
         ("evaluate the same written out", best(lambda: evaluate(written, {"x": 0.5}))),
         ("define a user gate (sympy diff)", best(lambda: run(

@@ -27,9 +27,13 @@ UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "re
 BINARY_CALLS = ("max", "min")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 # every gate the tool has; "pow" is written a ** b, a ^ b or pow(a, b)
-GATES = (*BINARY_OPERATORS, "pow", "neg", *UNARY_CALLS, *BINARY_CALLS)
+BINARY_GATES = (*BINARY_OPERATORS, "pow", *BINARY_CALLS)
+UNARY_GATES = ("neg", *UNARY_CALLS)
+GATES = (*BINARY_GATES, *UNARY_GATES)
 POW_SPELLINGS = ("**", "^", "call")
 MAX_DEPTH = 5
+LEAF_PERCENT = (0, 5, 15, 30, 50)  # chance that a node at depth d is a leaf (always at 5)
+BINARY_PERCENT = 55  # chance that an inner node is a two-input gate
 
 EDGE = 1e-3  # how close to a kink or domain edge a point may come
 BIG = 1e6  # largest magnitude any intermediate value may have
@@ -78,13 +82,15 @@ def trees(draw: st.DrawFn, max_depth: int = MAX_DEPTH) -> Node:
 
 
 def _tree(draw: st.DrawFn, depth: int, max_depth: int) -> Node:
-    leaf_chance = 0.1 + 0.17 * depth
-    if depth >= max_depth or draw(st.floats(0, 1)) < leaf_chance:
+    if depth >= max_depth or draw(st.integers(0, 99)) < LEAF_PERCENT[depth]:
         if draw(st.integers(0, 3)) == 0:
             return Node("const", text=draw(st.sampled_from(CONSTANTS)))
         return Node("input", text=draw(st.sampled_from(VARIABLES)))
-    kind = draw(st.sampled_from(GATES))
-    arity = 1 if kind == "neg" or kind in UNARY_CALLS else 2
+    if draw(st.integers(0, 99)) < BINARY_PERCENT:
+        kind = draw(st.sampled_from(BINARY_GATES))
+    else:
+        kind = draw(st.sampled_from(UNARY_GATES))
+    arity = 1 if kind in UNARY_GATES else 2
     args = tuple(_tree(draw, depth + 1, max_depth) for _ in range(arity))
     spelling = draw(st.sampled_from(POW_SPELLINGS)) if kind == "pow" else ""
     paren = draw(st.integers(0, 7)) == 0
@@ -219,9 +225,13 @@ def sympy_gradient(node: Node) -> dict[str, sp.Expr]:
 
 
 def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
-    """``expr`` at ``point`` to 30 digits, as a complex; None if not a finite number."""
+    """``expr`` at ``point`` (inputs as 50-digit floats), as a complex number; None if it is
+    not a finite number."""
     subs = {symbol(name): sp.Float(value, DIGITS) for name, value in point.items()}
-    value = expr.evalf(30, subs=subs)
+    try:
+        value = expr.xreplace(subs).evalf(30)
+    except ZeroDivisionError:
+        return None
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not value.is_number:
         return None
     try:
@@ -231,8 +241,9 @@ def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
 
 
 def is_real_finite(number: complex | None) -> bool:
+    """A finite number whose imaginary part is only rounding noise."""
     return (number is not None and abs(number.real) < float("inf")
-            and abs(number.imag) <= 1e-20 * max(1.0, abs(number.real)))
+            and abs(number.imag) <= 1e-20 * abs(number))
 
 
 def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
@@ -240,13 +251,14 @@ def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
     not a finite real number at these operand values?"""
     params = sp.symbols("a b", real=True)[: len(operands)]
     expr = sympy_gate(node.kind, list(params))
-    subs = {p: sp.Float(mpmath.nstr(v, DIGITS), DIGITS) for p, v in zip(params, operands,
-                                                                         strict=True)}
+    subs = {p: sp.Integer(0) if v == 0 else sp.Float(v, DIGITS)
+            for p, v in zip(params, operands, strict=True)}
     needed = [expr] + [sp.diff(expr, p) for p, arg in zip(params, node.args, strict=True)
                        if arg.has_inputs()]
     for formula in needed:
-        value = formula.xreplace(subs)
-        if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        try:
+            value = formula.xreplace(subs)
+        except ZeroDivisionError:
             return True
         if not is_real_finite(sympy_number(value, {})):
             return True
@@ -342,6 +354,10 @@ def _gate(node: Node, operands: list[mpmath.mpf], result: Walk) -> mpmath.mpf | 
             return mpmath.power(a, b)
         if a < -EDGE and _integer_literal(node.args[1]):
             return mpmath.power(a, int(b))
+        if a < -EDGE and not node.args[1].has_inputs() and abs(b - mpmath.nint(b)) < EDGE:
+            # an integer made by arithmetic on constants may not be one in floating point
+            result.discard("negative base with a computed integer exponent")
+            return None
         if a < -EDGE:
             result.outside(node, operands, "negative base with a non-integer or variable "
                                            "exponent")

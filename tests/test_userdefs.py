@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.expand import expand
+from backprop_cli.expand import expand_composites
 
 from conftest import eval_json, invoke
 
@@ -194,7 +194,7 @@ def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
     program = f"def g(x, y, z, w): {body[0]}\nf = g(a, b, c, d)"
     inputs = {"a": point["x"], "b": point["y"], "c": point["z"], "d": point["w"]}
     graph = compile_program(program)
-    gate, written = evaluate(graph, inputs), evaluate(expand(graph), inputs)
+    gate, written = evaluate(graph, inputs), evaluate(expand_composites(graph), inputs)
     oracle = gen.sympy_gradient(tree)
     assert math.isclose(gate.value, written.value, rel_tol=1e-12, abs_tol=1e-12)
     for name, variable in zip(inputs, USER_VARIABLES, strict=True):
@@ -215,3 +215,39 @@ def test_installed_gradcheck_fails_the_wrong_gate() -> None:
     assert done.returncode == 1
     assert done.stdout.splitlines()[-1].startswith("FAILED: x")
     assert "warning: gate cube" in done.stderr
+
+
+NESTED = "\n".join(["def g1(t): t * t + t",
+                    *(f"def g{i}(t): g{i - 1}(g{i - 1}(t))" for i in range(2, 6)),
+                    "f = g5(x)"])
+
+
+def test_gates_built_on_gates_are_bounded() -> None:
+    """Each level doubles the written-out size: the definition is refused with its position
+    instead of sympy differentiating for minutes."""
+    result = invoke("eval", NESTED, "x=0.1")
+    assert result.exit_code == 2
+    assert "gate g5 written out as a tree" in result.stderr
+    assert "--limit gate-terms=N" in result.stderr and "line 5, column 5" in result.stderr
+    small = NESTED.replace("f = g5(x)", "f = g3(x)").split("\n")
+    del small[3:5]
+    assert invoke("eval", "\n".join(small), "x=0.1").exit_code == 0
+
+
+def test_expansion_respects_the_gates_limit() -> None:
+    program = "def g(t): t * t * t * t\nf = g(x) + g(y)"
+    assert invoke("eval", program, "x=1", "y=2", "--limit", "gates=8").exit_code == 0
+    result = invoke("eval", program, "x=1", "y=2", "--expand", "--limit", "gates=8")
+    assert result.exit_code == 2 and "after expanding composite gates" in result.stderr
+
+
+@pytest.mark.parametrize("command", [
+    ("check", "--expect", "f=1"), ("gradcheck",), ("step", "--params", "x")])
+def test_learning_commands_take_limits(command: tuple[str, ...]) -> None:
+    result = invoke(command[0], "x*y + x", "x=1", "y=2", *command[1:], "--limit", "gates=2")
+    assert result.exit_code == 2 and "--limit gates=N" in result.stderr
+
+
+def test_a_value_cannot_define_a_gate() -> None:
+    result = invoke("eval", "x*2", "x=def g(t): t; 3")
+    assert result.exit_code == 2 and "single expression" in result.stderr

@@ -12,7 +12,7 @@ from ..checking import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance, split_expect
 from ..errors import InputError
 from ..render.check import render_check, render_check_json
 from ..values import split_assignment
-from .common import echo_error, load_circuit, read_stdin
+from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin
 
 EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 
@@ -36,6 +36,7 @@ EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 @click.option("--hide", is_flag=True, help="Show only right or wrong, not the values.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
+@limit_option
 def check_command(source: str | None, assignments: tuple[str, ...], expects: tuple[str, ...],
                   answers: str | None, output: str | None, upstream: str | None, exact: bool,
                   rtol: float | None, atol: float | None, hide: bool, fmt: str) -> None:
@@ -69,7 +70,10 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
         problems = _answer_problems(answers, source, assignments, expects, output, upstream)
     else:
         problems = [_command_line_problem(source, assignments, expects, output, upstream)]
-    results = [check_problem(problem, tolerance, explicit) for problem in problems]
+    results = []
+    for problem in problems:
+        with exact_clock(exact):
+            results.append(check_problem(problem, tolerance, explicit))
     _report_errors(results, several=answers is not None)
     if fmt == "json":
         click.echo(render_check_json(results, hide), nl=False)

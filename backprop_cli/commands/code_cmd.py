@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..expand import expand_composites
 from .common import circuit_options, print_notes, run_circuit
 
 
@@ -33,7 +34,8 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
     """
     from ..pycode import python_code  # sympy prints the code: imported only here
 
-    trace = run_circuit(source, assignments, output, upstream, False, expand=expand)
+    trace = run_circuit(source, assignments, output, upstream, False,
+                        transform=expand_composites if expand else None)
     if exact:
         click.echo("warning: the code computes in floating point; --exact only checks the "
                    "inputs", err=True)

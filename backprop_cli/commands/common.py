@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
 
+from .. import limits
 from ..api import arithmetic_for, compile_circuit
 from ..circuits import Circuit, decode, resolve
 from ..engine import evaluate
-from ..errors import BackpropError, InputError
-from ..expand import expand as expand_graph
+from ..errors import BackpropError, InputError, inert
 from ..graph import Graph
 from ..trace import Trace
 from ..values import coerce_value, coerce_values, parse_assignments
@@ -46,27 +49,85 @@ def circuit_options(function: F) -> F:
                      help="Gradient arriving at the output (default 1)."),
         click.option("--exact", is_flag=True,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
+        click.option("--limit", "limit_settings", multiple=True, metavar="NAME=N",
+                     expose_value=False, callback=_set_limits, is_eager=True,
+                     help="Raise a resource limit, e.g. --limit gates=10000000 "
+                          "(see README, Safety and limits)."),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
 
+def limit_option(function: F) -> F:
+    """``--limit NAME=N`` alone, for commands that declare their own circuit arguments."""
+    return click.option("--limit", "limit_settings", multiple=True, metavar="NAME=N",
+                        expose_value=False, callback=_set_limits, is_eager=True,
+                        help="Raise a resource limit, e.g. --limit gates=10000000 "
+                             "(see README, Safety and limits).")(function)
+
+
+@contextmanager
+def exact_clock(exact: bool) -> Iterator[None]:
+    """The wall-clock budget (and backstop alarm) of an exact evaluation; nothing for floats."""
+    if not exact:
+        yield
+        return
+    with limits.clock(), _alarm(limits.current().exact_seconds + 5):
+        yield
+
+
+def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ...]) -> None:
+    """Put the limits in force for this command: BACKPROP_LIMITS, then --limit options."""
+    from_env = [item for item in os.environ.get("BACKPROP_LIMITS", "").split(",") if item]
+    try:
+        chosen = limits.parse_settings([*from_env, *items])
+    except BackpropError as error:
+        raise click.BadParameter(error.message) from None
+    ctx.with_resource(limits.using(chosen))
+
+
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool, expand: bool = False) -> Trace:
+                upstream: str | None, exact: bool, circuit: Circuit | None = None,
+                transform: Callable[[Graph], Graph] | None = None) -> Trace:
     """Load, build and evaluate: the circuit file's inputs, overridden on the command line.
-    ``expand`` writes composite gates out as their inner gates first."""
+
+    ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation.
+    """
     arithmetic = arithmetic_for(exact)
-    circuit = load_circuit(source)
+    circuit = circuit if circuit is not None else load_circuit(source)
     graph = compile_circuit(circuit, output)
-    if expand:
-        graph = expand_graph(graph)
+    if transform is not None:
+        graph = transform(graph)
     given = parse_assignments(assignments, arithmetic)
     values = {**coerce_values(circuit.inputs, arithmetic), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
         coerce_value("the upstream gradient", raw_upstream, arithmetic)
-    return evaluate(graph, values, arithmetic, gradient_in)
+    if not exact:
+        return evaluate(graph, values, arithmetic, gradient_in)
+    with limits.clock(), _alarm(limits.current().exact_seconds + 5):
+        return evaluate(graph, values, arithmetic, gradient_in)
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """A backstop for exact mode: a sympy call that never returns is interrupted."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise limits.LimitError(f"exact evaluation took longer than {seconds:g} s; raise it "
+                                "with --limit exact-seconds=N, or drop --exact")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
@@ -113,10 +174,4 @@ def echo_error(error: BackpropError) -> None:
     excerpt = error.source_excerpt()
     if excerpt is not None:
         line, caret = excerpt
-        click.echo(f"  {inert(line)}\n  {caret}", err=True)
-
-
-def inert(text: str) -> str:
-    """User text made safe to print: control characters shown as escapes."""
-    text = text.replace("\t", " ")
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+        click.echo(f"  {line}\n  {caret}", err=True)

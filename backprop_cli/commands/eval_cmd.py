@@ -7,6 +7,7 @@ import sys
 import click
 from rich.console import Console
 
+from ..expand import expand_composites
 from ..render.json import render_json
 from ..render.plain import render_plain
 from ..render.report import build_report
@@ -47,7 +48,8 @@ def eval_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop eval simple-circuit --steps --pause
       backprop eval sigmoid-neuron-grouped --expand
     """
-    trace = run_circuit(source, assignments, output, upstream, exact, expand=expand)
+    trace = run_circuit(source, assignments, output, upstream, exact,
+                        transform=expand_composites if expand else None)
     print_notes(trace)
     if steps or pause:
         show_steps(trace, fmt, precision, pause)

@@ -7,12 +7,12 @@ import sys
 import click
 from rich.console import Console
 
-from ..expand import expand
+from ..expand import expand_composites
 from ..gradcheck import DEFAULT_H, DEFAULT_THRESHOLD, gradcheck
 from ..render.gradcheck import gradcheck_report, render_gradcheck_json
 from ..render.plain import render_plain
 from ..render.table import print_report
-from .common import prepare_circuit, print_gate_warnings
+from .common import limit_option, prepare_circuit, print_gate_warnings
 
 EXIT_FAILED = 1
 
@@ -30,6 +30,7 @@ EXIT_FAILED = 1
               default="auto", show_default=True)
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round displayed gradients to N decimals.")
+@limit_option
 def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | None,
                       upstream: str | None, h: float, threshold: float, fmt: str,
                       precision: int | None) -> None:
@@ -48,7 +49,7 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
     """
     graph, values, gradient_in = prepare_circuit(source, assignments, output, upstream)
     print_gate_warnings(graph)
-    result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand(graph))
+    result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand_composites(graph))
     if fmt == "json":
         click.echo(render_gradcheck_json(result), nl=False)
     else:

@@ -16,7 +16,7 @@ from ..render.descent import descent_report, render_descent_json
 from ..render.plain import render_plain
 from ..render.table import print_report
 from ..values import constant_value, parse_assignments
-from .common import prepare_circuit, print_gate_warnings
+from .common import exact_clock, limit_option, prepare_circuit, print_gate_warnings
 
 
 @click.command("step")
@@ -39,6 +39,7 @@ from .common import prepare_circuit, print_gate_warnings
               default="auto", show_default=True)
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round displayed numbers to N decimals.")
+@limit_option
 def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str, iters: int,
                  output: str | None, load: str | None, save: str | None, exact: bool,
                  fmt: str, precision: int | None) -> None:
@@ -62,7 +63,8 @@ def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str
     values.update(parse_assignments(assignments, arithmetic))  # the command line wins
     rate = constant_value(lr, arithmetic, where="the learning rate")
     names = [name.strip() for name in params.split(",") if name.strip()]
-    run = descend(graph, values, names, rate, iters, arithmetic)
+    with exact_clock(exact):
+        run = descend(graph, values, names, rate, iters, arithmetic)
     if save is not None:
         _write(save, params_text(run.params, "json" if save.endswith(".json") else "lines"))
     if save == "-":
