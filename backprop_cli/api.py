@@ -52,11 +52,14 @@ def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
 
 
 def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, *,
-        exact: bool = False, output: str | None = None, upstream: Any = None) -> Trace:
+        exact: bool = False, output: str | None = None, upstream: Any = None,
+        seed: int = 0) -> Trace:
     """Evaluate a program text, a bundled circuit name, a Circuit or a Graph.
 
-    ``inputs`` values may be numbers or constant expressions as text (``"1/3"``); for a
-    circuit they override its default inputs. ``upstream`` defaults to the circuit's, or 1.
+    ``inputs`` values may be numbers or constant expressions as text (``"1/3"``), arrays
+    (nested lists, numpy arrays, or text such as ``"[1, -2]"``, ``"@w.npy"``,
+    ``"randn(3, 4)"``, drawn with ``seed``); for a circuit they override its default inputs.
+    ``upstream`` defaults to the circuit's, or 1 for a scalar output.
     """
     arithmetic = arithmetic_for(exact)
     circuit = resolve(source) if isinstance(source, str) else source
@@ -65,8 +68,8 @@ def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, 
     else:
         graph = compile_circuit(circuit, output)
         defaults, default_upstream = circuit.inputs, circuit.upstream
-    values = coerce_values({**defaults, **(inputs or {})}, arithmetic)
+    values = coerce_values({**defaults, **(inputs or {})}, arithmetic, seed)
     chosen = upstream if upstream is not None else default_upstream
     gradient_in = None if chosen is None else coerce_value("the upstream gradient", chosen,
-                                                           arithmetic)
+                                                           arithmetic, seed)
     return evaluate(graph, values, arithmetic, gradient_in)

@@ -93,12 +93,34 @@ def agrees(expected: Value, computed: Value, allowed: Value) -> bool:
 
 
 def _exactly_equal(expected: Value, computed: Value) -> bool:
+    if hasattr(expected, "tolist") or hasattr(computed, "tolist"):  # arrays: element by element
+        (want, want_shape), (got, got_shape) = _flat(expected), _flat(computed)
+        return want_shape == got_shape and all(map(_exactly_equal, want, got))
     import sympy as sp
 
     difference = sp.simplify(expected - computed)
     if difference.is_zero is not None:
         return bool(difference.is_zero)
     return bool(abs(difference.evalf(60)) < sp.Float("1e-50"))
+
+
+def _flat(value: Value) -> tuple[list[Value], tuple[int, ...]]:
+    """An array (numpy or sympy) as its elements in order and its shape; a scalar as one."""
+    nested = value.tolist() if hasattr(value, "tolist") else value
+    shape: list[int] = []
+    level = nested
+    while isinstance(level, list):
+        shape.append(len(level))
+        level = level[0] if level else None
+    items: list[Value] = []
+    pending = [nested]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, list):
+            pending.extend(reversed(item))
+        else:
+            items.append(item)
+    return items, tuple(shape)
 
 
 def parse_key(key: str) -> tuple[str, bool]:
@@ -142,8 +164,8 @@ def flatten_expect(table: Mapping[str, object], where: str) -> list[tuple[str, o
     for key, raw in table.items():
         if key == "grad" and isinstance(raw, Mapping):
             pairs.extend((GRAD_PREFIX + str(name), value) for name, value in raw.items())
-        elif isinstance(raw, Mapping | list):
-            raise InputError(f"{where}: the expected {key} must be a number or text")
+        elif isinstance(raw, Mapping):
+            raise InputError(f"{where}: the expected {key} must be a number, an array or text")
         else:
             pairs.append((str(key), raw))
     return pairs

@@ -17,7 +17,7 @@ from .errors import BackpropError, InputError
 from .graph import Graph
 from .numformat import format_value
 from .trace import Value
-from .values import coerce_value, constant_value, split_assignment
+from .values import coerce_value, parse_assignments
 
 
 @dataclass(frozen=True)
@@ -84,27 +84,26 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
 
 def params_text(params: Mapping[str, Value], fmt: str) -> str:
     """``NAME=VALUE`` lines (``fmt`` "lines") or a JSON object (``fmt`` "json"), full
-    precision; exact rationals stay exact (``3/4``)."""
-    written = {name: _written(value) for name, value in params.items()}
+    precision; exact rationals stay exact (``3/4``); arrays as nested lists."""
+    plain = {name: _plain(value) for name, value in params.items()}
     if fmt == "json":
-        return json.dumps({name: _json_value(text) for name, text in written.items()},
-                          indent=2) + "\n"
-    return "".join(f"{name}={text}\n" for name, text in written.items())
+        return json.dumps(plain, indent=2) + "\n"
+    return "".join(f"{name}={_text(value)}\n" for name, value in plain.items())
 
 
-def _written(value: Value) -> str:
-    if isinstance(value, float | int):
-        return repr(float(value))
-    if getattr(value, "is_Rational", False):
+def _plain(value: Value) -> float | str | list[object]:
+    """A float, an exact fraction as text (``"3/4"``), or an array as nested lists."""
+    if getattr(value, "ndim", 0):
+        return [_plain(item) for item in value]
+    if getattr(value, "is_Rational", False) and not getattr(value, "is_Integer", False):
         return str(value)
-    return repr(float(value))
+    return float(value)
 
 
-def _json_value(text: str) -> float | str:
-    try:
-        return float(text)
-    except ValueError:
-        return text  # an exact fraction such as "3/4", read back by the same parser
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(item) for item in value) + "]"
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def read_params(text: str, where: str, arithmetic: Arithmetic = FLOAT) -> dict[str, Value]:
@@ -119,11 +118,10 @@ def read_params(text: str, where: str, arithmetic: Arithmetic = FLOAT) -> dict[s
             raise InputError(f"{where} must hold a JSON object of NAME: VALUE")
         return {str(name): coerce_value(str(name), raw, arithmetic)
                 for name, raw in data.items()}
-    values: dict[str, Value] = {}
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        name, value = split_assignment(stripped)
-        values[name] = constant_value(value, arithmetic, where=f"the value of {name} in {where}")
-    return values
+    lines = [line.strip() for line in text.splitlines()]
+    try:
+        return parse_assignments([line for line in lines if line and not line.startswith("#")],
+                                 arithmetic)
+    except BackpropError as error:
+        error.where = f"{error.where} in {where}" if error.where else where
+        raise

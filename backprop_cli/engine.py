@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from .errors import DomainError, InputError
+from .errors import DomainError, GraphError, InputError
 from .gcpause import paused_gc
 from .graph import CONST, INPUT, Graph
 from .kinks import KINKS, kink_locals
@@ -147,6 +147,11 @@ def _cause(error: BaseException, gate: str, what: str) -> str:
     return f"the {what} of {gate} is undefined here"
 
 
+def _is_array(value: object) -> bool:
+    """A vector, matrix or higher array (a list or anything with ndim >= 1)."""
+    return isinstance(value, list | tuple) or bool(getattr(value, "ndim", 0))
+
+
 def needed_nodes(graph: Graph) -> list[bool]:
     """Which nodes the output depends on through inputs (so they need a gradient)."""
     needed = [False] * len(graph)
@@ -214,8 +219,9 @@ def _kink(trace: Trace, node: int, operands: list[Value],
 
 
 def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+    requires = trace.graph.requires_grad
     for name, node in trace.graph.inputs.items():
-        if not needed[node]:
+        if not needed[node] and requires[node]:
             trace.notes.append(Note(node, f"input {name} does not affect the output; "
                                           "its gradient is 0"))
 
@@ -229,6 +235,19 @@ def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
 
 def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
              upstream: Value = None) -> Trace:
-    """Forward then backward: the whole trace of ``graph`` at ``inputs``."""
+    """Forward then backward: the whole trace of ``graph`` at ``inputs``.
+
+    Array values or array gates take the numpy path (``array_engine``); numbers stay here.
+    """
+    if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
+        used = [gate for gate in graph.user_gates if gate in graph.gates]
+        if used:
+            node = graph.gates.index(used[0])
+            raise GraphError(f"the user-defined gate {used[0]} works on numbers only, not yet "
+                             "on arrays: write it out with --expand", source=graph.source,
+                             span=graph.span(node))
+        from .array_engine import evaluate_arrays
+
+        return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
     with paused_gc():
         return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

@@ -91,9 +91,12 @@ class _Inliner:
             else:
                 mapping.append(self._add(gate, args, node, old.names[node],
                                          old.literals.get(node)))
+                if node in old.attrs:  # an array gate's literal arguments (axis, shape, ...)
+                    new.attrs[mapping[-1]] = old.attrs[node]
         new.inputs = {name: mapping[node] for name, node in old.inputs.items()}
         new.bindings = {name: mapping[node] for name, node in old.bindings.items()}
         new.output = mapping[old.output]
+        new.uses_arrays = old.uses_arrays
         return new
 
     def _add(self, gate: str, args: tuple[int, ...], origin: int, name: str,
@@ -105,7 +108,10 @@ class _Inliner:
         new.args.append(args)
         new.lines.append(self.old.lines[origin])
         new.columns.append(self.old.columns[origin])
-        needs = gate == INPUT or (gate != CONST and any(new.requires_grad[a] for a in args))
+        if gate == INPUT:  # an input held constant (data, not a parameter) stays held
+            needs = self.old.requires_grad[origin]
+        else:
+            needs = gate != CONST and any(new.requires_grad[a] for a in args)
         new.requires_grad.append(needs)
         if literal is not None:
             new.literals[len(new.gates) - 1] = literal

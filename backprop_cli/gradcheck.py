@@ -14,13 +14,16 @@ An input fails when its relative error is above the threshold (default 1e-4), un
     quotient with step 2h. Then central differences cannot tell them apart (a gradient of
     exactly 0 at a minimum, a huge output with a small gradient).
 When ``x + h`` or ``x - h`` leaves a gate's domain, a one-sided difference is used.
+Array inputs are checked element by element; an array output through
+``L = sum(upstream * output)``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .engine import FLOAT, Arithmetic, evaluate, forward
 from .errors import DomainError
@@ -56,10 +59,11 @@ class GradCheck:
 
     output: str
     value: float
-    upstream: float
+    upstream: Any
     h: float
     threshold: float
     inputs: tuple[InputCheck, ...]
+    skipped: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -95,42 +99,118 @@ def verdict(error: float) -> str:
     return next(text for bound, text in VERDICTS if error <= bound)
 
 
-def gradcheck(graph: Graph, inputs: Mapping[str, float], h: float = DEFAULT_H,
-              threshold: float = DEFAULT_THRESHOLD, upstream: float | None = None,
+def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
+              threshold: float = DEFAULT_THRESHOLD, upstream: Any = None,
               probe: Graph | None = None, arithmetic: Arithmetic = FLOAT) -> GradCheck:
-    """Check d output / d input for every input at ``inputs`` (floats).
+    """Check d output / d input for every input at ``inputs`` (float64).
 
     ``probe`` is the graph searched for kinks (the expanded graph, so kinks inside
     composite and user-defined gates are seen); by default ``graph`` itself. ``arithmetic``
     must be a float64 one (it gives the analytic gradients and the forward values).
+    An array input is checked element by element (a sample of ``MAX_ELEMENTS`` when it is
+    larger) and reported by its worst element; an array output is checked through
+    ``L = sum(upstream * output)``.
     """
     trace = evaluate(graph, inputs, arithmetic, upstream)
-    scale = trace.grads[graph.output]
-    checks = []
+    seed = trace.grads[graph.output]
+    point = _Point(graph, inputs, arithmetic, seed, trace.arrays)
+    checks, skipped = [], []
     for name, node in graph.inputs.items():
-        difference = _difference(graph, inputs, name, h, arithmetic)
-        analytic, numerical = float(trace.grads[node]), difference.quotient * scale
-        error = relative_error(analytic, numerical)
-        kinks = _kinks_crossed(probe or graph, inputs, name, h)
-        uncertainty = difference.uncertainty * abs(scale)
-        explained = error > VERDICTS[0][0] and abs(analytic - numerical) <= uncertainty
-        passed = bool(kinks) or error <= threshold or explained
-        note = difference.note
-        if kinks:
-            reading = "step crosses a kink"
-        elif explained:
-            reading = NUMERICAL_ERROR
-            note = note or (f"|analytic - numerical| = {abs(analytic - numerical):.1e} is "
-                            f"within the error of the difference quotient itself (about "
-                            f"{uncertainty:.1e}: rounding and truncation)")
-        else:
-            reading = verdict(error)
-        if note.startswith("one-sided") and not passed:
-            note += "; try a smaller --h"
-        checks.append(InputCheck(name, analytic, numerical, error, reading, passed, kinks,
-                                 note))
-    return GradCheck(graph.names[graph.output], float(trace.value), float(scale), h,
-                     threshold, tuple(checks))
+        if not graph.requires_grad[node]:  # labels, or held with --no-grad: no gradient
+            skipped.append(name)
+            continue
+        gradient = trace.grads[node]
+        indices = _indices(gradient)
+        results = [_check_element(point, probe or graph, name, index,
+                                  float(gradient if index is None else gradient[index]),
+                                  h, threshold) for index in indices]
+        checks.append(_worst(results, int(getattr(gradient, "size", 1))).check(name))
+    return GradCheck(graph.names[graph.output], _summary_value(trace.value), seed, h,
+                     threshold, tuple(checks), tuple(skipped))
+
+
+MAX_ELEMENTS = 1000
+
+
+def _summary_value(value: Any) -> float:
+    """A number for the report: the value itself, or the first element of an array."""
+    return float(value.flat[0]) if getattr(value, "ndim", 0) else float(value)
+
+
+def _indices(gradient: Any) -> list[tuple[int, ...] | None]:
+    """Every element's index of an array gradient (evenly spaced when there are many);
+    ``[None]`` for a number."""
+    if not getattr(gradient, "ndim", 0):
+        return [None]
+    import numpy as np
+
+    flat = range(gradient.size) if gradient.size <= MAX_ELEMENTS else \
+        np.linspace(0, gradient.size - 1, MAX_ELEMENTS).astype(int)
+    return [tuple(int(i) for i in np.unravel_index(int(k), gradient.shape)) for k in flat]
+
+
+@dataclass(frozen=True)
+class _Element:
+    """The check of one element of one input."""
+
+    index: tuple[int, ...] | None
+    analytic: float
+    numerical: float
+    error: float
+    reading: str
+    passed: bool
+    kinks: tuple[str, ...]
+    note: str
+
+    def check(self, name: str) -> InputCheck:
+        return InputCheck(name, self.analytic, self.numerical, self.error, self.reading,
+                          self.passed, self.kinks, self.note)
+
+
+def _worst(results: list[_Element], size: int) -> _Element:
+    """An input's report: its worst element (a failure first, else the largest error among
+    the elements a step did not cross a kink at), with what the other elements showed."""
+    if len(results) == 1 and results[0].index is None:
+        return results[0]
+    kinked = [r for r in results if r.kinks]
+    checked = [r for r in results if not r.kinks] or kinked
+    worst = max(checked, key=lambda r: (not r.passed, r.error))
+    sampled = f" (a sample of {len(results)} of {size})" if len(results) < size else ""
+    notes = [f"worst of {len(results)} elements{sampled} at {_index(worst.index)}"]
+    if kinked and worst not in kinked:
+        at = ", ".join(_index(r.index) for r in kinked[:3]) + (", ..." if len(kinked) > 3 else "")
+        notes.append(f"{len(kinked)} not checked: the step crosses the kink of "
+                     f"{kinked[0].kinks[0]} at {at}")
+    if worst.note:
+        notes.append(worst.note)
+    return replace(worst, note="; ".join(notes))
+
+
+def _index(index: tuple[int, ...] | None) -> str:
+    return "[" + ", ".join(map(str, index or ())) + "]"
+
+
+def _check_element(point: _Point, probe: Graph, name: str, index: tuple[int, ...] | None,
+                   analytic: float, h: float, threshold: float) -> _Element:
+    difference = point.difference(name, index, h)
+    numerical = difference.quotient
+    error = relative_error(analytic, numerical)
+    kinks = _kinks_crossed(point.moved(probe), name, index, h)
+    explained = error > VERDICTS[0][0] and abs(analytic - numerical) <= difference.uncertainty
+    passed = bool(kinks) or error <= threshold or explained
+    note = difference.note
+    if kinks:
+        reading = "step crosses a kink"
+    elif explained:
+        reading = NUMERICAL_ERROR
+        note = note or (f"|analytic - numerical| = {abs(analytic - numerical):.1e} is "
+                        f"within the error of the difference quotient itself (about "
+                        f"{difference.uncertainty:.1e}: rounding and truncation)")
+    else:
+        reading = verdict(error)
+    if note.startswith("one-sided") and not passed:
+        note += "; try a smaller --h"
+    return _Element(index, analytic, numerical, error, reading, passed, kinks, note)
 
 
 @dataclass(frozen=True)
@@ -142,62 +222,118 @@ class _Difference:
     note: str = ""
 
 
-def _at(graph: Graph, inputs: Mapping[str, float], name: str, x: float,
-        arithmetic: Arithmetic) -> float | None:
-    """The output with input ``name`` set to ``x``; None outside a gate's domain."""
-    try:
-        return float(forward(graph, {**inputs, name: x}, arithmetic)[graph.output])
-    except DomainError:
-        return None
+@dataclass(frozen=True)
+class _Point:
+    """The circuit at the checked inputs: evaluates ``L = sum(seed * output)`` with one
+    element of one input moved (numbers in the scalar engine, arrays in numpy's)."""
+
+    graph: Graph
+    inputs: Mapping[str, Any]
+    arithmetic: Arithmetic
+    seed: Any
+    arrays: bool
+
+    def moved(self, graph: Graph) -> _Point:
+        return replace(self, graph=graph)
+
+    def with_element(self, name: str, index: tuple[int, ...] | None, x: float) -> dict[str, Any]:
+        values = dict(self.inputs)
+        if index is None:
+            values[name] = x
+        else:
+            import numpy as np
+
+            changed = np.array(values[name], dtype=float)
+            changed[index] = x
+            values[name] = changed
+        return values
+
+    def values(self, name: str, index: tuple[int, ...] | None, x: float) -> list[Any]:
+        """Every node's value with the element set to ``x`` (DomainError outside a domain)."""
+        inputs = self.with_element(name, index, x)
+        if not self.arrays:
+            return forward(self.graph, inputs, self.arithmetic)
+        from .array_engine import forward_arrays
+
+        return forward_arrays(self.graph, inputs)
+
+    def loss(self, name: str, index: tuple[int, ...] | None, x: float) -> float | None:
+        """L with the element set to ``x``; None outside a gate's domain."""
+        try:
+            output = self.values(name, index, x)[self.graph.output]
+        except DomainError:
+            return None
+        if not self.arrays:
+            return float(self.seed * output)
+        import numpy as np
+
+        return float(np.sum(np.asarray(self.seed, dtype=float) * np.asarray(output, dtype=float)))
+
+    def start(self, name: str, index: tuple[int, ...] | None) -> float:
+        value = self.inputs[name]
+        if index is None:
+            return float(value)
+        import numpy as np
+
+        return float(np.asarray(value, dtype=float)[index])
+
+    def difference(self, name: str, index: tuple[int, ...] | None, h: float) -> _Difference:
+        """The central difference dL / d element with step h, and its own error: rounding
+        (8 eps max|L| / h) plus twice the truncation error estimated from the step 2h
+        (Richardson: the error of the h-quotient is about (D(2h) - D(h)) / 3)."""
+        x = self.start(name, index)
+        label = name if index is None else f"{name}[{', '.join(map(str, index))}]"
+        f = {k: self.loss(name, index, x + k * h) for k in (-2, -1, 1, 2)}
+        if f[1] is not None and f[-1] is not None:
+            quotient = (f[1] - f[-1]) / ((x + h) - (x - h))
+            uncertainty = NOISE_FACTOR * max(abs(f[1]), abs(f[-1])) / h
+            if f[2] is not None and f[-2] is not None:
+                wide = (f[2] - f[-2]) / ((x + 2 * h) - (x - 2 * h))
+                uncertainty += 2 * abs(wide - quotient) / 3
+            return _Difference(quotient, uncertainty)
+        centre = self.loss(name, index, x)
+        assert centre is not None  # the point itself was evaluated before
+        if f[1] is not None:
+            return _Difference((f[1] - centre) / ((x + h) - x),
+                               note=f"one-sided: {label} - h is outside the domain")
+        if f[-1] is not None:
+            return _Difference((centre - f[-1]) / (x - (x - h)),
+                               note=f"one-sided: {label} + h is outside the domain")
+        return _Difference(math.nan,
+                           note=f"both {label} - h and {label} + h are outside the domain")
 
 
-def _difference(graph: Graph, inputs: Mapping[str, float], name: str, h: float,
-                arithmetic: Arithmetic) -> _Difference:
-    """The central difference d output / d name with step h, and its own error: rounding
-    (8 eps max|f| / h) plus twice the truncation error estimated from the step 2h
-    (Richardson: the error of the h-quotient is about (D(2h) - D(h)) / 3)."""
-    x = float(inputs[name])
-    f = {k: _at(graph, inputs, name, x + k * h, arithmetic) for k in (-2, -1, 1, 2)}
-    if f[1] is not None and f[-1] is not None:
-        quotient = (f[1] - f[-1]) / ((x + h) - (x - h))
-        uncertainty = NOISE_FACTOR * max(abs(f[1]), abs(f[-1])) / h
-        if f[2] is not None and f[-2] is not None:
-            wide = (f[2] - f[-2]) / ((x + 2 * h) - (x - 2 * h))
-            uncertainty += 2 * abs(wide - quotient) / 3
-        return _Difference(quotient, uncertainty)
-    centre = float(forward(graph, inputs, arithmetic)[graph.output])
-    if f[1] is not None:
-        return _Difference((f[1] - centre) / ((x + h) - x),
-                           note=f"one-sided: {name} - h is outside the domain")
-    if f[-1] is not None:
-        return _Difference((centre - f[-1]) / (x - (x - h)),
-                           note=f"one-sided: {name} + h is outside the domain")
-    return _Difference(math.nan, note=f"both {name} - h and {name} + h are outside the domain")
-
-
-def _sides(graph: Graph, values: list[float]) -> dict[int, int]:
-    """For every kink gate, which side of its kink the operands are on (-1, 0, 1)."""
-    sides = {}
+def _sides(graph: Graph, values: list[Any]) -> dict[int, Any]:
+    """For every kink gate, which side of its kink the operands are on (-1, 0, 1; an array
+    of them for array values)."""
+    sides: dict[int, Any] = {}
     for node, gate in enumerate(graph.gates):
         if gate in KINK_GATES:
             args = graph.args[node]
             where = values[args[0]] if len(args) == 1 else values[args[0]] - values[args[1]]
-            sides[node] = (where > 0) - (where < 0)
+            sides[node] = (where > 0) * 1 - (where < 0) * 1
     return sides
 
 
-def _kinks_crossed(graph: Graph, inputs: Mapping[str, float], name: str,
+def _differ(first: Any, second: Any) -> bool:
+    changed = first != second
+    return bool(changed.any()) if hasattr(changed, "any") else bool(changed)
+
+
+def _kinks_crossed(point: _Point, name: str, index: tuple[int, ...] | None,
                    h: float) -> tuple[str, ...]:
     """Kink gates whose side changes between x - h, x and x + h (or that sit on the kink at x
     but not at x +- h)."""
+    graph = point.graph
     if not any(gate in KINK_GATES for gate in graph.gates):
         return ()
-    x = float(inputs[name])
-    seen: list[dict[int, int]] = []
-    for point in (x - h, x, x + h):
+    x = point.start(name, index)
+    seen: list[dict[int, Any]] = []
+    for at in (x - h, x, x + h):
         try:
-            seen.append(_sides(graph, forward(graph, {**inputs, name: point}, FLOAT)))
+            seen.append(_sides(graph, point.values(name, index, at)))
         except DomainError:
             continue
-    crossed = [node for node in seen[0] if len({s[node] for s in seen}) > 1] if seen else []
+    crossed = [node for node in (seen[0] if seen else {})
+               if any(_differ(seen[0][node], other[node]) for other in seen[1:])]
     return tuple(f"{graph.names[node]} = {graph.describe(node)}" for node in crossed)

@@ -7,7 +7,7 @@ costs a few lists, not 10^6 objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,9 @@ class Graph:
     """A circuit: for node ``i``, ``gates[i]`` applied to the nodes ``args[i]``.
 
     ``gates[i]`` is a gate name, ``"input"`` or ``"const"`` (its literal in ``literals``).
-    ``bindings`` maps every program name to the node it finally refers to.
+    ``bindings`` maps every program name to the node it finally refers to. Array gates keep
+    their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
+    says the program has array gates (``@``, ``.T``, ``sum``, ...).
     ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
     """
 
@@ -43,6 +45,8 @@ class Graph:
     bindings: dict[str, int] = field(default_factory=dict)
     output: int = -1
     user_gates: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    uses_arrays: bool = False
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -74,6 +78,10 @@ class Graph:
         if gate in self.user_gates:
             spec = self.spec(gate)
             return spec.pattern.format(**dict(zip(spec.params, operands, strict=True)))
+        if gate not in GATES:
+            from .arraygates import describe
+
+            return describe(gate, operands, self.attrs.get(node, ()))
         return describe_call(gate, operands)
 
     def node_named(self, name: str) -> int:
@@ -86,6 +94,21 @@ class Graph:
             return self.names.index(name)
         except ValueError:
             raise GraphError(f"no node named {name!r}", source=self.source) from None
+
+    def without_gradients(self, names: Iterable[str]) -> Graph:
+        """The same graph with these inputs held constant (data, not parameters): no
+        gradient is computed for them, nor for what depends only on them."""
+        held = set()
+        for name in names:
+            if name not in self.inputs:
+                known = ", ".join(self.inputs) or "none"
+                raise GraphError(f"no input named {name!r} (the inputs are {known})")
+            held.add(self.inputs[name])
+        clone = Graph(**{**self.__dict__, "requires_grad": list(self.requires_grad)})
+        from .arraycalls import recompute_requires_grad
+
+        recompute_requires_grad(clone, held)
+        return clone
 
     def with_output(self, name: str) -> Graph:
         """The same graph with another node as its output (gradients are taken of it)."""
@@ -190,6 +213,12 @@ class _Builder:
             right = stack.pop()
             left = stack.pop()
             stack.append(self._node(BINARY_GATES[item.text], (left, right), item, None))
+            if item.text == "@":
+                self.graph.uses_arrays = True
+        elif kind == "index":
+            stack.append(self._node("index", (stack.pop(),), item, None))
+            self.graph.attrs[len(self.graph.gates) - 1] = item.subscript
+            self.graph.uses_arrays = True
         elif kind == "unary":
             stack.append(self._node(UNARY_GATES[item.text], (stack.pop(),), item, None))
         else:
@@ -207,8 +236,11 @@ class _Builder:
     def _call(self, item: Item, stack: list[int]) -> int:
         user = self.graph.user_gates.get(item.text)
         spec = user.spec if user is not None else GATES.get(item.text)
-        if spec is None:
-            raise self._error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
+        if user is None and (spec is None or (item.argc == 1 and spec.arity == 2)):
+            from .arraycalls import array_call
+
+            return array_call(self, item, stack)
+        assert spec is not None
         if item.argc != spec.arity:
             plural = "s" if spec.arity != 1 else ""
             raise self._error(f"{item.text}() takes {spec.arity} argument{plural}, "
@@ -252,6 +284,10 @@ class _Builder:
 
     def finish(self) -> Graph:
         graph = self.graph
+        if graph.uses_arrays:
+            from .arraycalls import mark_labels
+
+            mark_labels(graph)
         counter = 0
         names: list[str] = []
         for raw in self.raw_names:

@@ -13,18 +13,21 @@ from typing import NamedTuple
 
 from .errors import ParseError, Span
 from .limits import current, exceeded
+from .subscript import Subscript, format_subscript, read_subscript
 from .tokens import DEF, Token, tokenize
 
 
 class Item(NamedTuple):
     """One postfix instruction: ``num`` / ``name`` push a value; ``unary``, ``binary`` and
-    ``call`` (with ``argc`` arguments) apply a gate to the values on top of the stack."""
+    ``call`` (with ``argc`` arguments) apply a gate to the values on top of the stack;
+    ``index`` applies the subscript ``subscript`` (``text`` is how it is written)."""
 
     kind: str
     text: str
     argc: int
     line: int
     column: int
+    subscript: Subscript = ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Program:
 
 # Binary operators: precedence and whether they group to the right.
 BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False),
-          "**": (4, True), "^": (4, True)}
+          "@": (2, False), "**": (4, True), "^": (4, True)}
 UNARY_PRECEDENCE = 3
 AUGMENTED = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
@@ -135,13 +138,13 @@ def _statement_ranges(tokens: list[Token], text: str) -> list[tuple[int, int]]:
     ranges: list[tuple[int, int]] = []
     depth, start = 0, 0
     for index, token in enumerate(tokens):
-        if token.text == "(":
+        if token.text in ("(", "["):
             depth += 1
-        elif token.text == ")":
+        elif token.text in (")", "]"):
             depth = max(depth - 1, 0)
         elif token.kind == "end" or token.text == ";" or (token.kind == "newline" and not depth):
             if token.text == ";" and depth:
-                raise _error("';' inside parentheses", token, text)
+                raise _error("';' inside parentheses or brackets", token, text)
             if index > start:
                 ranges.append((start, index))
             start = index + 1
@@ -223,9 +226,12 @@ class _ExpressionParser:
         self.skip_paren = False
         self.call_just_opened = False
         self.max_depth = current().depth
+        self.skip_until = 0
 
     def feed(self, index: int) -> None:
         token = self.tokens[index]
+        if index < self.skip_until:
+            return  # the rest of a subscript or '.T', already read
         if token.kind == "newline":
             return  # inside parentheses: implicit line continuation
         if token.kind == DEF:
@@ -248,6 +254,8 @@ class _ExpressionParser:
             if len(self.ops) > self.max_depth:
                 raise exceeded("the nesting depth", len(self.ops), "depth", source=self.text,
                                span=Span(token.line, token.column, 1))
+        elif token.text in (".", "["):
+            self._postfix(index)
         else:
             self._operator(token)
         self.call_just_opened = False
@@ -259,6 +267,18 @@ class _ExpressionParser:
             opened = next((op for op in reversed(self.ops) if isinstance(op, _Open)), None)
             if opened is not None:
                 raise _error("'(' is never closed", opened.paren or opened.token, self.text)
+
+    def _postfix(self, index: int) -> None:
+        """``.T`` and ``[...]`` bind tighter than any operator: emit them at once."""
+        token = self.tokens[index]
+        if token.text == ".":
+            self.out.append(Item("call", "transpose", 1, token.line, token.column))
+            self.skip_until = index + 2
+            return
+        stop, entries = read_subscript(self.tokens, index, self.text)
+        self.out.append(Item("index", format_subscript(entries), 1, token.line, token.column,
+                             entries))
+        self.skip_until = stop + 1
 
     def _operand(self, token: Token, following: Token) -> None:
         if token.kind == "num":
@@ -279,6 +299,9 @@ class _ExpressionParser:
             return  # unary plus changes nothing
         elif token.text == ")" and self.call_just_opened:
             self._close_call(0)
+        elif token.text == "[":
+            raise _error("array literals are not allowed in a program; give arrays as "
+                         "input values (NAME=[...])", token, self.text)
         else:
             raise _error(self._unexpected(token, "a value"), token, self.text)
 

@@ -1,7 +1,9 @@
 """Text -> tokens: the lexical layer of the circuit language.
 
-Only the characters of the grammar become tokens; anything else (strings, brackets,
-attribute dots, keywords, dunders, look-alike unicode) is refused here with its position.
+Only the characters of the grammar become tokens; anything else (strings, braces,
+attribute dots other than the transpose ``.T``, keywords, dunders, look-alike unicode) is
+refused here with its position. Brackets and ``:`` are tokens (subscripts, array values);
+the parser decides where they may stand.
 """
 
 from __future__ import annotations
@@ -39,18 +41,17 @@ _TOKEN_RE = re.compile(
 )
 
 ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "=",
-                          "+=", "-=", "*=", "/=", ":"})
+                          "+=", "-=", "*=", "/=", "@", "[", "]", ":"})
+# '.' is accepted only as the transpose '.T' (checked by looking ahead).
+_TRANSPOSE_RE = re.compile(r"T(?![A-Za-z0-9_])")
 DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate
 
 _REFUSED_OPS = {
-    ".": "attribute access ('.') is not allowed",
-    "[": "subscripts and lists ('[') are not allowed",
-    "]": "subscripts and lists (']') are not allowed",
+    ".": "attribute access ('.') is not allowed (only '.T', the transpose)",
     "{": "braces are not allowed",
     "}": "braces are not allowed",
     ":=": "assignment expressions (':=') are not allowed",
     "**=": "'**=' is not supported; write 'x = x ** y'",
-    "@": "matrix multiplication ('@') needs array values, which are not supported yet",
 }
 
 _LOOKALIKES = {
@@ -125,10 +126,13 @@ def tokenize(text: str) -> list[Token]:
             _check_name(value, text, line, column)
             append(Token(DEF if value == DEF else "name", value, line, column))
         elif kind == "op":
-            if value not in ACCEPTED_OPS:
+            if value == "." and _TRANSPOSE_RE.match(text, match.end()):
+                append(Token("op", value, line, column))
+            elif value not in ACCEPTED_OPS:
                 message = _REFUSED_OPS.get(value, f"operator {value!r} is not supported")
                 raise _refuse(message, text, line, column, len(value))
-            append(Token("op", value, line, column))
+            else:
+                append(Token("op", value, line, column))
         elif kind == "num":
             append(Token("num", value, line, column))
         else:

@@ -22,7 +22,7 @@ import sympy as sp
 from hypothesis import strategies as st
 
 VARIABLES = ("x", "y", "z", "w")
-CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", "pi", "e")
+CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", ".5", "2.", "1e-1", "pi", "e")
 UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
 BINARY_CALLS = ("max", "min")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
@@ -46,7 +46,8 @@ class Node:
     """One gate application, or a leaf (``input`` with a name, ``const`` with a literal).
 
     ``spelling`` chooses how ``pow`` is written; ``paren`` adds redundant parentheses;
-    ``hoist`` moves the subexpression into its own statement ``hN = ...``.
+    ``hoist`` moves the subexpression into its own statement ``hN = ...`` (for + - * /,
+    ``augment`` writes that as ``hN = a`` then ``hN += b``).
     """
 
     kind: str
@@ -55,6 +56,7 @@ class Node:
     spelling: str = ""
     paren: bool = False
     hoist: bool = False
+    augment: bool = False
 
     def variables(self) -> frozenset[str]:
         return _variables(self)
@@ -95,7 +97,8 @@ def _tree(draw: st.DrawFn, depth: int, max_depth: int) -> Node:
     spelling = draw(st.sampled_from(POW_SPELLINGS)) if kind == "pow" else ""
     paren = draw(st.integers(0, 7)) == 0
     hoist = depth > 0 and draw(st.integers(0, 9)) == 0
-    return Node(kind, args, spelling=spelling, paren=paren, hoist=hoist)
+    augment = hoist and kind in BINARY_OPERATORS and draw(st.booleans())
+    return Node(kind, args, spelling=spelling, paren=paren, hoist=hoist, augment=augment)
 
 
 def points(variables: frozenset[str]) -> st.SearchStrategy[dict[str, float]]:
@@ -121,13 +124,27 @@ def _precedence(node: Node) -> int:
 class _Writer:
     statements: list[str] = field(default_factory=list)
 
+    count: int = 0
+
     def write(self, node: Node, root: bool = False) -> str:
-        text = self._write(node)
         if node.hoist and not root:
-            name = f"h{len(self.statements) + 1}"
-            self.statements.append(f"{name} = {text}")
-            return name
+            return self._hoist(node)
+        text = self._write(node)
         return f"({text})" if node.paren else text
+
+    def _hoist(self, node: Node) -> str:
+        if node.augment:
+            left, right = self.write(node.args[0]), self.write(node.args[1])
+            self.count += 1
+            name = f"h{self.count}"
+            operator = BINARY_OPERATORS[node.kind]
+            self.statements += [f"{name} = {left}", f"{name} {operator}= {right}"]
+        else:
+            text = self._write(node)
+            self.count += 1
+            name = f"h{self.count}"
+            self.statements.append(f"{name} = {text}")
+        return name
 
     def _operand(self, node: Node, parens: bool) -> str:
         text = self.write(node)

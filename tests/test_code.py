@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from test_check import installed_backprop
 
-from backprop_cli import bundled_names, compile_program, evaluate
+from backprop_cli import bundled_names, compile_program, evaluate, run
 from backprop_cli.pycode import python_code
 
 from conftest import invoke
@@ -71,8 +71,13 @@ def assert_same(code_numbers: dict[str, float], tool: dict[str, float]) -> None:
             code_numbers[key] == value, (key, code_numbers[key], value)
 
 
+def scalar_circuits() -> list[str]:
+    """The bundled circuits of numbers (backprop code does not write array code yet)."""
+    return [name for name in bundled_names() if not run(name).arrays]
+
+
 @pytest.mark.parametrize("style", STYLES)
-@pytest.mark.parametrize("name", bundled_names())
+@pytest.mark.parametrize("name", scalar_circuits())
 def test_code_of_every_bundled_circuit_runs_and_reproduces_the_numbers(name: str,
                                                                         style: str) -> None:
     code = generated(name, style=style)
@@ -184,3 +189,9 @@ def test_the_command_line_does_not_import_sympy_for_eval() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.stderr.split() == ["False", "False"]
+
+
+def test_array_circuits_are_refused_clearly() -> None:
+    assert len(scalar_circuits()) >= 8
+    result = invoke("code", "relu-vector")
+    assert result.exit_code == 2 and "array values are not supported yet" in result.stderr

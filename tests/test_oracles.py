@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 from expression_gen import (
     DISCARD,
+    OK,
     OUTSIDE,
     Node,
     gate_off_domain_in_sympy,
@@ -131,7 +132,7 @@ class Case:
             for sign in (1, -1):
                 shifted = {**self.point, name: self.point[name] + sign * step}
                 moved = walk(self.tree, shifted)
-                assume(moved.status == "ok" and moved.branches == self.verdict.branches)
+                assume(moved.status == OK and moved.branches == self.verdict.branches)
                 exact_values.append(moved.value)
                 tool_values.append(run(graph, shifted).value)
             actual_step = (self.point[name] + step) - (self.point[name] - step)
@@ -174,9 +175,12 @@ def test_library_gradients_match_sympy_and_central_differences(data: st.DataObje
 
 
 def cli_eval(text: str, point: dict[str, float]) -> tuple[int, str, str]:
+    """``backprop eval TEXT NAME=VALUE... --format json``: exit code, stdout, stderr."""
     assignments = [f"{name}={value!r}" for name, value in point.items()]
-    # a program starting with '-' would be read as an option: end the options first
-    args = ["eval", "--format", "json", "--", text, *assignments]
+    if text.startswith("-"):  # it would be read as an option: end the options first
+        args = ["eval", "--format", "json", "--", text, *assignments]
+    else:
+        args = ["eval", text, *assignments, "--format", "json"]
     result = CliRunner().invoke(cli, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -191,6 +195,8 @@ def test_cli_json_matches_sympy(data: st.DataObject) -> None:
     if case.verdict.status == OUTSIDE:
         case.check_outside()
         assert code == 2 and stderr.startswith("error:"), (code, stdout, stderr)
+        with pytest.raises(DomainError):  # and not, say, a parse error
+            run(case.text, case.point)
         return
     assert code == 0, stderr
     document = json.loads(stdout)
@@ -241,26 +247,33 @@ def test_a_reused_name_sums_its_gradients(source: str, point: dict[str, float],
     assert json.loads(stdout)["gradients"] == expected
 
 
-def _tree(kind: str, *args: Node, text: str = "", **flags: object) -> Node:
-    return Node(kind, tuple(args), text=text, **flags)  # type: ignore[arg-type]
+X, Y, TWO = Node("input", text="x"), Node("input", text="y"), Node("const", text="2")
 
 
-X, Y = _tree("input", text="x"), _tree("input", text="y")
-TWO = _tree("const", text="2")
+def _pow(base: Node, exponent: Node, spelling: str = "**") -> Node:
+    return Node("pow", (base, exponent), spelling=spelling)
 
 
 @pytest.mark.parametrize(("tree", "text"), [
-    (_tree("neg", _tree("pow", X, TWO, spelling="**")), "-x ** 2"),
-    (_tree("pow", _tree("neg", X), TWO, spelling="^"), "(-x) ^ 2"),
-    (_tree("pow", X, _tree("neg", Y), spelling="**"), "x ** -y"),
-    (_tree("pow", _tree("pow", X, Y, spelling="**"), TWO, spelling="**"), "(x ** y) ** 2"),
-    (_tree("sub", X, _tree("sub", Y, TWO)), "x - (y - 2)"),
-    (_tree("div", _tree("mul", X, Y), _tree("mul", Y, X, hoist=True)), "h1 = y * x\nx * y / h1"),
-    (_tree("max", _tree("neg", TWO), _tree("pow", X, Y, spelling="call")),
-     "max(-2, pow(x, y))"),
+    (Node("neg", (_pow(X, TWO),)), "-x ** 2"),
+    (_pow(Node("neg", (X,)), TWO, "^"), "(-x) ^ 2"),
+    (_pow(X, Node("neg", (Y,))), "x ** -y"),
+    (_pow(X, _pow(Y, TWO)), "x ** y ** 2"),
+    (_pow(_pow(X, Y), TWO), "(x ** y) ** 2"),
+    (_pow(Node("neg", (TWO,)), TWO), "(-2) ** 2"),
+    (Node("neg", (_pow(TWO, TWO),)), "-2 ** 2"),
+    (Node("sub", (X, Node("sub", (Y, TWO)))), "x - (y - 2)"),
+    (Node("div", (X, Node("mul", (Y, X)))), "x / (y * x)"),
+    (Node("mul", (X, Node("neg", (Node("neg", (Y,)),)))), "x * --y"),
+    (Node("div", (Node("mul", (X, Y), paren=True), Node("mul", (Y, X), hoist=True))),
+     "h1 = y * x\n(x * y) / h1"),
+    (Node("sub", (X, Node("sub", (Y, TWO), hoist=True, augment=True))),
+     "h1 = y\nh1 -= 2\nx - h1"),
+    (Node("max", (Node("neg", (TWO,)), _pow(X, Y, "call"))), "max(-2, pow(x, y))"),
 ])
 def test_generated_text_means_the_tree(tree: Node, text: str) -> None:
-    """The text writer's parenthesisation, checked by hand, and the tool agreeing with it."""
+    """The text writer's parenthesisation, checked by hand, and the tool reading the text
+    as the tree means it."""
     assert program_text(tree) == text
     point = {"x": 1.5, "y": 0.75}
     trace = run(text, {k: v for k, v in point.items() if k in tree.variables()})

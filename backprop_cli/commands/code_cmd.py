@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import InputError
 from ..expand import expand_composites
 from .common import circuit_options, print_notes, run_circuit
 
@@ -39,5 +40,8 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
     if exact:
         click.echo("warning: the code computes in floating point; --exact only checks the "
                    "inputs", err=True)
+    if trace.arrays:
+        raise InputError("backprop code writes circuits of numbers; array values are not "
+                         "supported yet")
     print_notes(trace)
     click.echo(python_code(trace, style), nl=False)

@@ -46,7 +46,8 @@ def circuit_options(function: F) -> F:
         click.option("--output", "output", metavar="NAME",
                      help="Differentiate this node instead of the last assignment."),
         click.option("--upstream", metavar="VALUE",
-                     help="Gradient arriving at the output (default 1)."),
+                     help="Gradient arriving at the output (default 1; an array such as "
+                          "\"[4,-1,5,9]\" for an array output)."),
         click.option("--exact", is_flag=True,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
         click.option("--limit", "limit_settings", multiple=True, metavar="NAME=N",
@@ -87,23 +88,42 @@ def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ..
     ctx.with_resource(limits.using(chosen))
 
 
+def seed_option(function: F) -> F:
+    """``--seed N`` for randn(...)/rand(...)/randint(...) input values."""
+    return click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                        help="Seed for randn(...), rand(...) and randint(...) values "
+                             "(each input draws its own stream).")(function)
+
+
+def no_grad_option(function: F) -> F:
+    """``--no-grad NAME[,NAME...]``: inputs held constant (data, not parameters)."""
+    return click.option("--no-grad", "no_grad", metavar="NAMES", default="",
+                        help="Comma-separated inputs that need no gradient (data such as "
+                             "x): they are not differentiated.")(function)
+
+
 def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                upstream: str | None, exact: bool, circuit: Circuit | None = None,
+                upstream: str | None, exact: bool, seed: int = 0, no_grad: str = "",
+                circuit: Circuit | None = None,
                 transform: Callable[[Graph], Graph] | None = None) -> Trace:
     """Load, build and evaluate: the circuit file's inputs, overridden on the command line.
 
-    ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation.
+    ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation;
+    ``no_grad`` names inputs held constant.
     """
     arithmetic = arithmetic_for(exact)
     circuit = circuit if circuit is not None else load_circuit(source)
     graph = compile_circuit(circuit, output)
     if transform is not None:
         graph = transform(graph)
-    given = parse_assignments(assignments, arithmetic)
-    values = {**coerce_values(circuit.inputs, arithmetic), **given}
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
+    given = parse_assignments(assignments, arithmetic, seed)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed), **given}
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
-        coerce_value("the upstream gradient", raw_upstream, arithmetic)
+        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
     if not exact:
         return evaluate(graph, values, arithmetic, gradient_in)
     with limits.clock(), _alarm(limits.current().exact_seconds + 5):
@@ -131,18 +151,21 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 
 def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
-                    upstream: str | None, exact: bool = False) -> tuple[Graph, dict[str, Any],
-                                                                        Any]:
+                    upstream: str | None, exact: bool = False, seed: int = 0,
+                    no_grad: str = "") -> tuple[Graph, dict[str, Any], Any]:
     """Load and build a circuit and read its values and upstream gradient (None: 1),
-    without evaluating it."""
+    without evaluating it; ``no_grad`` names inputs held constant."""
     arithmetic = arithmetic_for(exact)
     circuit = load_circuit(source)
     graph = compile_circuit(circuit, output)
-    values = {**coerce_values(circuit.inputs, arithmetic),
-              **parse_assignments(assignments, arithmetic)}
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed),
+              **parse_assignments(assignments, arithmetic, seed)}
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
-        coerce_value("the upstream gradient", raw_upstream, arithmetic)
+        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
     return graph, values, gradient_in
 
 

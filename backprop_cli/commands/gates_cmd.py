@@ -74,12 +74,41 @@ def _show_user_gates(source: str, fmt: str) -> None:
         Console(highlight=False).print(section_table(section))
 
 
+def array_gates_section() -> Section:
+    """The structural array gates and their vector-Jacobian rules (numpy imported here)."""
+    from ..arraygates import ARRAY_GATE_LIST, describe, rule
+
+    section = Section("Array gates and their backward rules (no Jacobian is formed)",
+                      ["gate", "written", "what it does", "backward rule"])
+    for gate in ARRAY_GATE_LIST:
+        attrs = tuple(s.default for s in gate.static if not s.variadic) or \
+            ((0,) if gate.name == "index" else ())
+        params = list(gate.params)
+        written = describe(gate.name, params, attrs if gate.name != "reshape" else ("...",))
+        rules = "; ".join(rule(gate.name, k, params, "out", "L", attrs)
+                          for k in range(gate.arity))
+        if gate.name == "index":
+            written, rules = written.replace("[0]", "[...]"), rules.replace("[0]", "[...]")
+        section.rows.append([gate.name, written, gate.summary, rules])
+    return section
+
+
+def array_gates_document() -> dict[str, dict[str, object]]:
+    from ..arraygates import ARRAY_GATE_LIST
+
+    section = array_gates_section()
+    return {row[0]: {"written": row[1], "params": list(gate.params), "definition": row[2],
+                     "backward_rules": row[3], "summary": gate.summary, "array": True}
+            for row, gate in zip(section.rows, ARRAY_GATE_LIST, strict=True)}
+
+
 @click.command("gates")
 @click.argument("source", required=False)
 @click.option("--format", "fmt", type=click.Choice(("auto", "table", "plain", "json")),
               default="auto", show_default=True)
 def gates_command(source: str | None, fmt: str) -> None:
-    """List every gate with its definition and local gradients; with SOURCE (a program
+    """List every gate with its definition and local gradients, then the array gates
+    (matmul, sum, softmax, losses, ...) with their backward rules; with SOURCE (a program
     or circuit file), the gates it defines.
 
     \b
@@ -98,11 +127,13 @@ def gates_command(source: str | None, fmt: str) -> None:
                                                             strict=True)),
                                 "summary": spec.summary}
                     for spec in GATES.values()}
-        click.echo(json.dumps(document, indent=2))
+        click.echo(json.dumps({**document, **array_gates_document()}, indent=2))
     elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
         click.echo(render_section(gates_section()))
         click.echo("\nconstants: pi, e")
+        click.echo("\n" + render_section(array_gates_section()))
     else:
         console = Console(highlight=False)
         console.print(section_table(gates_section()))
         console.print("constants: pi, e")
+        console.print(section_table(array_gates_section()))

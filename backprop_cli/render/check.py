@@ -18,9 +18,12 @@ def _plain(word: str, right: bool) -> str:
 
 
 def _allowed(verdict: Verdict) -> str:
-    if verdict.allowed is None:
+    allowed = verdict.allowed
+    if allowed is None:
         return "compared exactly"
-    return f"allowed difference {float(verdict.allowed):.1g}"
+    if getattr(allowed, "shape", ()):  # an array: one allowance per element
+        return f"allowed difference up to {float(allowed.max()):.1g} per element"
+    return f"allowed difference {float(allowed):.1g}"
 
 
 def verdict_lines(verdicts: Sequence[Verdict], hide: bool, style: Styler = _plain,
@@ -93,7 +96,7 @@ def check_document(results: Sequence[ProblemResult], hide: bool) -> dict[str, An
                 answer["expected"] = _number(verdict.expectation.expected)
                 answer["computed"] = _number(verdict.computed)
                 answer["allowed"] = None if verdict.allowed is None else \
-                    float(verdict.allowed)
+                    _number(verdict.allowed)
             answers.append(answer)
         problems.append({"name": result.problem.name,
                          "error": None if result.error is None else result.error.headline(),
@@ -104,7 +107,10 @@ def check_document(results: Sequence[ProblemResult], hide: bool) -> dict[str, An
             "errors": sum(1 for r in results if r.error is not None), "problems": problems}
 
 
-def _number(value: Any) -> float | str:
+def _number(value: Any) -> Any:
+    """A JSON number (non-finite ones as text); an array as nested lists of them."""
+    if getattr(value, "shape", ()):
+        return [_number(item) for item in value]
     number = float(value)
     return number if number == number and abs(number) != float("inf") else repr(number)
 

@@ -43,15 +43,22 @@ def summary(run: Descent, precision: int | None = None) -> str:
             f"after {steps} step{'s' if steps != 1 else ''} ({trend})")
 
 
+def _number(value: Any) -> Any:
+    """A float, or an array as nested lists of floats."""
+    if getattr(value, "ndim", 0):
+        return [_number(item) for item in value]
+    return as_float(value)
+
+
 def descent_document(run: Descent) -> dict[str, Any]:
     return {
-        "schema": "backprop-step/1", "loss": run.loss, "lr": as_float(run.lr),
-        "start": {p: as_float(v) for p, v in run.start.items()},
-        "steps": [{"step": u.step, "loss_before": as_float(u.loss_before),
-                   "gradients": {p: as_float(g) for p, g in u.gradients.items()},
-                   "params": {p: as_float(v) for p, v in u.params.items()},
-                   "loss_after": as_float(u.loss_after)} for u in run.updates],
-        "params": {p: as_float(v) for p, v in run.params.items()},
+        "schema": "backprop-step/1", "loss": run.loss, "lr": _number(run.lr),
+        "start": {p: _number(v) for p, v in run.start.items()},
+        "steps": [{"step": u.step, "loss_before": _number(u.loss_before),
+                   "gradients": {p: _number(g) for p, g in u.gradients.items()},
+                   "params": {p: _number(v) for p, v in u.params.items()},
+                   "loss_after": _number(u.loss_after)} for u in run.updates],
+        "params": {p: _number(v) for p, v in run.params.items()},
     }
 
 

@@ -18,7 +18,10 @@ def _error(value: float) -> str:
 def gradcheck_report(result: GradCheck, precision: int | None = None) -> Report:
     """The table (input, analytic, numerical, relative error, verdict) and the notes."""
     title = f"Gradient check of {result.output}: central differences, h = {result.h:g}"
-    if result.upstream != 1:
+    if getattr(result.upstream, "ndim", 0):
+        title = (f"Gradient check of L = sum(upstream * {result.output}): central "
+                 f"differences, h = {result.h:g}")
+    elif result.upstream != 1:
         title += f", upstream {format_value(result.upstream, precision)}"
     section = Section(title, ["input", "analytic", "numerical", "relative error", "verdict"],
                       numeric=frozenset({1, 2, 3}), styles={1: "red", 2: "red"})
@@ -32,6 +35,9 @@ def gradcheck_report(result: GradCheck, precision: int | None = None) -> Report:
                           "numerical gradient is unreliable there (not counted as a failure)")
         if item.note:
             footer.append(f"{item.name}: {item.note}")
+    if result.skipped:
+        footer.append(f"not checked: {', '.join(result.skipped)} (no gradient: labels, or "
+                      "held with --no-grad)")
     footer.append(summary(result))
     return Report([section], footer)
 
@@ -66,14 +72,23 @@ def gradcheck_document(result: GradCheck) -> dict[str, Any]:
 
     return {
         "schema": "backprop-gradcheck/1", "output": result.output,
-        "value": number(result.value), "upstream": number(result.upstream), "h": result.h,
+        "value": number(result.value), "upstream": _plain(result.upstream), "h": result.h,
         "threshold": result.threshold, "passed": result.passed,
         "inputs": [{"name": item.name, "analytic": number(item.analytic),
                     "numerical": number(item.numerical),
                     "relative_error": number(item.relative_error), "verdict": item.verdict,
                     "passed": item.passed, "kinks": list(item.kinks), "note": item.note}
                    for item in result.inputs],
+        "skipped": list(result.skipped),
     }
+
+
+def _plain(value: Any) -> Any:
+    """A number, or an array as nested lists (non-finite numbers as text)."""
+    if getattr(value, "ndim", 0):
+        return [_plain(item) for item in value]
+    number = float(value)
+    return number if math.isfinite(number) else repr(number)
 
 
 def render_gradcheck_json(result: GradCheck) -> str:

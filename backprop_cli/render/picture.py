@@ -185,6 +185,8 @@ def gate_label(graph: Graph, node: int) -> str:
     operator = gate_symbol(gate)
     if not any(c is not None for c in constants):
         return operator
+    if gate not in GATES:
+        return graph.describe(node)
     if len(constants) == 2 and constants.count(None) == 1 and _is_operator(gate):
         constant = constants[0] if constants[0] is not None else constants[1]
         if constants[1] is not None or gate in COMMUTATIVE:
@@ -194,12 +196,18 @@ def gate_label(graph: Graph, node: int) -> str:
 
 
 def _is_operator(gate: str) -> bool:
-    return GATES[gate].pattern.startswith("{a} ")
+    return gate in GATES and GATES[gate].pattern.startswith("{a} ")
+
+
+# Array gates drawn by their operator where they have one, else by their name.
+ARRAY_SYMBOLS = {"matmul": "@", "transpose": ".T", "index": "[ ]"}
 
 
 def gate_symbol(gate: str) -> str:
-    """``+`` for ``{a} + {b}``, ``exp`` for ``exp({a})``, ``-x`` for ``-{a}``."""
-    spec = GATES[gate]
+    """``+`` for ``{a} + {b}``, ``exp`` for ``exp({a})``, ``-x`` for ``-{a}``, ``@``."""
+    spec = GATES.get(gate)
+    if spec is None:
+        return ARRAY_SYMBOLS.get(gate, gate)
     pattern = spec.pattern
     if len(spec.params) == 2 and pattern.startswith("{a} ") and pattern.endswith(" {b}"):
         return pattern[4:-4]

@@ -24,18 +24,20 @@ def step_sentence(trace: Trace, step: Step, precision: int | None = None) -> str
     out = graph.names[graph.output]
     if step.kind == START:
         value = number(trace.values[step.node])
-        if trace.grads[step.node] == 1:
+        if not getattr(step.total, "ndim", 0) and step.total == 1:
             return f"start at the output {out} = {value}: d{out}/d{out} = 1"
         return (f"start at the output {out} = {value}: the upstream gradient "
                 f"{number(step.total)} arrives")
     if step.kind == EDGE:
         gate = graph.gates[step.node]
+        head = (f"{gate} {graph.describe(step.node).replace(' ', '')} → "
+                f"{graph.names[step.source]}: upstream {number(step.upstream)}")
+        if step.local is None:  # a structural array gate: its vector-Jacobian rule
+            return f"{head}; {step.formula} → downstream {number(step.downstream)}"
         local = number(step.local)
         if step.formula != local:
             local = f"{step.formula} = {local}"
-        return (f"{gate} {graph.describe(step.node).replace(' ', '')} → "
-                f"{graph.names[step.source]}: upstream {number(step.upstream)} × local "
-                f"{local} → downstream {number(step.downstream)}")
+        return f"{head} × local {local} → downstream {number(step.downstream)}"
     if step.kind == SUM:
         parts = " + ".join(_operand(number(part)) for part in step.parts)
         return (f"{graph.names[step.node]} is used {len(step.parts)} times: its gradient is "
@@ -53,6 +55,15 @@ def step_lines(trace: Trace, steps: list[Step], precision: int | None = None) ->
             for index, step in enumerate(steps, start=1)]
 
 
+def _plain(value: Value) -> Any:
+    """A float (None stays None), or an array as nested lists of floats."""
+    if value is None:
+        return None
+    if getattr(value, "ndim", 0):
+        return [_plain(item) for item in value]
+    return as_float(value)
+
+
 def step_records(trace: Trace, steps: list[Step]) -> list[dict[str, Any]]:
     """The steps as plain data for JSON (numbers as floats, names as text)."""
     names = trace.graph.names
@@ -61,11 +72,11 @@ def step_records(trace: Trace, steps: list[Step]) -> list[dict[str, Any]]:
         record: dict[str, Any] = {"kind": step.kind, "text": step_sentence(trace, step)}
         if step.kind == EDGE:
             record.update(node=names[step.node], input=names[step.source],
-                          upstream=as_float(step.upstream), local_formula=step.formula,
-                          local=as_float(step.local), downstream=as_float(step.downstream))
+                          upstream=_plain(step.upstream), local_formula=step.formula,
+                          local=_plain(step.local), downstream=_plain(step.downstream))
         elif step.kind in (SUM, START):
-            record.update(node=names[step.node], gradient=as_float(step.total))
+            record.update(node=names[step.node], gradient=_plain(step.total))
             if step.kind == SUM:
-                record["parts"] = [as_float(part) for part in step.parts]
+                record["parts"] = [_plain(part) for part in step.parts]
         records.append(record)
     return records
