@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from .errors import DomainError, GraphError, InputError
+from .errors import DomainError, InputError
 from .gcpause import paused_gc
 from .graph import CONST, INPUT, Graph
 from .kinks import KINKS, kink_locals
@@ -240,12 +240,6 @@ def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic =
     Array values or array gates take the numpy path (``array_engine``); numbers stay here.
     """
     if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
-        used = [gate for gate in graph.user_gates if gate in graph.gates]
-        if used:
-            node = graph.gates.index(used[0])
-            raise GraphError(f"the user-defined gate {used[0]} works on numbers only, not yet "
-                             "on arrays: write it out with --expand", source=graph.source,
-                             span=graph.span(node))
         from .array_engine import evaluate_arrays
 
         return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
