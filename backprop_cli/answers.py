@@ -2,9 +2,10 @@
 
 An answers file (TOML or JSON) holds ``problems``, each naming a ``circuit`` (a file,
 relative to the answers file, or a bundled name) or giving a ``program``, with optional
-``inputs``, ``output``, ``upstream``, ``rtol``/``atol`` and an ``expect`` table
-(``NAME = value``, ``grad.NAME = value``). A problem without ``expect`` uses its circuit
-file's ``[expect]``. Top-level ``rtol``/``atol`` apply to every problem.
+``inputs``, ``output``, ``upstream``, ``rtol``/``atol``, ``seed`` (for ``randn(...)``
+values) and an ``expect`` table (``NAME = value``, ``grad.NAME = value``). A problem without
+``expect`` uses its circuit file's ``[expect]``. Top-level ``rtol``/``atol`` apply to every
+problem.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from .values import coerce_value
 
 _FILE_KEYS = {"title", "description", "rtol", "atol", "problems"}
 _PROBLEM_KEYS = {"name", "circuit", "program", "inputs", "output", "upstream", "expect",
-                 "rtol", "atol"}
+                 "rtol", "atol", "seed"}
+RANDOM_VALUES = ("randn(", "rand(", "randint(")
 
 
 @dataclass
@@ -32,7 +34,8 @@ class Problem:
     """A circuit, the inputs and options that differ from its own, and what to expect.
 
     ``expect`` holds (key, raw value) pairs; None means: use the circuit's ``[expect]``.
-    ``rtol``/``atol`` (None: not set) come from the answers file.
+    ``rtol``/``atol`` (None: not set) come from the answers file; ``seed`` (None: the
+    command line's) draws the ``randn(...)``, ``rand(...)`` and ``randint(...)`` values.
     """
 
     name: str
@@ -43,6 +46,7 @@ class Problem:
     expect: list[tuple[str, object]] | None = None
     rtol: float | None = None
     atol: float | None = None
+    seed: int | None = None
 
 
 @dataclass
@@ -58,16 +62,18 @@ class ProblemResult:
         return sum(1 for verdict in self.verdicts if not verdict.right)
 
 
-def check_problem(problem: Problem, tolerance: Tolerance, explicit: bool = False) -> \
-        ProblemResult:
+def check_problem(problem: Problem, tolerance: Tolerance, explicit: bool = False,
+                  seed: int = 0) -> ProblemResult:
     """Evaluate and judge one problem. ``explicit``: the caller's tolerance was chosen on
-    the command line and wins over the file's. Bad input is kept as the result's error."""
+    the command line and wins over the file's; ``seed`` is used unless the problem has
+    its own. Bad input is kept as the result's error."""
     try:
         chosen = tolerance if explicit else _file_tolerance(problem, tolerance)
         arithmetic = arithmetic_for(tolerance.exact)
-        items = expectations_from(_expect_pairs(problem), arithmetic)
+        seed = seed if problem.seed is None else problem.seed
+        items = expectations_from(_expect_pairs(problem, seed), arithmetic)
         trace = run(problem.circuit, problem.inputs, exact=tolerance.exact,
-                    output=problem.output, upstream=problem.upstream)
+                    output=problem.output, upstream=problem.upstream, seed=seed)
         return ProblemResult(problem, judge(trace, items, chosen))
     except BackpropError as error:
         return ProblemResult(problem, error=error)
@@ -81,7 +87,7 @@ def _file_tolerance(problem: Problem, tolerance: Tolerance) -> Tolerance:
                    atol=problem.atol if problem.atol is not None else tolerance.atol)
 
 
-def _expect_pairs(problem: Problem) -> list[tuple[str, object]]:
+def _expect_pairs(problem: Problem, seed: int) -> list[tuple[str, object]]:
     if problem.expect is not None:
         if not problem.expect:
             raise InputError("nothing to check: give expectations such as --expect f=-12 "
@@ -94,12 +100,13 @@ def _expect_pairs(problem: Problem) -> list[tuple[str, object]]:
     if not circuit.expect:
         raise InputError(f"nothing to check: {circuit.name} has no [expect] answers; give "
                          "expectations such as --expect f=-12 or --expect grad.x=-4")
-    _refuse_changed_circuit(problem)
+    _refuse_changed_circuit(problem, seed)
     return flatten_expect(circuit.expect, f"the [expect] table of {circuit.path}")
 
 
-def _refuse_changed_circuit(problem: Problem) -> None:
-    """A circuit's own answers hold only for its own inputs, output and upstream."""
+def _refuse_changed_circuit(problem: Problem, seed: int) -> None:
+    """A circuit's own answers hold only for its own inputs, output and upstream (and, for
+    random values, the default seed they were computed with)."""
     circuit = problem.circuit
     changed = [name for name, raw in problem.inputs.items()
                if name in circuit.inputs and not _same(name, raw, circuit.inputs[name])]
@@ -109,6 +116,8 @@ def _refuse_changed_circuit(problem: Problem) -> None:
                                                   circuit.upstream if circuit.upstream
                                                   is not None else 1):
         changed.append("--upstream")
+    if seed != 0 and _draws_random(circuit):
+        changed.append("--seed")
     if changed:
         raise InputError(f"the [expect] answers of {circuit.name} are for its own inputs, "
                          f"but {', '.join(changed)} changed; give your own expectations "
@@ -116,7 +125,19 @@ def _refuse_changed_circuit(problem: Problem) -> None:
 
 
 def _same(name: str, first: object, second: object) -> bool:
-    return bool(coerce_value(name, first) == coerce_value(name, second))
+    """Equal values: numbers, or arrays of the same shape and elements."""
+    one, other = coerce_value(name, first), coerce_value(name, second)
+    if getattr(one, "ndim", 0) or getattr(other, "ndim", 0):
+        import numpy as np
+
+        return bool(np.array_equal(one, other))
+    return bool(one == other)
+
+
+def _draws_random(circuit: Circuit) -> bool:
+    """Whether an input of the circuit file is drawn with the seed (``randn(...)`` ...)."""
+    return any(isinstance(raw, str) and raw.replace(" ", "").startswith(RANDOM_VALUES)
+               for raw in [*circuit.inputs.values(), circuit.upstream])
 
 
 # ------------------------------------------------------------------------ answers files
@@ -207,7 +228,16 @@ def _problem(entry: dict[str, Any], index: int, where: str, base: Path | None) -
                    output=entry.get("output"), upstream=entry.get("upstream"),
                    expect=None if expect is None else flatten_expect(expect, here),
                    rtol=_number_or_none(entry, "rtol", here),
-                   atol=_number_or_none(entry, "atol", here))
+                   atol=_number_or_none(entry, "atol", here), seed=_seed(entry, here))
+
+
+def _seed(entry: dict[str, Any], here: str) -> int | None:
+    raw = entry.get("seed")
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise CircuitError(f"{here}: seed must be an integer >= 0")
+    return raw
 
 
 def _problem_circuit(entry: dict[str, Any], here: str, base: Path | None) -> Circuit:

@@ -161,3 +161,49 @@ def test_gradcheck_of_a_user_gate_on_a_vector(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     x = json.loads(failed.stdout)["inputs"][0]
     assert x["verdict"] == "probably wrong" and "worst of 2 elements" in x["note"]
+
+
+def test_check_draws_random_inputs_with_the_seed(tmp_path: Path) -> None:
+    """--seed draws the same randn(...) values as eval's --seed; answers files may give a
+    seed per problem."""
+    program, value = "m = mean(x * x)", "x=randn(5)"
+    computed = {seed: eval_json(program, value, "--seed", str(seed))["value"]
+                for seed in (0, 7)}
+    assert computed[0] != computed[7]
+    for seed, m in computed.items():
+        for other in computed.values():
+            result = invoke("check", program, value, "--seed", str(seed), "--expect",
+                            f"m={m!r}")
+            assert result.exit_code == 0, result.stdout
+            result = invoke("check", program, value, "--seed", str(seed), "--expect",
+                            f"m={other!r}")
+            assert result.exit_code == (0 if other == m else 1)
+    answers = tmp_path / "hw.toml"
+    answers.write_text(f'[[problems]]\nprogram = "{program}"\ninputs = {{ x = "randn(5)" }}\n'
+                       f'seed = 7\nexpect = {{ m = {computed[7]!r} }}\n'
+                       f'[[problems]]\nprogram = "{program}"\ninputs = {{ x = "randn(5)" }}\n'
+                       f'expect = {{ m = {computed[0]!r} }}\n')
+    assert invoke("check", str(answers)).exit_code == 0
+    assert invoke("check", str(answers), "--seed", "7").exit_code == 1  # problem 2 moves
+    answers.write_text(answers.read_text().replace("seed = 7", "seed = -1"))
+    bad = invoke("check", str(answers))
+    assert bad.exit_code == 2 and "seed must be an integer >= 0" in bad.stderr
+
+
+def test_a_circuits_own_answers_hold_for_its_own_arrays() -> None:
+    same = invoke("check", "relu-vector", "x=[1, -2, 3, -1]")
+    assert same.exit_code == 0, same.stderr
+    changed = invoke("check", "relu-vector", "x=[1, -2, 3, -2]")
+    assert changed.exit_code == 2 and "but x changed" in changed.stderr
+
+
+def test_step_draws_random_inputs_with_the_seed() -> None:
+    args = ("two-layer-softmax-l2", "--params", "W1,W2", "--lr", "0.5", "W1=randn(2, 3)",
+            "--format", "json")
+    runs = {seed: json.loads(invoke("step", *args, "--seed", str(seed)).stdout)
+            for seed in (1, 2)}
+    assert runs[1]["start"]["W1"] != runs[2]["start"]["W1"]
+    for seed, run_ in runs.items():
+        drawn = eval_json("s = sum(W1)", "W1=randn(2, 3)", "--seed", str(seed))["inputs"]["W1"]
+        assert run_["start"]["W1"] == drawn
+        assert run_ == json.loads(invoke("step", *args, "--seed", str(seed)).stdout)

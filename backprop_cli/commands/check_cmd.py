@@ -12,7 +12,7 @@ from ..checking import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance, split_expect
 from ..errors import InputError
 from ..render.check import render_check, render_check_json
 from ..values import split_assignment
-from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin
+from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin, seed_option
 
 EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 
@@ -36,10 +36,12 @@ EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 @click.option("--hide", is_flag=True, help="Show only right or wrong, not the values.")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
               show_default=True)
+@seed_option
 @limit_option
 def check_command(source: str | None, assignments: tuple[str, ...], expects: tuple[str, ...],
                   answers: str | None, output: str | None, upstream: str | None, exact: bool,
-                  rtol: float | None, atol: float | None, hide: bool, fmt: str) -> None:
+                  rtol: float | None, atol: float | None, hide: bool, fmt: str,
+                  seed: int) -> None:
     """Check answers: one line per answer, right or wrong, expected and computed.
 
     An answer is NAME=VALUE (the value of node NAME) or grad.NAME=VALUE (the gradient of
@@ -59,6 +61,7 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
       backprop check sigmoid-neuron --expect grad.w0=-0.1966 --hide
       backprop check circuits/simple-circuit.toml
       backprop check --answers homework.toml
+      backprop check "m = mean(x)" "x=randn(4)" --seed 7 --expect "grad.x=[1/4, 1/4, 1/4, 1/4]"
     """
     explicit = rtol is not None or atol is not None
     tolerance = Tolerance(rtol=DEFAULT_RTOL if rtol is None else rtol,
@@ -73,7 +76,7 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     results = []
     for problem in problems:
         with exact_clock(exact):
-            results.append(check_problem(problem, tolerance, explicit))
+            results.append(check_problem(problem, tolerance, explicit, seed))
     _report_errors(results, several=answers is not None)
     if fmt == "json":
         click.echo(render_check_json(results, hide), nl=False)

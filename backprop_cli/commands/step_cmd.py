@@ -16,7 +16,7 @@ from ..render.descent import descent_report, render_descent_json
 from ..render.plain import render_plain
 from ..render.table import print_report
 from ..values import constant_value, parse_assignments
-from .common import exact_clock, limit_option, prepare_circuit, print_gate_warnings
+from .common import exact_clock, limit_option, prepare_circuit, print_gate_warnings, seed_option
 
 
 @click.command("step")
@@ -39,10 +39,11 @@ from .common import exact_clock, limit_option, prepare_circuit, print_gate_warni
               default="auto", show_default=True)
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round displayed numbers to N decimals.")
+@seed_option
 @limit_option
 def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str, iters: int,
                  output: str | None, load: str | None, save: str | None, exact: bool,
-                 fmt: str, precision: int | None) -> None:
+                 fmt: str, precision: int | None, seed: int) -> None:
     """Gradient descent on the circuit's output: forward, loss, backward, update.
 
     Each step sets every parameter p to p - lr * dloss/dp. Prints the loss before and
@@ -54,13 +55,15 @@ def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str
       backprop step neuron-squared-loss --params w1,w2 --lr 0.5 --iters 10
       backprop step neuron-squared-loss --params w1,w2 --lr 0.5 --save w.txt
       backprop step neuron-squared-loss --params w1,w2 --lr 0.5 --load w.txt --save w.txt
+      backprop step two-layer-softmax-l2 --params W1,W2 --lr 0.5 --iters 5 \\
+        "W1=randn(2, 3)" --seed 1
     """
     arithmetic = arithmetic_for(exact)
-    graph, values, _ = prepare_circuit(source, (), output, None, exact)
+    graph, values, _ = prepare_circuit(source, (), output, None, exact, seed)
     print_gate_warnings(graph)
     if load is not None:
         values.update(read_params(_read(load), load, arithmetic))
-    values.update(parse_assignments(assignments, arithmetic))  # the command line wins
+    values.update(parse_assignments(assignments, arithmetic, seed))  # the command line wins
     rate = constant_value(lr, arithmetic, where="the learning rate")
     names = [name.strip() for name in params.split(",") if name.strip()]
     with exact_clock(exact):
