@@ -7,8 +7,9 @@ wrong, 1e-2 .. 1e-4 uncomfortable, 1e-4 .. 1e-7 fine only near a kink, below 1e-
 
 An input fails when its relative error is above the threshold (default 1e-4), unless
   * the step crosses a kink (a relu/abs argument, or a max/min difference, changes sign or
-    is zero within +-h): central differences are meaningless there, so it is reported, not
-    failed; or
+    is zero within +-h; in array gates, a hinge margin changes sign or another element
+    becomes the largest or smallest of amax/amin): central differences are meaningless
+    there, so it is reported, not failed; or
   * the difference is within the error of the difference quotient itself: rounding
     (``8 eps max|f(x +- h)| / h``) plus twice its truncation error, estimated from the
     quotient with step 2h. Then central differences cannot tell them apart (a gradient of
@@ -21,7 +22,7 @@ Array inputs are checked element by element; an array output through
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -303,15 +304,30 @@ class _Point:
                            note=f"both {label} - h and {label} + h are outside the domain")
 
 
-def _sides(graph: Graph, values: list[Any]) -> dict[int, Any]:
+Structural = dict[str, Callable[[Any, Any, Any], Any]]
+
+
+def _structural_sides(graph: Graph) -> Structural:
+    """The array gates with kinks (hinge, amax, amin) and how to tell their side."""
+    if not graph.uses_arrays:
+        return {}
+    from .arraygates import ARRAY_GATES
+
+    return {name: gate.sides for name, gate in ARRAY_GATES.items() if gate.sides is not None}
+
+
+def _sides(graph: Graph, values: list[Any], structural: Structural) -> dict[int, Any]:
     """For every kink gate, which side of its kink the operands are on (-1, 0, 1; an array
-    of them for array values)."""
+    of them for array values; for a structural gate, what its ``sides`` says)."""
     sides: dict[int, Any] = {}
     for node, gate in enumerate(graph.gates):
+        args = graph.args[node]
         if gate in KINK_GATES:
-            args = graph.args[node]
             where = values[args[0]] if len(args) == 1 else values[args[0]] - values[args[1]]
             sides[node] = (where > 0) * 1 - (where < 0) * 1
+        elif gate in structural:
+            sides[node] = structural[gate]([values[a] for a in args], values[node],
+                                           graph.attrs.get(node, ()))
     return sides
 
 
@@ -325,15 +341,26 @@ def _kinks_crossed(point: _Point, name: str, index: tuple[int, ...] | None,
     """Kink gates whose side changes between x - h, x and x + h (or that sit on the kink at x
     but not at x +- h)."""
     graph = point.graph
-    if not any(gate in KINK_GATES for gate in graph.gates):
+    structural = _structural_sides(graph)
+    if not any(gate in KINK_GATES or gate in structural for gate in graph.gates):
         return ()
     x = point.start(name, index)
     seen: list[dict[int, Any]] = []
     for at in (x - h, x, x + h):
         try:
-            seen.append(_sides(graph, point.values(name, index, at)))
+            seen.append(_sides(graph, point.values(name, index, at), structural))
         except DomainError:
             continue
     crossed = [node for node in (seen[0] if seen else {})
                if any(_differ(seen[0][node], other[node]) for other in seen[1:])]
-    return tuple(f"{graph.names[node]} = {graph.describe(node)}" for node in crossed)
+    return tuple(_kink_text(graph, node, structural) for node in crossed)
+
+
+def _kink_text(graph: Graph, node: int, structural: Structural) -> str:
+    """``t2 = relu(x)``; a structural gate says which kink: ``(a margin of exactly 0)``."""
+    text = f"{graph.names[node]} = {graph.describe(node)}"
+    if graph.gates[node] not in structural:
+        return text
+    from .arraygates import ARRAY_GATES
+
+    return f"{text} ({ARRAY_GATES[graph.gates[node]].kink_where})"

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +208,20 @@ def test_step_draws_random_inputs_with_the_seed() -> None:
         drawn = eval_json("s = sum(W1)", "W1=randn(2, 3)", "--seed", str(seed))["inputs"]["W1"]
         assert run_["start"]["W1"] == drawn
         assert run_ == json.loads(invoke("step", *args, "--seed", str(seed)).stdout)
+
+
+@pytest.mark.parametrize(("program", "values", "crossed", "where"), [
+    # the margin of class 2 is 1e-7: moving s[0, 0] or s[0, 2] by h flips its sign
+    ("L = sum(hinge(s, y))", ("s=[[1, 0.5, 1e-7]]", "y=[0]"), "[0, 0], [0, 2]",
+     "t1 = hinge(s, y) (a margin of exactly 0)"),
+    # x[0] and x[1] are within h of a tie for the maximum
+    ("m = max(x)", ("x=[1, 1.0000001, 0]",), "[0], [1]", "m = amax(x) (a tie for the maximum)"),
+    # along an axis: row 1's two elements are within h of a tie for the minimum
+    ("m = sum(amin(x, 1))", ("x=[[3, 1], [2, 1.9999999]]",), "[1, 0], [1, 1]",
+     "t1 = amin(x, 1) (a tie for the minimum)"),
+])
+def test_gradcheck_says_when_a_step_crosses_a_kink_of_an_array_gate(
+        program: str, values: tuple[str, ...], crossed: str, where: str) -> None:
+    result = invoke("gradcheck", program, *values)
+    assert result.exit_code == 0, result.stdout
+    assert f"not checked: the step crosses the kink of {where} at {crossed}" in result.stdout

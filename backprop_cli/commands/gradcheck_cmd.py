@@ -41,8 +41,9 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
     The relative error |a - n| / max(|a| + |n|, 1e-8) is read as CS231n reads it: above
     1e-2 probably wrong, 1e-2..1e-4 uncomfortable, 1e-4..1e-7 fine only near a kink,
     below 1e-7 good. An input fails above --threshold; a step that crosses a kink (relu,
-    abs, max, min) is reported, not failed. An array input is checked element by element
-    (its worst element is shown); an array output through L = sum(upstream * output).
+    abs, max, min; a hinge margin or an amax/amin tie) is reported, not failed. An array
+    input is checked element by element (its worst element is shown); an array output
+    through L = sum(upstream * output). --seed draws randn(...) inputs.
     Exit status: 0 passed, 1 failed, 2 bad input.
 
     \b
