@@ -1,4 +1,5 @@
 """A circuit as Python code, the two ways the lecture writes backprop (text only; never run).
+Circuits of arrays are written with numpy by ``npcode`` and ``npmodular``.
 
 ``flat_code``: the forward pass one intermediate per line, then the backward pass
 ``grad_<name>`` lines in reverse order, ``+=`` where a value fans out.
@@ -84,9 +85,9 @@ def gate_math(graph: Graph, gate: str) -> GateMath:
 class _Names:
     """Python identifiers for values, gradients and gate objects, never colliding."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, reserved: frozenset[str] = RESERVED) -> None:
         self.graph = graph
-        self.used: set[str] = set(RESERVED)
+        self.used: set[str] = set(reserved)
         self.values = [self._claim(name) if gate not in (CONST,) else ""
                        for name, gate in zip(graph.names, graph.gates, strict=True)]
         self.grads = [self._claim(f"grad_{value}") if value else "" for value in self.values]
@@ -333,6 +334,11 @@ def _backward_call(trace: Trace, names: _Names, node: int, assigned: set[str]) -
 
 
 def python_code(trace: Trace, style: str = "flat") -> str:
-    """``flat`` or ``modular`` Python for the trace's circuit."""
+    """``flat`` or ``modular`` Python for the trace's circuit (numpy for arrays)."""
+    if trace.arrays:
+        from .npcode import flat_numpy_code
+        from .npmodular import modular_numpy_code
+
+        return modular_numpy_code(trace) if style == "modular" else flat_numpy_code(trace)
     return modular_code(trace) if style == "modular" else flat_code(trace)
 

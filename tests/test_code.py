@@ -72,7 +72,7 @@ def assert_same(code_numbers: dict[str, float], tool: dict[str, float]) -> None:
 
 
 def scalar_circuits() -> list[str]:
-    """The bundled circuits of numbers (backprop code does not write array code yet)."""
+    """The bundled circuits of numbers (code for arrays: test_code_arrays.py)."""
     return [name for name in bundled_names() if not run(name).arrays]
 
 
@@ -189,9 +189,3 @@ def test_the_command_line_does_not_import_sympy_for_eval() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.stderr.split() == ["False", "False"]
-
-
-def test_array_circuits_are_refused_clearly() -> None:
-    assert len(scalar_circuits()) >= 8
-    result = invoke("code", "relu-vector")
-    assert result.exit_code == 2 and "array values are not supported yet" in result.stderr
