@@ -1,7 +1,8 @@
 """Timings for issue 3's commands (run: python bench/learning.py). Prints a Markdown table.
 
 Measured in-process (the library, not a subprocess), best of 3, on chains built like the
-README's scale benchmark: ``c = tanh(c*1.01 + 0.1)`` repeated (3 gates per line).
+README's scale benchmark: ``c = tanh(c*1.01 + 0.1)`` repeated (3 gates per line); the array
+rows use the lecture's two-layer net (N=64, D=1000, H=100, C=10) and a vector of 10^6.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from backprop_cli import compile_program, evaluate, run
 from backprop_cli.expand import expand_composites
 from backprop_cli.gradcheck import gradcheck
-from backprop_cli.pycode import flat_code, modular_code
+from backprop_cli.pycode import flat_code, modular_code, python_code
 from backprop_cli.steps import backward_steps
 
 
@@ -47,9 +48,36 @@ def main() -> None:
         ("define a user gate (sympy diff)", best(lambda: run(
             "def g(a, b): a * exp(-b) / (1 + a ** 2)\nf = g(x, y)", {"x": 1, "y": 2}), 1)),
     ]
+    rows += array_rows()
     print("| job | time |\n|---|---|")
     for name, seconds in rows:
         print(f"| {name} | {seconds * 1000:.0f} ms |")
+
+
+NET = {"x": "randn(64, 1000)", "W1": "randn(1000, 100)", "b1": "zeros(100)",
+       "W2": "randn(100, 10)", "b2": "zeros(10)", "y": "randint(10, 64)"}
+
+
+def array_rows() -> list[tuple[str, float]]:
+    net = run("two-layer-softmax-l2", NET)
+    code = python_code(net, "flat").replace("print(", "(")  # run it silently
+    hinge = run("two-layer-hinge")
+    hinge_inputs = {name: hinge.values[node] for name, node in hinge.graph.inputs.items()}
+    user = compile_program("def sp(t): log(1 + exp(t))\nf = sum(sp(x))")
+    written = compile_program("f = sum(log(1 + exp(x)))")
+    drawn = run(written, {"x": "randn(1000000)"})
+    vector = {"x": drawn.values[drawn.graph.inputs["x"]]}
+    return [
+        ("flat numpy code, two-layer net (N=64, D=1000, H=100, C=10: 65,000 input numbers)",
+         best(lambda: python_code(net, "flat"), 1)),
+        ("modular numpy code, the same", best(lambda: python_code(net, "modular"), 1)),
+        ("run that flat code (compile the literals, forward, backward)",
+         best(lambda: exec(compile(code, "<code>", "exec"), {}), 1)),
+        ("gradcheck two-layer-hinge (every element)",
+         best(lambda: gradcheck(hinge.graph, hinge_inputs))),
+        ("user gate sp on 10^6 elements (numpy tape)", best(lambda: evaluate(user, vector))),
+        ("the same written out", best(lambda: evaluate(written, vector))),
+    ]
 
 
 if __name__ == "__main__":
