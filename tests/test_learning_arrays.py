@@ -225,3 +225,13 @@ def test_gradcheck_says_when_a_step_crosses_a_kink_of_an_array_gate(
     result = invoke("gradcheck", program, *values)
     assert result.exit_code == 0, result.stdout
     assert f"not checked: the step crosses the kink of {where} at {crossed}" in result.stdout
+
+
+def test_a_circuits_own_answers_for_random_inputs_hold_for_its_seed(tmp_path: Path) -> None:
+    circuit = tmp_path / "r.toml"
+    circuit.write_text('program = "m = sum(x * x)"\n[inputs]\nx = "randn(3)"\n[expect]\n'
+                       f'm = {eval_json("m = sum(x * x)", "x=randn(3)")["value"]!r}\n')
+    assert invoke("check", str(circuit)).exit_code == 0
+    assert invoke("check", str(circuit), "--seed", "0").exit_code == 0
+    moved = invoke("check", str(circuit), "--seed", "2")
+    assert moved.exit_code == 2 and "but --seed changed" in moved.stderr
