@@ -15,15 +15,8 @@ import sympy as sp
 
 from .arraygates import ARRAY_GATES
 from .graph import CONST, INPUT, Graph
-from .npcode import (
-    ELEMENTWISE_CODE,
-    ArrayNames,
-    NumpyPrinter,
-    footer,
-    header,
-    seed_line,
-    unused_inputs,
-)
+from .npparts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
+from .nprules import ELEMENTWISE_CODE
 from .pycode import _class_name, _local, forward_expression, gate_math, times
 from .registry import GATES
 from .subscript import format_subscript
