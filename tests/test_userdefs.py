@@ -10,7 +10,7 @@ from pathlib import Path
 import expression_gen as gen
 import pytest
 import sympy as sp
-from hypothesis import assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
@@ -178,7 +178,7 @@ def test_sympy_never_sees_user_text(monkeypatch: pytest.MonkeyPatch) -> None:
 USER_VARIABLES = ("x", "y", "z", "w")
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(st.data())
 def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
         data: st.DataObject) -> None:
