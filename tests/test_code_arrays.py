@@ -241,3 +241,10 @@ def test_installed_code_of_an_array_circuit_piped_into_python() -> None:
     # the lecture's slide: dL/dx = dL/dy @ w.T and dL/dw = x.T @ dL/dy
     assert numbers["dL/dx"] == [[0, 16, -9], [-24, 9, -30]]
     assert numbers["dL/dw"] == [[28, 3, -18, 0], [-30, 7, 13, 33], [-22, -7, 17, -15]]
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_expanded_array_code_writes_the_sigmoid_out(style: str) -> None:
+    code = invoke("code", "two-layer-sigmoid-squared", "--expand", "--style", style).stdout
+    assert "np.exp(" in code and "1 / (1 + np.exp" not in code
+    assert_same(exec_generated(code), expected_numbers(eval_json("two-layer-sigmoid-squared")))
