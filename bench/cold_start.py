@@ -46,9 +46,11 @@ def commands() -> dict[str, list[str] | None]:
 
 
 def run(runs: int) -> dict[str, Any]:
-    """``runs`` interleaved rounds; per command the median, best and all times."""
+    """``runs`` interleaved rounds; per command the median and best wall time and the median
+    CPU time (user + sys, from ``os.wait4``)."""
     jobs = commands()
     times: dict[str, list[float]] = {label: [] for label, cmd in jobs.items() if cmd}
+    cpu: dict[str, list[float]] = {label: [] for label in times}
     failures: dict[str, str] = {}
     for _ in range(runs):
         for label, cmd in jobs.items():
@@ -58,7 +60,9 @@ def run(runs: int) -> dict[str, Any]:
             if done.code != 0:
                 failures[label] = f"exit code {done.code}: {done.stderr.strip()[-200:]}"
             times[label].append(done.wall)
-    rows = {label: {"median": statistics.median(t), "best": min(t), "runs": len(t)}
+            cpu[label].append(done.cpu)
+    rows = {label: {"median": statistics.median(t), "best": min(t), "runs": len(t),
+                    "cpu_median": statistics.median(cpu[label])}
             for label, t in times.items() if t and label not in failures}
     missing = [label for label, cmd in jobs.items() if cmd is None]
     return {"rows": rows, "failures": failures, "missing": missing,

@@ -24,11 +24,11 @@ def backward(result: Record) -> float | None:
 
 
 def total(engine: str, result: Record) -> float | None:
-    """Seconds for the engine's whole job: forward + backward, or the CLI's wall time."""
+    """CPU seconds for the engine's whole job: forward + backward, or the CLI process's."""
     if not ok(result):
         return None
     if engine == "cli":
-        return float(result["wall"])
+        return float(result["cpu"])
     return float(result["times"]["forward"] + result["times"]["backward"])
 
 

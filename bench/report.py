@@ -61,8 +61,13 @@ def _header(results: dict[str, Any]) -> str:
         lines += [f"**Status: {status}.**", ""]
     lines += [f"Written by `{command}` in {results.get('seconds', 0):.0f} s; how each number "
               "is measured: [bench/README.md](../bench/README.md). Every case ran in a "
-              "process of its own, one at a time; times are the best of up to 7 repeats "
-              f"within {results.get('budget', 0):g} s per case (large cases run once).", ""]
+              "process of its own, one at a time. Scalar-graph times are **CPU time** "
+              "(`time.process_time` in the measuring process; for the CLI, user + sys of the "
+              "child), the best of up to 7 repeats within "
+              f"{results.get('budget', 0):g} s per case (large cases run once): on a shared "
+              "machine CPU time is far steadier than wall time, which the raw results also "
+              "keep. Whole-process jobs (cold start, CSV to CSV) are judged on wall time, "
+              "with CPU time beside it.", ""]
     lines.append(table(("machine", ""), list(results["machine"].items())))
     return "\n".join(lines)
 
@@ -92,7 +97,8 @@ Forward and backward in µs per gate; peak RSS of the measuring process
 (`resource.getrusage().ru_maxrss`; for the CLI, the child's from `os.wait4`), and in brackets
 the part above the process's RSS after imports and loading the workload (the graph's own cost).
 The tool end to end is the real `backprop eval FILE NAME=VALUE... --format json` in a
-subprocess, stdout to a file (wall time of the whole process, its CPU time beside it).
+subprocess, stdout to a file (CPU time of the whole process, start-up included; wall time
+beside it).
 micrograd and torch build their graph during forward (that is how they work). "ok" = value and
 input gradients agree with the floor's (rel. 1e-6)."""
 
@@ -115,9 +121,9 @@ def _shape_table(records: list[dict[str, Any]]) -> str:
                 rows.append((size(record["n"]), label, f"{why}", "", "", "", "", "", ""))
                 continue
             if engine == "cli":
-                cpu = per_gate_us(result["cpu"], gates)
+                wall = per_gate_us(result["wall"], gates)
                 rows.append((size(record["n"]), label, "", "", "",
-                             f"{num(per_gate_us(result['wall'], gates))} (CPU {num(cpu)})",
+                             f"{num(per_gate_us(result['cpu'], gates))} (wall {num(wall)})",
                              _vs_floor(record, engine), _memory(engine, result),
                              _agrees(result)))
                 continue
@@ -194,7 +200,25 @@ def _stages(records: list[dict[str, Any]]) -> str:
             "each stage timed alone with gc paused as the CLI does, JSON rendering with gc on "
             "(as the CLI renders).")
     return table(("shape", "N", "tokenize", "parse", "build", "forward", "backward",
-                  "JSON render", "sum"), rows) + "\n\n" + note
+                  "JSON render", "sum"), rows) + "\n\n" + note + "\n\n" + _stage_memory(records)
+
+
+def _stage_memory(records: list[dict[str, Any]]) -> str:
+    """Peak RSS reached by the end of each stage, at each shape's largest size."""
+    rows = []
+    for shape in dict.fromkeys(r["shape"] for r in records):
+        record = max((r for r in records if r["shape"] == shape), key=lambda r: r["n"])
+        result = m.result_of(record, "tool")
+        if not m.ok(result) or "rss_stages_kb" not in result:
+            continue
+        rss = result["rss_stages_kb"]
+        rows.append((shape, size(record["n"]), num(result["rss_base_kb"] / 1024),
+                     *(num(rss[s] / 1024) for s in STAGES if s in rss)))
+    if not rows:
+        return ""
+    return ("Peak RSS (MB) of the tool's process by the end of each stage (high-water mark, "
+            "so a stage that adds nothing repeats the number before it):\n\n" +
+            table(("shape", "N", "loaded", *STAGES), rows))
 
 
 def _skips(records: list[dict[str, Any]]) -> str:
@@ -250,11 +274,13 @@ def _cold(cold: dict[str, Any]) -> str:
     base = next((r["median"] for label, r in rows.items() if "sympy" in label), None)
     table_rows = [(f"`{label}`" if not label.endswith(")") else label,
                    f"{r['median'] * 1e3:.0f}", f"{r['best'] * 1e3:.0f}",
+                   f"{r['cpu_median'] * 1e3:.0f}" if "cpu_median" in r else "–",
                    times_x(m.ratio(r["median"], base)), str(r["runs"]))
                   for label, r in rows.items()]
     lines = ["## 3. Cold start", "",
-             "Whole processes, run in interleaved rounds; wall time in ms.", "",
-             table(("command", "median", "best", "× import sympy", "runs"), table_rows)]
+             "Whole processes, run in interleaved rounds; times in ms.", "",
+             table(("command", "median wall", "best wall", "median CPU", "× import sympy",
+                    "runs"), table_rows)]
     for label, why in cold.get("failures", {}).items():
         lines.append(f"\n{label} failed: {why}")
     if cold.get("missing"):

@@ -121,14 +121,13 @@ def run_scalar(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
 
 def _scalar_case(args: argparse.Namespace, workdir: Path, shape: str, n: int,
                  done: list[dict[str, Any]]) -> dict[str, Any]:
-    w = workloads.make(shape, n)
     data, program = workdir / f"{shape}-{n}.bin", workdir / f"{shape}-{n}.bp"
-    workloads.save(w, data)
-    program.write_text(w.program, encoding="utf-8")
-    record: dict[str, Any] = {"shape": shape, "n": n, "gates": w.gates, "nodes": len(w.ops),
-                              "inputs": len(w.inputs), "results": {}}
-    inputs = dict(w.inputs)
-    del w
+    made = run_json(python(str(BENCH / "workloads.py"), shape, str(n), str(data), str(program)))
+    if "error" in made:
+        raise RuntimeError(f"could not make the {shape} workload of {n} gates: {made['error']}")
+    inputs: dict[str, float] = made["inputs"]
+    record: dict[str, Any] = {"shape": shape, "n": n, "gates": made["gates"],
+                              "nodes": made["nodes"], "inputs": len(inputs), "results": {}}
     for engine in args.engines:
         skip = _skip_reason(engine, record, done, args)
         if skip:

@@ -4,7 +4,8 @@
 
 ENGINE is ``tool`` (the library's stages in process: tokenize, parse, build, forward,
 backward, JSON rendering), ``floor`` (the hand-inlined tape), ``micrograd`` or ``torch``.
-Each stage is repeated while the budget lasts (at most 7 times) and its best time kept.
+Each stage is repeated while the budget lasts (at most 7 times) and its best CPU time
+(``time.process_time``, steadier than wall time on a shared machine) and best wall time kept.
 Peak memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss``: once after loading the workload
 (the base), once after backward (the engine's peak) and, for the tool, after JSON rendering.
 """
@@ -32,16 +33,21 @@ def maxrss_kb() -> int:
 
 
 class Stopwatch:
-    """Best time per stage over repeats."""
+    """Best CPU time (``time.process_time``) and best wall time per stage over repeats, and
+    the peak RSS reached by the end of each stage."""
 
     def __init__(self) -> None:
         self.best: dict[str, float] = {}
+        self.best_wall: dict[str, float] = {}
+        self.rss_kb: dict[str, int] = {}
 
     def time(self, stage: str, work: Callable[[], Any]) -> Any:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = work()
-        elapsed = time.perf_counter() - start
-        self.best[stage] = min(elapsed, self.best.get(stage, elapsed))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        self.best[stage] = min(cpu, self.best.get(stage, cpu))
+        self.best_wall[stage] = min(wall, self.best_wall.get(stage, wall))
+        self.rss_kb[stage] = maxrss_kb()
         return result
 
 
@@ -87,7 +93,8 @@ def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
 
     result["repeats"] = repeat(budget, once)
     trace = out.pop("trace")
-    result.update(out, times=watch.best, value=float(trace.value),
+    result.update(out, times=watch.best, times_wall=watch.best_wall, rss_stages_kb=watch.rss_kb,
+                  value=float(trace.value),
                   grads=[float(trace.gradients[name]) for name in w.inputs],
                   rss_peak_kb=maxrss_kb())
 
@@ -109,7 +116,8 @@ def run_replay(engine: str, path: Path, budget: float, result: dict[str, Any]) -
         out["rss_engine_kb"] = maxrss_kb()
 
     result["repeats"] = repeat(budget, once)
-    result.update(out, gates=w.gates, times=watch.best, rss_peak_kb=maxrss_kb())
+    result.update(out, gates=w.gates, times=watch.best, times_wall=watch.best_wall,
+                  rss_peak_kb=maxrss_kb())
 
 
 def _runner(engine: str, w: workloads.Workload) -> tuple[Callable[[], Any],

@@ -169,3 +169,21 @@ def load(path: Path, with_text: bool = True, with_ops: bool = True) -> tuple[Wor
             src.seek(itemsizes * count, 1)
         text = src.read(header["text"]).decode("utf-8") if with_text else ""
     return w, text
+
+
+def main(argv: list[str]) -> int:
+    """``python bench/workloads.py SHAPE N DATA PROGRAM``: write the workload's two files and
+    print its sizes as JSON (run as a child, so the runner's memory stays small: Linux passes
+    a parent's peak RSS on to the children it forks)."""
+    shape, n, data, program = argv
+    w = make(shape, int(n))
+    save(w, Path(data))
+    Path(program).write_text(w.program, encoding="utf-8")
+    print(json.dumps({"gates": w.gates, "nodes": len(w.ops), "inputs": w.inputs}))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
