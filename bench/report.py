@@ -16,6 +16,16 @@ ENGINE_LABELS = {
     "torch": "torch scalar autograd",
 }
 STAGES = ("tokenize", "parse", "build", "forward", "backward", "json")
+NOTES_BEGIN = "<!-- notes: written by hand; bench/run.py keeps this block when it rewrites -->"
+NOTES_END = "<!-- end of notes -->"
+
+
+def kept_notes(previous: str) -> str | None:
+    """The hand-written notes block of an earlier report, markers included."""
+    start, end = previous.find(NOTES_BEGIN), previous.find(NOTES_END)
+    if start < 0 or end < start:
+        return None
+    return previous[start:end + len(NOTES_END)]
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -40,8 +50,11 @@ def size(n: int) -> str:
     return f"10^{len(str(n)) - 1}" if str(n).strip("0") == "1" else f"{n:,}"
 
 
-def render(results: dict[str, Any]) -> str:
+def render(results: dict[str, Any], notes: str | None = None) -> str:
+    """The report; ``notes`` (a hand-written block, see ``kept_notes``) follows the targets."""
     parts = [_header(results), _targets(results)]
+    if notes:
+        parts.append(notes)
     if "scalar" in results:
         parts.append(_scalar(results["scalar"]))
     if "batch" in results:

@@ -271,7 +271,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load average at end"] = " / ".join(
         f"{x:.2f}" for x in os.getloadavg())
-    text = report.render(results)
+    previous = args.out.read_text(encoding="utf-8") if args.out and args.out.exists() else ""
+    text = report.render(results, report.kept_notes(previous))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     if args.out:

@@ -3,7 +3,8 @@
     python bench/scalar_case.py ENGINE WORKLOAD [--budget SECONDS]
 
 ENGINE is ``tool`` (the library's stages in process: tokenize, parse, build, forward,
-backward, JSON rendering), ``floor`` (the hand-inlined tape), ``micrograd`` or ``torch``.
+backward, JSON rendering; then forward and backward again on the built graph), ``floor``
+(the hand-inlined tape), ``micrograd`` or ``torch``.
 Each stage is repeated while the budget lasts (at most 7 times) and its best CPU time
 (``time.process_time``, steadier than wall time on a shared machine) and best wall time kept.
 Peak memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss``: once after loading the workload
@@ -34,7 +35,7 @@ def maxrss_kb() -> int:
 
 class Stopwatch:
     """Best CPU time (``time.process_time``) and best wall time per stage over repeats, and
-    the peak RSS reached by the end of each stage."""
+    the peak RSS reached by the end of each stage (its first run)."""
 
     def __init__(self) -> None:
         self.best: dict[str, float] = {}
@@ -47,7 +48,7 @@ class Stopwatch:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         self.best[stage] = min(cpu, self.best.get(stage, cpu))
         self.best_wall[stage] = min(wall, self.best_wall.get(stage, wall))
-        self.rss_kb[stage] = maxrss_kb()
+        self.rss_kb.setdefault(stage, maxrss_kb())
         return result
 
 
@@ -89,9 +90,17 @@ def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
         trace = watch.time("backward", paused(lambda: backward(graph, values)))
         out["rss_engine_kb"] = maxrss_kb()
         out["bytes"] = len(watch.time("json", lambda: render_json(trace)))
-        out["gates"], out["trace"] = graph.gate_count(), trace
+        out["gates"], out["graph"] = graph.gate_count(), graph
+
+    def engine_once(count: int) -> None:
+        """Forward and backward again on the built graph (they are the engine's targets)."""
+        out.pop("trace", None)
+        values = watch.time("forward", paused(lambda: forward(graph, w.inputs)))
+        out["trace"] = watch.time("backward", paused(lambda: backward(graph, values)))
 
     result["repeats"] = repeat(budget, once)
+    graph = out.pop("graph")
+    result["engine_repeats"] = repeat(budget, engine_once)
     trace = out.pop("trace")
     result.update(out, times=watch.best, times_wall=watch.best_wall, rss_stages_kb=watch.rss_kb,
                   value=float(trace.value),

@@ -134,3 +134,13 @@ def test_targets_are_judged_from_the_numbers() -> None:
     assert memory[1] == "MISSED"
     assert rows["end to end ≥ 5× faster than micrograd at 100,000 gates (chain)"][1] == \
         "not measured"
+
+
+def test_hand_written_notes_survive_a_rewrite() -> None:
+    report = bench("report")
+    notes = f"{report.NOTES_BEGIN}\n## What stands in the way\n\nparsing.\n{report.NOTES_END}"
+    previous = f"# Benchmarks\n\nold numbers\n\n{notes}\n\nmore old numbers\n"
+    assert report.kept_notes(previous) == notes
+    assert report.kept_notes("# Benchmarks\n\nno notes yet\n") is None
+    rendered = report.render({"machine": {"cpu": "test"}, "quick": True}, notes)
+    assert notes in rendered and "old numbers" not in rendered
