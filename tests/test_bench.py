@@ -144,3 +144,20 @@ def test_hand_written_notes_survive_a_rewrite() -> None:
     assert report.kept_notes("# Benchmarks\n\nno notes yet\n") is None
     rendered = report.render({"machine": {"cpu": "test"}, "quick": True}, notes)
     assert notes in rendered and "old numbers" not in rendered
+
+
+@pytest.mark.parametrize("indent", [None, 2])
+def test_end_to_end_reads_the_answer_from_the_head_of_the_document(
+        tmp_path: Path, indent: int | None) -> None:
+    """The CLI's JSON is read back without parsing every node and edge (compact output), and
+    in full when it is indented (small graphs)."""
+    import json
+
+    from backprop_cli import run
+    from backprop_cli.render.json import trace_document
+
+    document = trace_document(run("q = x + y; f = q * z", {"x": -2, "y": 5, "z": -4}))
+    path = tmp_path / "out.json"
+    path.write_text(json.dumps(document, indent=indent))
+    head = bench("end_to_end").head_of(path)
+    assert head["value"] == -12 and head["gradients"] == {"x": -4, "y": -4, "z": 3}
