@@ -1,7 +1,9 @@
 """Arrays reference: the two-layer net (N=64, D=1000, H=100, C=10; ReLU, softmax loss),
 forward and backward written by hand in numpy, and the same in torch autograd (one thread).
-The tool's half is bench/two_layer_net.py (the arrays work's own script), which may import
-``make_net`` and ``numpy_net`` from here.
+The tool's half is bench/two_layer_net.py (the arrays work's own script). When it is there,
+this script also times the library on that script's own program and inputs against that
+script's hand-written numpy (``PROGRAM``, ``inputs()``, ``by_hand(values, with_dx=True)``),
+both in this process, in interleaved rounds, CPU time.
 
     python bench/arrays_reference.py [--repeats R]     # one JSON line of best times
 """
@@ -70,6 +72,30 @@ def best_of(work: Callable[[], Any], repeats: int) -> float:
     return best
 
 
+def tool_half(repeats: int) -> dict[str, Any]:
+    """The library against bench/two_layer_net.py's hand-written numpy, if both exist."""
+    try:
+        import two_layer_net as net
+
+        from backprop_cli import compile_program, evaluate
+    except ImportError as error:
+        return {"unavailable": f"bench/two_layer_net.py or array support is missing ({error})"}
+    values = net.inputs()
+    graph = compile_program(net.PROGRAM)
+    trace = evaluate(graph, values)
+    reference = net.by_hand(values, with_dx=True)
+    agrees = bool(np.isclose(float(trace.value), float(reference["loss"]), rtol=1e-12))
+    best = {"tool": float("inf"), "hand": float("inf")}
+    jobs = {"tool": lambda: evaluate(graph, values),
+            "hand": lambda: net.by_hand(values, with_dx=True)}
+    for _ in range(repeats):
+        for name, job in jobs.items():
+            start = time.process_time()
+            job()
+            best[name] = min(best[name], time.process_time() - start)
+    return {**best, "ratio": best["tool"] / best["hand"], "agrees": agrees}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="two-layer net reference timings")
     parser.add_argument("--repeats", type=int, default=50)
@@ -87,6 +113,10 @@ def main() -> None:
         ref_loss, ref = numpy_net(net)
         result["torch_agrees"] = bool(abs(loss - ref_loss) < 1e-9 and all(
             np.allclose(grads[k].numpy(), ref[k], rtol=1e-9, atol=1e-12) for k in ref))
+    try:
+        result["tool"] = tool_half(args.repeats)
+    except Exception as error:  # a script or library of another shape than expected
+        result["tool"] = {"unavailable": f"{type(error).__name__}: {error}"}
     print(json.dumps(result))
 
 

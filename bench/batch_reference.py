@@ -10,7 +10,11 @@ bench/batch_rows.py (the batch work's own script), which may import these functi
     python bench/batch_reference.py make ROWS OUT.csv   # write ROWS random input rows
 
 Input CSV: header ``w0,x0,w1,x1,w2``. Output CSV: the inputs, then ``f`` and
-``grad_w0,grad_x0,grad_w1,grad_x1,grad_w2``, every number written with ``%.17g``.
+``grad.w0,grad.x0,grad.w1,grad.x1,grad.w2``, every number written with ``%.17g``.
+
+``compute`` also times the tool's batch engine on the same columns when the library has one
+(``backprop_cli.batch.Batch(graph).run(columns, rows)``, the bundled ``sigmoid-neuron``
+circuit), in one call over all rows and in the chunks the CLI uses; otherwise it says why not.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 INPUTS = ("w0", "x0", "w1", "x1", "w2")
-OUTPUTS = ("f", "grad_w0", "grad_x0", "grad_w1", "grad_x1", "grad_w2")
+OUTPUTS = ("f", "grad.w0", "grad.x0", "grad.w1", "grad.x1", "grad.w2")
 
 
 def make_rows(rows: int, seed: int = 0) -> np.ndarray:
@@ -67,9 +71,38 @@ def best_of(work: Callable[[], Any], repeats: int = 3) -> float:
     return best
 
 
+def tool_compute(columns: np.ndarray) -> dict[str, Any]:
+    """The tool's batch engine on the same rows, if the library has one."""
+    try:
+        from backprop_cli import compile_circuit, load_bundled
+        from backprop_cli.batch import Batch, chunk_rows
+    except ImportError as error:
+        return {"unavailable": f"no batch engine in the library yet ({error})"}
+    graph = compile_circuit(load_bundled("sigmoid-neuron"))
+    named = {name: np.ascontiguousarray(columns[:, i]) for i, name in enumerate(INPUTS)}
+    rows = len(columns)
+    step = chunk_rows(graph)
+
+    def chunked() -> None:
+        for start in range(0, rows, step):
+            Batch(graph).run({k: v[start:start + step] for k, v in named.items()},
+                             min(step, rows - start))
+
+    result = Batch(graph).run(named, rows)
+    expected = numpy_neuron(columns)
+    got = np.column_stack([result.value, *(result.grads[name] for name in INPUTS)])
+    return {"one_call": best_of(lambda: Batch(graph).run(named, rows)),
+            "chunked": best_of(chunked), "chunk_rows": step,
+            "agrees": bool(np.allclose(got, expected, rtol=1e-9, atol=1e-300))}
+
+
 def compute(rows: int) -> dict[str, Any]:
     columns = make_rows(rows)
     result: dict[str, Any] = {"rows": rows, "numpy": best_of(lambda: numpy_neuron(columns))}
+    try:
+        result["tool"] = tool_compute(columns)
+    except Exception as error:  # an engine of another shape than this script knows
+        result["tool"] = {"unavailable": f"{type(error).__name__}: {error}"}
     try:
         import torch
     except ImportError:

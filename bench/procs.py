@@ -69,9 +69,10 @@ def _wait(child: subprocess.Popen[bytes], timeout: float | None) -> tuple[int, A
     return child.returncode, usage
 
 
-def run_json(command: list[str], timeout: float | None = None) -> dict[str, Any]:
+def run_json(command: list[str], timeout: float | None = None,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a child that prints one JSON object on its last stdout line."""
-    done = measure(command, timeout)
+    done = measure(command, timeout, env=env)
     if done.code != 0:
         why = "killed at the time limit" if done.code == -9 and timeout else \
             f"exit code {done.code}"

@@ -253,6 +253,15 @@ def _batch(batch: dict[str, Any]) -> str:
     numpy_csv = batch.get("numpy_csv", {})
     table_rows.append(("numpy script, CSV in → CSV out (whole process)",
                        _process(numpy_csv)))
+    engine = compute.get("tool", {})
+    if "one_call" in engine:
+        check = "" if engine.get("agrees") else " (**differs from numpy**)"
+        table_rows += [("tool batch engine, compute, one call" + check,
+                        _seconds(engine["one_call"])),
+                       (f"tool batch engine, compute, chunks of {engine['chunk_rows']:,} rows "
+                        "(as the CLI)", _seconds(engine["chunked"]))]
+    else:
+        table_rows.append(("tool batch engine, compute", engine.get("unavailable", "–")))
     tool = batch.get("tool_csv", {})
     table_rows.append(("backprop eval sigmoid-neuron --rows FILE --format csv",
                        tool.get("unavailable") or _process(tool)))
@@ -278,6 +287,8 @@ def _helper(helper: dict[str, Any]) -> str:
         return f"The tool's half: {helper['missing']} (reported as not available yet)."
     head = f"`{helper['command']}` (exit code {helper['code']}, {helper['wall']:.1f} s):"
     body = helper.get("stdout") or "(no output)"
+    if not any(line.startswith(("|", "#")) for line in body.splitlines()):
+        body = f"```text\n{body}\n```"  # plain text, not Markdown
     tail = "\n".join(helper.get("stderr_tail", []))
     return head + "\n\n" + body + (f"\n\n```\n{tail}\n```" if tail else "")
 
@@ -327,9 +338,18 @@ def _arrays(arrays: dict[str, Any]) -> str:
         lines.append(f"Reference failed: {ref['error']}")
     else:
         agree = ref.get("torch_agrees")
-        lines.append(table(("forward + backward", "best time"), [
-            ("numpy by hand (`bench/arrays_reference.py`)", _seconds(ref.get("numpy"))),
-            ("torch autograd, 1 thread" + ("" if agree in (None, True) else " (**differs**)"),
-             _seconds(ref.get("torch")))]))
+        rows = [("numpy by hand (`bench/arrays_reference.py`)", _seconds(ref.get("numpy"))),
+                ("torch autograd, 1 thread" + ("" if agree in (None, True) else " (**differs**)"),
+                 _seconds(ref.get("torch")))]
+        tool = ref.get("tool", {})
+        if "ratio" in tool:
+            check = "" if tool.get("agrees") else " (**loss differs**)"
+            rows += [("numpy by hand, `by_hand` of `bench/two_layer_net.py` (with dx; CPU)",
+                      _seconds(tool["hand"])),
+                      ("backprop `evaluate` of that script's program (CPU)" + check,
+                      f"{_seconds(tool['tool'])} ({tool['ratio']:.2f}×)")]
+        else:
+            rows.append(("backprop (the tool)", tool.get("unavailable", "–")))
+        lines.append(table(("forward + backward (BLAS on 1 thread)", "best time"), rows))
     lines += ["", _helper(arrays.get("helper", {}))]
     return "\n".join(lines)

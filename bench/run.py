@@ -35,6 +35,12 @@ PEERS = ("micrograd", "torch")
 SECTIONS = ("scalar", "cold", "batch", "arrays")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 HELPER_SCRIPTS = {"batch": "batch_rows.py", "arrays": "two_layer_net.py"}
+# Options passed to those scripts when they mention them: a quick run must stay short, and
+# the batch script should use the same number of rows as the batch section.
+HELPER_OPTIONS = {
+    "batch": lambda a: {"--rows": str(a.batch_rows), "--repeat": "1" if a.quick else "3"},
+    "arrays": lambda a: {"--repeat": "20" if a.quick else "200"},
+}
 
 
 def _size(text: str) -> int:
@@ -219,10 +225,18 @@ def _has_rows_option() -> bool:
     return "--rows" in done.stdout
 
 
+ONE_BLAS_THREAD = {name: "1" for name in
+                   ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
 def run_arrays(args: argparse.Namespace) -> dict[str, Any]:
+    """numpy and torch by hand, and the library when the arrays work is there; BLAS on one
+    thread (as bench/two_layer_net.py does: on a shared machine more threads measure the
+    neighbours)."""
     repeats = "10" if args.quick else "100"
+    env = {**os.environ, **ONE_BLAS_THREAD}
     result = {"reference": run_json(python(str(BENCH / "arrays_reference.py"), "--repeats",
-                                           repeats), args.timeout),
+                                           repeats), args.timeout, env),
               "helper": run_helper("arrays", args)}
     log("  arrays done")
     return result
@@ -235,13 +249,18 @@ def run_helper(section: str, args: argparse.Namespace) -> dict[str, Any]:
     if not script.exists():
         return {"missing": f"bench/{script.name} is not there yet"}
     command = python(str(script))
-    if args.quick and "--quick" in script.read_text(encoding="utf-8"):
+    source = script.read_text(encoding="utf-8")
+    for option, value in HELPER_OPTIONS[section](args).items():
+        if option in source:
+            command += [option, value]
+    if args.quick and "--quick" in source:
         command.append("--quick")
     done = measure(command, args.timeout)
     lines = done.stdout.splitlines()
     targets = [json.loads(line[len("TARGET "):]) for line in lines if line.startswith("TARGET ")]
     text = "\n".join(line for line in lines if not line.startswith("TARGET "))
-    return {"script": f"bench/{script.name}", "command": " ".join(command[1:]),
+    shown = " ".join([f"python bench/{script.name}", *command[2:]])
+    return {"script": f"bench/{script.name}", "command": shown,
             "code": done.code, "wall": done.wall, "stdout": text, "targets": targets,
             "stderr_tail": done.stderr.strip().splitlines()[-3:] if done.code else []}
 
