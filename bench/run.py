@@ -32,6 +32,7 @@ SIZES = (10**3, 10**4, 10**5, 10**6)
 QUICK_SIZES = (10**3, 10**4)
 ENGINES = ("floor", "tool", "cli", "micrograd", "torch")
 PEERS = ("micrograd", "torch")
+QUICK_SKIP = "a quick run measures the peers at its largest size only"
 SECTIONS = ("scalar", "cold", "batch", "arrays")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 HELPER_SCRIPTS = {"batch": "batch_rows.py", "arrays": "two_layer_net.py"}
@@ -73,8 +74,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python bench/run.py", description=__doc__.splitlines()[0],
         epilog="Example: python bench/run.py --quick --sections scalar --shapes chain")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke run: N = 10^3 and 10^4, short budgets; prints the report "
-                             "instead of writing docs/benchmarks.md (unless --out)")
+                        help="smoke run: N = 10^3 and 10^4 (the peers at 10^4 only), short "
+                             "budgets; prints the report instead of writing docs/benchmarks.md "
+                             "(unless --out)")
     parser.add_argument("--sizes", type=_sizes, metavar="N,N,...",
                         help="gate counts (1e3,1e4 or 1000,10000); default 10^3..10^6")
     parser.add_argument("--shapes", type=_list_of(workloads.SHAPES), metavar="S,S",
@@ -87,9 +89,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="skip micrograd and torch on graphs larger than N gates "
                              "(default: run them when the memory they need is available)")
     parser.add_argument("--budget", type=float, metavar="S",
-                        help="seconds to spend repeating each case (default 1; quick 0.2)")
+                        help="seconds to spend repeating each case (default 1; quick 0.1)")
     parser.add_argument("--cold-runs", type=int, metavar="R",
-                        help="cold-start rounds (default 15; quick 3)")
+                        help="cold-start rounds (default 15; quick 2)")
     parser.add_argument("--batch-rows", type=_size, metavar="N",
                         help="rows for the batch section (default 10^6; quick 10^4)")
     parser.add_argument("--timeout", type=float, default=3600.0, metavar="S",
@@ -103,8 +105,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     args.sizes = args.sizes or list(QUICK_SIZES if quick else SIZES)
-    args.budget = args.budget if args.budget is not None else (0.2 if quick else 1.0)
-    args.cold_runs = args.cold_runs or (3 if quick else 15)
+    args.budget = args.budget if args.budget is not None else (0.1 if quick else 1.0)
+    args.cold_runs = args.cold_runs or (2 if quick else 15)
     args.batch_rows = args.batch_rows or (10**4 if quick else 10**6)
     if args.out is None and not quick:
         args.out = DEFAULT_OUT
@@ -163,7 +165,10 @@ def _skip_reason(engine: str, record: dict[str, Any], done: list[dict[str, Any]]
         return f"{engine} is not installed (pip install -e \".[bench]\")"
     if args.peer_max_n is not None and record["gates"] > args.peer_max_n:
         return f"above --peer-max-n {args.peer_max_n}"
-    earlier = [r["results"].get(engine, {}) for r in done if r["shape"] == record["shape"]]
+    if args.quick and record["n"] != max(args.sizes):
+        return QUICK_SKIP
+    earlier = [r["results"].get(engine, {}) for r in done if r["shape"] == record["shape"]
+               and not r["results"].get(engine, {}).get("skipped", "").startswith(QUICK_SKIP)]
     if earlier and ("error" in earlier[-1] or "skipped" in earlier[-1]):
         return "skipped or failed at a smaller size"
     if earlier and "rss_engine_kb" in earlier[-1]:

@@ -28,7 +28,7 @@ def test_quick_mode_arguments() -> None:
     assert args.quick
     assert args.sizes == [10**3, 10**4]
     assert args.out is None  # a smoke run prints; it never overwrites docs/benchmarks.md
-    assert args.cold_runs >= 3 and args.batch_rows == 10**4
+    assert args.cold_runs >= 2 and args.batch_rows == 10**4
     assert args.sections == ["scalar", "cold", "batch", "arrays"]
 
 
