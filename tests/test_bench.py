@@ -161,3 +161,18 @@ def test_end_to_end_reads_the_answer_from_the_head_of_the_document(
     path.write_text(json.dumps(document, indent=indent))
     head = bench("end_to_end").head_of(path)
     assert head["value"] == -12 and head["gradients"] == {"x": -4, "y": -4, "z": 3}
+
+
+def test_the_runner_as_a_command() -> None:
+    """``python bench/run.py`` in a real process: its help, and a bad option refused with
+    exit code 2 before anything is measured."""
+    import subprocess
+
+    helped = subprocess.run([sys.executable, str(BENCH / "run.py"), "--help"],
+                            capture_output=True, text=True, check=False)
+    assert helped.returncode == 0
+    assert "--quick" in helped.stdout and "Example: python bench/run.py" in helped.stdout
+    refused = subprocess.run([sys.executable, str(BENCH / "run.py"), "--sections", "speed"],
+                             capture_output=True, text=True, check=False)
+    assert refused.returncode == 2 and "choose from scalar" in refused.stderr
+    assert refused.stdout == ""
