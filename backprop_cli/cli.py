@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
@@ -54,14 +55,23 @@ cli.add_command(circuits_command)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``backprop`` command."""
+    """Entry point of the ``backprop`` command.
+
+    click runs in non-standalone mode so that the exit codes are ours: 130 on Ctrl-C (click
+    would say "Aborted!" and exit 1) and 0, silently, when the reader of stdout goes away
+    (``backprop ... | head -1``).
+    """
     gc.disable()  # a short-lived process building large acyclic lists: see gcpause.py
     try:
-        cli.main(args=argv, prog_name="backprop", standalone_mode=True)
+        code = cli.main(args=argv, prog_name="backprop", standalone_mode=False)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except (KeyboardInterrupt, click.Abort):
+        _interrupted()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()
@@ -72,7 +82,12 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"error: internal error ({type(error).__name__}: {error}); "
                    "rerun with BACKPROP_DEBUG=1 for details and please report it", err=True)
         return EXIT_INTERNAL
-    return EXIT_OK
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _interrupted() -> None:
+    with contextlib.suppress(OSError):
+        click.echo("\ninterrupted", err=True)
 
 
 def _silence_stdout() -> None:
