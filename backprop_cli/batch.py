@@ -42,7 +42,7 @@ def chunk_rows(graph: Graph) -> int:
 
 @dataclass
 class BatchResult:
-    """Per row: the output value and d output / d input for every input (graph order).
+    """Per row: the output value and d output / d input for every input, by name.
 
     ``errors`` maps a row index to its domain error (those rows have no results);
     ``kink_rows`` counts rows on a kink per node; ``non_finite`` counts rows whose gradient
@@ -50,7 +50,7 @@ class BatchResult:
     """
 
     value: np.ndarray
-    grads: list[np.ndarray]
+    grads: dict[str, np.ndarray]
     errors: dict[int, str] = field(default_factory=dict)
     kink_rows: dict[int, int] = field(default_factory=dict)
     non_finite: dict[str, int] = field(default_factory=dict)
@@ -64,7 +64,7 @@ class _Row(Sequence[float]):
 
     def __getitem__(self, node: int) -> float:  # type: ignore[override]
         value = self.values[node]
-        return float(value[self.row] if isinstance(value, np.ndarray) else value)
+        return float(value[self.row] if np.ndim(value) else value)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -84,7 +84,6 @@ class Batch:
         self.graph = graph
         self.upstream = 1.0 if upstream is None else float(upstream)
         self.needed = needed_nodes(graph)
-        self.input_nodes = list(graph.inputs.values())
 
     def run(self, columns: Mapping[str, np.ndarray], rows: int) -> BatchResult:
         """Evaluate ``rows`` rows: ``columns`` maps each input name to its values."""
@@ -97,8 +96,8 @@ class Batch:
             self._forward(columns, values, failed, recheck, errors)
             grads, kinks = self._backward(values, rows, bad_local)
         result = BatchResult(np.broadcast_to(values[self.graph.output], (rows,)).copy(),
-                             [np.broadcast_to(grads[n], (rows,)).copy()
-                              for n in self.input_nodes], errors)
+                             {name: np.broadcast_to(grads[node], (rows,)).copy()
+                              for name, node in self.graph.inputs.items()}, errors)
         result.kink_rows = {node: int(np.count_nonzero(mask & ~failed))
                             for node, mask in kinks.items()}
         self._recheck(columns, result, np.flatnonzero(recheck | (bad_local & ~failed)))
@@ -189,14 +188,14 @@ class Batch:
                 result.errors[row] = error.message
                 continue
             result.value[row] = trace.value
-            for grads, node in zip(result.grads, self.input_nodes, strict=True):
-                grads[row] = trace.grads[node]
+            for name, node in graph.inputs.items():
+                result.grads[name][row] = trace.grads[node]
 
     def _count_non_finite(self, result: BatchResult, failed: np.ndarray) -> None:
         ok = ~failed
         if result.errors:
             ok[list(result.errors)] = False
-        for name, grads in zip(self.graph.inputs, result.grads, strict=True):
+        for name, grads in result.grads.items():
             count = int(np.count_nonzero(~np.isfinite(grads) & ok))
             if count:
                 result.non_finite[name] = count

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import IO, Any
 
 import numpy as np
@@ -37,11 +38,16 @@ class BadRow:
 
 @dataclass
 class RowChunk:
-    """Some consecutive rows: one float array per input, and the bad rows left out."""
+    """Some consecutive rows: one float array per input, and the bad rows left out.
+
+    ``text`` (CSV and TSV) holds, per row, the input cells as they were written in the file,
+    joined by commas, in the order of ``Layout.used``: they are copied to the output as given.
+    """
 
     columns: dict[str, np.ndarray]
     rows: int
     bad: list[BadRow] = field(default_factory=list)
+    text: list[str] | None = None
 
 
 @dataclass
@@ -50,8 +56,14 @@ class Layout:
 
     kind: str  # "csv", "tsv" or "jsonl"
     columns: list[str]
-    used: list[str]  # inputs found among the columns (all of them for JSON Lines)
+    used: list[str]  # inputs found among the columns, in file order (all, for JSON Lines)
     extra: list[str]  # columns that are not inputs (ignored)
+    filled: list[str] = field(default_factory=list)  # inputs that are not columns
+
+    @property
+    def order(self) -> list[str]:
+        """The inputs in output order: the file's columns, then the filled ones."""
+        return self.used + self.filled
 
 
 class RowReader:
@@ -94,7 +106,8 @@ class RowReader:
         if missing:
             raise InputError(f"{self.where} has no column for input {missing[0]} (its columns "
                              f"are {', '.join(columns)}): add one, or give {missing[0]}=VALUE")
-        return Layout(kind, columns, used, extra)
+        filled = [name for name in self.inputs if name not in used]
+        return Layout(kind, columns, used, extra, filled)
 
     def _check_header(self, columns: list[str], text: str) -> None:
         seen: set[str] = set()
@@ -195,6 +208,7 @@ class RowReader:
             return fast
         bad: list[BadRow] = []
         values: dict[str, list[float]] = {name: [] for name in layout.used}
+        given: list[str] = []
         rows = 0
         for offset, text in enumerate(texts):
             line = first + offset
@@ -205,13 +219,15 @@ class RowReader:
                 continue
             if not text.strip():
                 continue
-            row = self._parse_delimited(text, line, delimiter, bad)
-            if row is not None:
+            parsed = self._parse_delimited(text, line, delimiter, bad)
+            if parsed is not None:
                 rows += 1
+                row, cells = parsed
+                given.append(",".join(cells))
                 for name, value in zip(layout.used, row, strict=True):
                     values[name].append(value)
         columns = {name: np.array(v, dtype=np.float64) for name, v in values.items()}
-        return self._filled(RowChunk(columns, rows, bad))
+        return self._filled(RowChunk(columns, rows, bad, given))
 
     def _fast_delimited(self, texts: list[str | None], delimiter: str) -> RowChunk | None:
         """The whole chunk through numpy's C reader, when every line is plain and numeric."""
@@ -221,11 +237,11 @@ class RowReader:
         lines: list[str] = texts  # type: ignore[assignment]
         expected = len(layout.columns) - 1
         counts = list(map(str.count, lines, [delimiter] * len(lines)))
-        if any(count != expected for count in counts) or any('"' in line for line in lines):
+        if any(count != expected for count in counts) or not all(lines) or \
+                any('"' in line for line in lines):
             return None
         if not layout.used:
-            rows = sum(1 for line in lines if line.strip())
-            return RowChunk({}, rows)
+            return self._filled(RowChunk({}, len(lines), text=[""] * len(lines)))
         usecols = [layout.columns.index(name) for name in layout.used]
         try:
             block = np.loadtxt(lines, delimiter=delimiter, comments=None, ndmin=2,
@@ -235,10 +251,21 @@ class RowReader:
         if not np.isfinite(block).all():
             return None
         columns = {name: np.ascontiguousarray(block[:, i]) for i, name in enumerate(layout.used)}
-        return self._filled(RowChunk(columns, block.shape[0]))
+        return self._filled(RowChunk(columns, block.shape[0], text=self._given(lines, usecols)))
+
+    def _given(self, lines: list[str], usecols: list[int]) -> list[str]:
+        """The input cells of plain lines, as written, joined by commas."""
+        delimiter = _DELIM[self.layout.kind]
+        if usecols == list(range(len(self.layout.columns))):
+            return lines if delimiter == "," else [line.replace(delimiter, ",") for line in lines]
+        pick = itemgetter(*usecols)
+        if len(usecols) == 1:
+            return [pick(line.split(delimiter)).strip() for line in lines]
+        return [",".join(pick(line.split(delimiter))) for line in lines]
 
     def _parse_delimited(self, text: str, line: int, delimiter: str,
-                         bad: list[BadRow]) -> list[float] | None:
+                         bad: list[BadRow]) -> tuple[list[float], list[str]] | None:
+        """The row's input values and their cells as written; None for a bad row."""
         layout = self.layout
         if "\x00" in text:
             self._bad(bad, line, "the line contains a NUL byte", text, text.index("\x00") + 1)
@@ -248,10 +275,11 @@ class RowReader:
             self._bad(bad, line, f"expected {len(layout.columns)} fields as in the header, "
                                  f"found {len(fields)}", text, 1, len(text))
             return None
-        row = []
+        row, cells = [], []
         for name in layout.used:
             index = layout.columns.index(name)
             cell = fields[index]
+            cells.append(cell.strip())
             value = _number(cell)
             if value is None:
                 column = _field_column(text, delimiter, index)
@@ -261,7 +289,7 @@ class RowReader:
                           max(len(cell), 1))
                 return None
             row.append(value)
-        return row
+        return row, cells
 
     # ------------------------------------------------------------------ JSON Lines
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .batch import BatchResult
+from .rows_in import RowChunk
 
 
 def column_names(inputs: Sequence[str], output: str) -> list[str]:
@@ -42,11 +43,16 @@ def format_numbers(values: np.ndarray, precision: int | None = None) -> list[str
 
 
 class RowWriter:
-    """Formats chunks of results; ``fmt`` is csv, tsv or jsonl."""
+    """Formats chunks of results; ``fmt`` is csv, tsv or jsonl.
+
+    ``inputs`` are in output order: first the ones a CSV/TSV rows file gave as text (copied
+    as written, ``given`` of them), then the others, written as numbers.
+    """
 
     def __init__(self, fmt: str, inputs: Sequence[str], output: str,
-                 precision: int | None = None) -> None:
+                 precision: int | None = None, given: int = 0) -> None:
         self.fmt, self.inputs, self.precision = fmt, list(inputs), precision
+        self.given = given
         self.names = column_names(self.inputs, output)
 
     def header(self) -> str:
@@ -54,23 +60,35 @@ class RowWriter:
             return ""
         return _DELIMITER[self.fmt].join(self.names) + "\n"
 
-    def chunk(self, columns: dict[str, np.ndarray], result: BatchResult) -> str:
+    def chunk(self, chunk: RowChunk, result: BatchResult) -> str:
         """The text of one chunk of rows."""
-        count = len(result.value)
-        if count == 0:
+        if chunk.rows == 0:
             return ""
         if self.fmt == "jsonl":
-            return self._jsonl(columns, result)
-        cells = [format_numbers(columns[name]) for name in self.inputs]
+            return self._jsonl(chunk.columns, result)
+        delimiter = _DELIMITER[self.fmt]
         outputs = [format_numbers(result.value, self.precision)]
-        outputs += [format_numbers(grads, self.precision) for grads in result.grads]
-        errors = [""] * count
+        outputs += [format_numbers(result.grads[name], self.precision) for name in self.inputs]
+        errors = [""] * chunk.rows
         for row, message in result.errors.items():
             for column in outputs:
                 column[row] = ""
             errors[row] = _cell(message, self.fmt)
-        delimiter = _DELIMITER[self.fmt]
-        return "\n".join(map(delimiter.join, zip(*cells, *outputs, errors, strict=True))) + "\n"
+        inputs = self._input_cells(chunk, delimiter)
+        return "\n".join(map(delimiter.join, zip(*inputs, *outputs, errors, strict=True))) + "\n"
+
+    def _input_cells(self, chunk: RowChunk, delimiter: str) -> list[list[str]]:
+        """Per input column, its cells; the given ones as one column of joined text."""
+        if chunk.text is None or not self.given:
+            return [format_numbers(chunk.columns[name]) for name in self.inputs]
+        text = chunk.text if delimiter == "," else \
+            [row.replace(",", delimiter) for row in chunk.text]
+        rest = self.inputs[self.given:]
+        if rest:
+            suffix = delimiter + delimiter.join(format_numbers(chunk.columns[name][:1])[0]
+                                                for name in rest)
+            text = [row + suffix for row in text]
+        return [text]
 
     def _jsonl(self, columns: dict[str, np.ndarray], result: BatchResult) -> str:
         """One JSON object per row, keys as the CSV header; non-finite numbers as strings;
@@ -78,7 +96,8 @@ class RowWriter:
         cells = [[_json_number(t) for t in format_numbers(columns[name])]
                  for name in self.inputs]
         outputs = [[_json_number(t) for t in format_numbers(result.value)]]
-        outputs += [[_json_number(t) for t in format_numbers(grads)] for grads in result.grads]
+        outputs += [[_json_number(t) for t in format_numbers(result.grads[name])]
+                    for name in self.inputs]
         errors = ["null"] * len(result.value)
         for row, message in result.errors.items():
             for column in outputs:

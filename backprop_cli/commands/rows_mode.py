@@ -50,9 +50,10 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
         reader = RowReader(stream, where, list(graph.inputs), {**defaults, **given},
                            chunk_rows(graph), skip=on_error == "skip")
         _check_layout(reader, given)
-        _stream(graph, reader, Batch(graph, gradient_in),
-                RowWriter(fmt, list(graph.inputs), graph.names[graph.output], precision),
-                Progress(size))
+        layout = reader.layout
+        given_text = len(layout.used) if layout.kind != "jsonl" and fmt != "jsonl" else 0
+        writer = RowWriter(fmt, layout.order, graph.names[graph.output], precision, given_text)
+        _stream(graph, reader, Batch(graph, gradient_in), writer, Progress(size))
 
 
 def _check_options(exact: bool, fmt: str, table: str | None, get: str | None, source: str,
@@ -121,7 +122,7 @@ def _stream(graph: Graph, reader: RowReader, batch: Batch, writer: RowWriter,
     try:
         for chunk in reader.chunks():
             result = batch.run(chunk.columns, chunk.rows)
-            out.write(writer.chunk(chunk.columns, result))
+            out.write(writer.chunk(chunk, result))
             out.flush()
             totals.add(result, chunk.bad)
             progress.update(reader.bytes_read, totals.rows)
