@@ -15,6 +15,7 @@ import click
 from . import __version__
 from .commands.circuits_cmd import circuits_command
 from .commands.common import echo_error
+from .commands.completion_cmd import completion_command
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
 from .errors import BackpropError
@@ -23,7 +24,8 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0,
 
 
 class _Group(click.Group):
-    """Turns library errors into one-line messages with exit code 2."""
+    """Turns library errors into one-line messages with exit code 2, and a closed stdout
+    (the reader went away: ``backprop ... | head -1``) into a quiet exit 0."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -31,6 +33,9 @@ class _Group(click.Group):
         except BackpropError as error:
             echo_error(error)
             ctx.exit(EXIT_BAD_INPUT)
+        except BrokenPipeError:
+            _silence_stdout()
+            ctx.exit(EXIT_OK)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,6 +57,7 @@ def cli() -> None:
 cli.add_command(eval_command)
 cli.add_command(gates_command)
 cli.add_command(circuits_command)
+cli.add_command(completion_command)
 
 
 def main(argv: list[str] | None = None) -> int:
