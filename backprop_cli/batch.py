@@ -30,7 +30,7 @@ from .kinks import KINKS
 Array = Any  # a numpy float64 array of one value per row, or a float (constants)
 
 CHUNK_CELLS = 1 << 22  # node arrays per chunk stay under ~4M doubles (32 MB)
-MAX_CHUNK_ROWS = 65536
+MAX_CHUNK_ROWS = 16384
 NUMPY_GATES: dict[str, tuple[Any, tuple[Any, ...]]] = _NUMPY_GATES
 _RAISES = {"exp": OverflowError, "pow": ValueError, "log": ValueError, "sqrt": ValueError}
 

@@ -78,8 +78,10 @@ class RowReader:
         self.stream, self.where, self.inputs = stream, where, list(inputs)
         self.fills, self.chunk_rows, self.skip = dict(fills), chunk_rows, skip
         self.line = 0  # lines read so far
-        self.utf8_errors = {}
         self.bytes_read = 0
+        self.failure: InputError | None = None  # the first bad row, when not skipping
+        self.utf8_errors: dict[int, str] = {}  # line -> why it could not be decoded
+        self.pending: tuple[int, str] | None = None  # a JSON line read to find the header
         self.layout = self._read_header()
 
     # ------------------------------------------------------------------ the header
@@ -95,7 +97,7 @@ class RowReader:
             raise InputError(f"{self.where} is UTF-16: save it as UTF-8")
         text = self._decode(raw.removeprefix(_BOM) if self.line == 1 else raw, strict=True)
         if text.lstrip().startswith("{"):
-            self._pending = (self.line, text)
+            self.pending = (self.line, text)
             return Layout("jsonl", list(self.inputs), list(self.inputs), [])
         kind = "tsv" if "\t" in text and "," not in text else "csv"
         columns = [name.strip() for name in next(csv.reader([text], delimiter=_DELIM[kind]))]
@@ -119,10 +121,6 @@ class RowReader:
             seen.add(name)
 
     # ------------------------------------------------------------------ lines
-
-    _pending: tuple[int, str] | None = None  # a JSON line read while looking for the header
-    failure: InputError | None = None  # the first bad row, when not skipping
-    utf8_errors: dict[int, str]
 
     def _next_line(self) -> bytes | None:
         raw = self.stream.readline()
@@ -164,14 +162,14 @@ class RowReader:
         read = self._jsonl_chunk if self.layout.kind == "jsonl" else self._delimited_chunk
         while True:
             first = self.line + 1
-            raws = list(islice(iter(self.stream.readline, b""), self.chunk_rows))
+            raws = list(islice(self.stream, self.chunk_rows))
             self.line += len(raws)
             self.bytes_read += sum(map(len, raws))
             texts = self._decode_lines(raws, first)
-            if self._pending is not None:
-                first, text = self._pending
+            if self.pending is not None:
+                first, text = self.pending
                 texts.insert(0, text)
-                self._pending = None
+                self.pending = None
             if not texts:
                 return
             yield read(texts, first)

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.batch import Batch, chunk_rows
+from backprop_cli.batch import MAX_CHUNK_ROWS, Batch, chunk_rows
 from backprop_cli.errors import DomainError
 from backprop_cli.graph import Graph
 
@@ -148,7 +148,7 @@ def test_upstream_scales_every_gradient() -> None:
 
 
 def test_chunks_keep_memory_flat_for_large_graphs() -> None:
-    assert chunk_rows(compile_program("x*y")) == 65536
+    assert chunk_rows(compile_program("x*y")) == MAX_CHUNK_ROWS
     big = compile_program("c = x\n" + "c = c * 1.01\n" * 1000)
     assert chunk_rows(big) * len(big) * 2 <= 1 << 22
 
