@@ -1,6 +1,7 @@
 """The command line: a thin layer that maps library errors to messages and exit codes.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted.
+Exit codes: 0 ok (also when the reader of stdout goes away), 1 a check failed, 2 bad input
+or usage, 70 an internal error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def cli() -> None:
     Example:
       backprop eval "(x+y)*z" x=-2 y=5 z=-4
 
-    Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.
+    Exit codes: 0 ok, 1 a check failed, 2 bad input or usage, 130 interrupted.
     """
 
 
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return error.exit_code
     except (KeyboardInterrupt, click.Abort):
         _interrupted()
+        _silence_stdout()  # drop unwritten output: exiting must not wait on a full pipe
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         _silence_stdout()

@@ -107,20 +107,39 @@ def test_program_from_stdin() -> None:
     assert done.stdout == "3\n"
 
 
-def test_ctrl_c_exits_130_without_a_traceback() -> None:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    process = subprocess.Popen([str(BIN / "backprop"), "eval", "sigmoid-neuron", "--rows", "-"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env=env)
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(b"w0,x0,w1,x1,w2\n" + b"1,2,3,4,5\n" * 70_000)
-    process.stdin.flush()
-    process.stdout.readline()  # the header: rows are being read and written
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
+def test_ctrl_c_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    """SIGINT while rows stream in from a pipe that stays open (a long run)."""
+    output = tmp_path / "out.csv"
+    with output.open("wb") as sink:
+        process = subprocess.Popen([str(BIN / "backprop"), "eval", "sigmoid-neuron", "--rows",
+                                    "-"], stdin=subprocess.PIPE, stdout=sink,
+                                   stderr=subprocess.PIPE)
+        assert process.stdin is not None
+        process.stdin.write(b"w0,x0,w1,x1,w2\n" + b"1,2,3,4,5\n" * 70_000)
+        process.stdin.flush()
+        deadline = time.monotonic() + 60
+        while output.stat().st_size < 1_000_000 and time.monotonic() < deadline:
+            time.sleep(0.1)  # rows are being evaluated and written
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert "interrupted" in stderr.decode() and "Traceback" not in stderr.decode()
+    assert output.read_text().startswith("w0,x0,w1,x1,w2,f,")
+
+
+def test_ctrl_c_while_blocked_on_a_full_pipe() -> None:
+    """Nobody reads stdout: the write blocks; Ctrl-C must still end the process (130)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    process = subprocess.Popen([str(BIN / "backprop"), "eval", "sigmoid-neuron", "--rows", "-"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, env=env)
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"w0,x0,w1,x1,w2\n" + b"1,2,3,4,5\n" * 3000)  # fits in a pipe
+    process.stdin.close()  # ~400 KB of output will not
+    time.sleep(2)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 130
+    process.stdout.close()
 
 
 def test_ctrl_c_while_waiting_for_a_program_on_stdin() -> None:

@@ -29,7 +29,8 @@ def output_options(function: F) -> F:
                      show_default=True,
                      help="auto: a table in a terminal, plain text otherwise. markdown and "
                           "latex: tables to paste into a report; csv, tsv, jsonl: one record "
-                          "per node, edge and gradient."),
+                          "per node, edge and gradient (with --rows: per input row; csv by "
+                          "default)."),
         click.option("--table", "table", metavar="KEY",
                      help="Show one table only: nodes, edges or gradients."),
         click.option("--color", "color", type=click.Choice(COLOR_CHOICES), default="auto",
