@@ -120,3 +120,10 @@ def test_piped_table_never_wraps_a_cell() -> None:
     assert all(line == line.rstrip() for line in result.stdout.splitlines())
     plain = runner.invoke(cli, ["eval", *args, "--format", "plain"], env=NO_ENV).stdout
     assert any(" * ".join(names) in line for line in plain.splitlines())
+
+
+def test_gates_table_in_a_pipe_never_wraps() -> None:
+    text = CliRunner().invoke(cli, ["gates", "--format", "table"], env=NO_ENV).stdout
+    assert any("d/da = Heaviside(a - b); d/db = Heaviside(-a + b)" in line
+               for line in text.splitlines())
+    assert "\x1b[" not in text

@@ -6,12 +6,11 @@ import json
 import sys
 
 import click
-from rich.console import Console
 
 from ..registry import GATES
 from ..render.plain import render_section
-from ..render.report import Section
-from ..render.table import section_table
+from ..render.report import Report, Section
+from .output import print_table, wants_color
 
 
 def gates_section() -> Section:
@@ -48,7 +47,5 @@ def gates_command(fmt: str) -> None:
     elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
         click.echo(render_section(gates_section()))
         click.echo("\nconstants: pi, e")
-    else:
-        console = Console(highlight=False)
-        console.print(section_table(gates_section()))
-        console.print("constants: pi, e")
+    else:  # a table never wrapped in a pipe, coloured as --color auto says
+        print_table(Report([gates_section()], ["constants: pi, e"]), wants_color("auto"))
