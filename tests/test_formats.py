@@ -215,3 +215,28 @@ def test_large_graph_summary_in_markdown_and_csv_has_everything() -> None:
     assert markdown.count("### ") == 1 and "--full" in markdown
     rows = out(program, "x=1", "--format", "csv", "--table", "nodes").splitlines()
     assert len(rows) == 1 + 1 + 300  # header, x, 150 * (mul, add)
+
+
+def test_a_view_with_only_a_report_serves_every_format_but_json() -> None:
+    """What check/gradcheck get by wiring a report alone: the flat formats use its cells."""
+    from backprop_cli.errors import InputError
+    from backprop_cli.render.formats import View, render
+    from backprop_cli.render.report import Report, Section
+
+    section = Section("Checks", ["check", "expected", "got", "ok"], numeric=frozenset({1, 2}),
+                      key="checks")
+    section.rows = [["grad.x", "-4", "-4", "yes"], ["f", "-12", "-11", "no | off"]]
+    view = View(report=lambda math: Report([section]))
+    assert render(view, "csv") == \
+        "check,expected,got,ok\ngrad.x,-4,-4,yes\nf,-12,-11,no | off\n"
+    assert render(view, "tsv").splitlines()[1] == "grad.x\t-4\t-4\tyes"
+    assert json.loads(render(view, "jsonl").splitlines()[1]) == \
+        {"section": "checks", "check": "f", "expected": "-12", "got": "-11", "ok": "no | off"}
+    assert "| f | -12 | -11 | no \\| off |" in render(view, "markdown")
+    assert "grad.x & $-4$ & $-4$ & yes \\\\" in render(view, "latex")
+    assert render(view, "plain").startswith("Checks\n  check   expected  got  ok")
+    assert render(view, "csv", "checks") == render(view, "csv")
+    with pytest.raises(InputError, match="no JSON output"):
+        render(view, "json")
+    with pytest.raises(InputError, match="choose one of checks"):
+        render(view, "csv", "nodes")

@@ -1,7 +1,18 @@
 """Output options every command shares (``--format``, ``--table``, ``--color``) and printing.
 
-Wiring a command: decorate it with ``@output_options`` and end it with
-``emit(View(...), fmt, table, color)``; see ``render/formats.py`` for the View.
+Wiring a command takes two lines, e.g. for a command with a report and a JSON document::
+
+    @click.command("check")
+    @circuit_options
+    @output_options                      # adds fmt, table, color
+    def check_command(..., fmt: str, table: str | None, color: str) -> None:
+        ...
+        emit(View(report=lambda math: check_report(result),
+                  document=lambda: check_document(result), tables={"checks": None}),
+             fmt, table, color)
+
+Without a document, ``View(report=...)`` alone serves every format but ``json`` (the flat
+formats then use the report's sections). See ``render/formats.py``.
 """
 
 from __future__ import annotations
@@ -29,10 +40,10 @@ def output_options(function: F) -> F:
                      show_default=True,
                      help="auto: a table in a terminal, plain text otherwise. markdown and "
                           "latex: tables to paste into a report; csv, tsv, jsonl: one record "
-                          "per node, edge and gradient (with --rows: per input row; csv by "
-                          "default)."),
+                          "per table row (eval: per node, edge and gradient; with --rows: per "
+                          "input row, csv by default)."),
         click.option("--table", "table", metavar="KEY",
-                     help="Show one table only: nodes, edges or gradients."),
+                     help="Show one table only (eval: nodes, edges or gradients)."),
         click.option("--color", "color", type=click.Choice(COLOR_CHOICES), default="auto",
                      show_default=True,
                      help="Colour the terminal table. auto: only on a terminal, and not when "
