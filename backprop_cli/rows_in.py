@@ -98,7 +98,8 @@ class RowReader:
         text = self._decode(raw.removeprefix(_BOM) if self.line == 1 else raw, strict=True)
         if text.lstrip().startswith("{"):
             self.pending = (self.line, text)
-            return Layout("jsonl", list(self.inputs), list(self.inputs), [])
+            return Layout("jsonl", list(self.inputs), list(self.inputs), _json_keys(text,
+                                                                                  self.inputs))
         kind = "tsv" if "\t" in text and "," not in text else "csv"
         columns = [name.strip() for name in next(csv.reader([text], delimiter=_DELIM[kind]))]
         self._check_header(columns, text)
@@ -368,6 +369,15 @@ def _json_number(value: Any) -> float | None:
     except OverflowError:
         return None
     return number if math.isfinite(number) else None
+
+
+def _json_keys(text: str, inputs: Sequence[str]) -> list[str]:
+    """The keys of the first JSON line that are not inputs (to warn about them once)."""
+    try:
+        record = json.loads(text, parse_constant=_refuse_constant)
+    except ValueError:
+        return []
+    return [key for key in record if key not in inputs] if isinstance(record, dict) else []
 
 
 def _refuse_constant(name: str) -> float:

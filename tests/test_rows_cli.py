@@ -248,3 +248,14 @@ def test_many_chunks_stream_and_fail_at_the_right_line(monkeypatch: pytest.Monke
     result = rows_run("f = x / y", "--rows", "-", data="x,y\n" + "\n".join(lines) + "\n")
     assert result.exit_code == 2 and "at line 62" in result.stderr
     assert len(table(result.stdout)) == 60
+
+
+def test_json_keys_that_are_not_inputs_are_named_once() -> None:
+    result = rows_run("x*y", "--rows", "-", data='{"x": 1, "y": 2, "id": 7}\n{"x": 2, "y": 2}\n')
+    assert result.exit_code == 0 and len(table(result.stdout)) == 2
+    assert result.stderr.count("key id of standard input is not an input") == 1
+
+
+def test_output_that_is_an_input_gets_a_value_column() -> None:
+    result = rows_run("q = x * 2; f = q + 1", "--output", "x", "--rows", "-", data="x\n3\n")
+    assert result.stdout == "x,value,grad.x,error\n3,3,1,\n"

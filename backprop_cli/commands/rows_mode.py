@@ -53,7 +53,8 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
         layout = reader.layout
         given_text = len(layout.used) if layout.kind != "jsonl" and fmt != "jsonl" else 0
         writer = RowWriter(fmt, layout.order, graph.names[graph.output], precision, given_text)
-        _stream(graph, reader, Batch(graph, gradient_in), writer, Progress(size))
+        progress = Progress(size, enabled=_stderr_only_terminal())
+        _stream(graph, reader, Batch(graph, gradient_in), writer, progress)
 
 
 def _check_options(exact: bool, fmt: str, table: str | None, get: str | None, source: str,
@@ -94,6 +95,15 @@ def _open_rows(rows: str, stack: ExitStack) -> tuple[IO[bytes], str, int | None]
     return stream, where, size
 
 
+def _stderr_only_terminal() -> bool:
+    """A progress bar only where it does not mix with the rows: stderr on a terminal, stdout
+    going elsewhere."""
+    try:
+        return sys.stderr.isatty() and not sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def _is_regular(mode: int) -> bool:
     import stat
 
@@ -102,15 +112,14 @@ def _is_regular(mode: int) -> bool:
 
 def _check_layout(reader: RowReader, given: dict[str, float]) -> None:
     layout = reader.layout
-    if layout.kind == "jsonl":
-        return
     both = [name for name in layout.used if name in given]
-    if both:
+    if both and layout.kind != "jsonl":
         raise InputError(f"{both[0]} is a column of {reader.where} and is also given as "
                          f"{both[0]}=VALUE: drop one of them")
     if layout.extra:
         plural = "s" if len(layout.extra) > 1 else ""
-        warn(f"column{plural} {', '.join(layout.extra)} of {reader.where} "
+        what = "key" if layout.kind == "jsonl" else "column"
+        warn(f"{what}{plural} {', '.join(layout.extra)} of {reader.where} "
              f"{'are' if plural else 'is'} not an input of the circuit; ignored")
 
 
