@@ -137,7 +137,7 @@ def sigmoid_forward(a):
 
 
 def sigmoid_d_a(a, out):
-    return out*(1.0 - out)
+    return out*_sigmoid(-a)
 
 
 def relu_forward(a):

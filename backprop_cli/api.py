@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .circuits import Circuit, resolve
@@ -16,7 +16,7 @@ from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
 from .gcpause import paused_gc
 from .graph import Graph, build
-from .syntax import parse
+from .syntax import Definition, parse
 from .trace import Trace
 from .values import coerce_value, coerce_values
 
@@ -30,26 +30,36 @@ def arithmetic_for(exact: bool) -> Arithmetic:
     return exact_arithmetic()
 
 
-def compile_program(text: str, output: str | None = None, where: str | None = None) -> Graph:
-    """Parse and build a program; errors point into ``text``."""
+def compile_program(text: str, output: str | None = None, where: str | None = None,
+                    definitions: Sequence[Definition] = ()) -> Graph:
+    """Parse and build a program; errors point into ``text``. ``definitions`` are gates
+    defined outside the program (a circuit file's gates table)."""
     try:
         with paused_gc():
-            return build(parse(text), output)
+            return build(parse(text), output, definitions)
     except BackpropError as error:
         raise error.located(text, where) from None
 
 
 def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
     where = f"the program of {circuit.path}" if circuit.path else None
-    return compile_program(circuit.program, output or circuit.output, where)
+    definitions: Sequence[Definition] = ()
+    if circuit.gates:
+        from .userdefs import table_definitions
+
+        definitions = table_definitions(circuit.gates, circuit.path or circuit.name)
+    return compile_program(circuit.program, output or circuit.output, where, definitions)
 
 
 def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, *,
-        exact: bool = False, output: str | None = None, upstream: Any = None) -> Trace:
+        exact: bool = False, output: str | None = None, upstream: Any = None,
+        seed: int = 0) -> Trace:
     """Evaluate a program text, a bundled circuit name, a Circuit or a Graph.
 
-    ``inputs`` values may be numbers or constant expressions as text (``"1/3"``); for a
-    circuit they override its default inputs. ``upstream`` defaults to the circuit's, or 1.
+    ``inputs`` values may be numbers or constant expressions as text (``"1/3"``), arrays
+    (nested lists, numpy arrays, or text such as ``"[1, -2]"``, ``"@w.npy"``,
+    ``"randn(3, 4)"``, drawn with ``seed``); for a circuit they override its default inputs.
+    ``upstream`` defaults to the circuit's, or 1 for a scalar output.
     """
     arithmetic = arithmetic_for(exact)
     circuit = resolve(source) if isinstance(source, str) else source
@@ -58,8 +68,8 @@ def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, 
     else:
         graph = compile_circuit(circuit, output)
         defaults, default_upstream = circuit.inputs, circuit.upstream
-    values = coerce_values({**defaults, **(inputs or {})}, arithmetic)
+    values = coerce_values({**defaults, **(inputs or {})}, arithmetic, seed)
     chosen = upstream if upstream is not None else default_upstream
     gradient_in = None if chosen is None else coerce_value("the upstream gradient", chosen,
-                                                           arithmetic)
+                                                           arithmetic, seed)
     return evaluate(graph, values, arithmetic, gradient_in)

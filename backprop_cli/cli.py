@@ -14,11 +14,16 @@ import sys
 import click
 
 from . import __version__
+from .commands.check_cmd import check_command
 from .commands.circuits_cmd import circuits_command
+from .commands.code_cmd import code_command
 from .commands.common import echo_error
 from .commands.completion_cmd import completion_command
+from .commands.draw_cmd import draw_command
 from .commands.eval_cmd import eval_command
 from .commands.gates_cmd import gates_command
+from .commands.gradcheck_cmd import gradcheck_command
+from .commands.step_cmd import step_command
 from .errors import BackpropError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
@@ -58,6 +63,11 @@ def cli() -> None:
 cli.add_command(eval_command)
 cli.add_command(gates_command)
 cli.add_command(circuits_command)
+cli.add_command(check_command)
+cli.add_command(gradcheck_command)
+cli.add_command(code_command)
+cli.add_command(step_command)
+cli.add_command(draw_command)
 cli.add_command(completion_command)
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .errors import DomainError, InputError
+from .errors import DomainError, GraphError, InputError
 from .gcpause import paused_gc
 from .graph import CONST, INPUT, Graph
 from .kinks import KINKS, kink_locals
@@ -70,10 +70,21 @@ FLOAT = Arithmetic(
 )
 
 
+def with_user_gates(arithmetic: Arithmetic, graph: Graph) -> Arithmetic:
+    """The arithmetic extended with the graph's user-defined gates, in its number system."""
+    if not graph.user_gates:
+        return arithmetic
+    forwards, partials = dict(arithmetic.forwards), dict(arithmetic.partials)
+    for name, gate in graph.user_gates.items():
+        forwards[name], partials[name] = gate.functions(arithmetic)
+    return replace(arithmetic, forwards=forwards, partials=partials)
+
+
 def forward(graph: Graph, inputs: Mapping[str, Value],
             arithmetic: Arithmetic = FLOAT) -> list[Value]:
     """Every node's value, in forward order."""
     check_inputs(graph, inputs)
+    arithmetic = with_user_gates(arithmetic, graph)
     values: list[Value] = [arithmetic.zero] * len(graph)
     forwards, literal = arithmetic.forwards, arithmetic.literal
     names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
@@ -119,8 +130,9 @@ def _domain_error(graph: Graph, values: list[Value], node: int,
         cause = f"overflow: the {what} is {format_value(values[node])}"
     else:
         operand_values = [values[a] for a in graph.args[node]]
-        cause = _undefined(graph.gates[node], operand_values, what) or \
-            _cause(error, graph.gates[node], what)
+        undefined = None if isinstance(error, OverflowError) else \
+            _undefined(graph.gates[node], operand_values, what)
+        cause = undefined or _cause(error, graph.gates[node], what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
@@ -133,6 +145,11 @@ def _cause(error: BaseException, gate: str, what: str) -> str:
     if isinstance(error, OverflowError):
         return str(error) if gate == CONST else f"overflow: the {what} is too large for a double"
     return f"the {what} of {gate} is undefined here"
+
+
+def _is_array(value: object) -> bool:
+    """A vector, matrix or higher array (a list or anything with ndim >= 1)."""
+    return isinstance(value, list | tuple) or bool(getattr(value, "ndim", 0))
 
 
 def needed_nodes(graph: Graph) -> list[bool]:
@@ -154,6 +171,7 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
 
     ``upstream`` is the gradient arriving at the output (default 1).
     """
+    arithmetic = with_user_gates(arithmetic, graph)
     trace = Trace(graph, values, [arithmetic.zero] * len(graph), exact=arithmetic.exact)
     grads = trace.grads
     grads[graph.output] = arithmetic.one if upstream is None else upstream
@@ -201,8 +219,9 @@ def _kink(trace: Trace, node: int, operands: list[Value],
 
 
 def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+    requires = trace.graph.requires_grad
     for name, node in trace.graph.inputs.items():
-        if not needed[node]:
+        if not needed[node] and requires[node]:
             trace.notes.append(Note(node, f"input {name} does not affect the output; "
                                           "its gradient is 0"))
 
@@ -216,6 +235,19 @@ def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
 
 def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
              upstream: Value = None) -> Trace:
-    """Forward then backward: the whole trace of ``graph`` at ``inputs``."""
+    """Forward then backward: the whole trace of ``graph`` at ``inputs``.
+
+    Array values or array gates take the numpy path (``array_engine``); numbers stay here.
+    """
+    if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
+        used = [gate for gate in graph.user_gates if gate in graph.gates]
+        if used:
+            node = graph.gates.index(used[0])
+            raise GraphError(f"the user-defined gate {used[0]} works on numbers only, not yet "
+                             "on arrays: write it out with --expand", source=graph.source,
+                             span=graph.span(node))
+        from .array_engine import evaluate_arrays
+
+        return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
     with paused_gc():
         return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

@@ -74,10 +74,12 @@ class GateDef:
                      for d in self.partials())
 
     def numeric_partials(self) -> tuple[sp.Expr, ...]:
-        """The partials as they are evaluated: in terms of ``out`` where that is simpler."""
+        """The partials as they are evaluated: in terms of ``out`` where that is simpler,
+        and with the identities in ``STABLE_FORMS`` applied where they avoid cancellation."""
+        partials = tuple(d.subs(STABLE_FORMS) for d in self.convention_partials())
         if not self.output_form:
-            return self.convention_partials()
-        return tuple(d.subs(self.expr, OUT) for d in self.convention_partials())
+            return partials
+        return tuple(d.subs(self.expr, OUT) for d in partials)
 
 
 GATE_DEFS: tuple[GateDef, ...] = (
@@ -101,6 +103,10 @@ GATE_DEFS: tuple[GateDef, ...] = (
     GateDef("min", (A, B), sp.Min(A, B), "min({a}, {b})", "minimum"),
     GateDef("abs", (A,), sp.Abs(A), "abs({a})", "absolute value"),
 )
+
+# Identities used when evaluating numerically (a test proves each with sympy): 1 - sigmoid(a)
+# cancels to 0 once sigmoid(a) rounds to 1 (a > 37), while sigmoid(-a) keeps its digits.
+STABLE_FORMS: dict[sp.Expr, sp.Expr] = {1 - sigmoid(A): sigmoid(-A)}
 
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
 

@@ -7,11 +7,15 @@ costs a few lists, not 10^6 objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import GraphError, Span
+from .gatespec import GateSpec
+from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
-from .syntax import Item, Program, Statement
+from .syntax import Definition, Item, Program, Statement
 
 INPUT = "input"
 CONST = "const"
@@ -23,7 +27,10 @@ class Graph:
     """A circuit: for node ``i``, ``gates[i]`` applied to the nodes ``args[i]``.
 
     ``gates[i]`` is a gate name, ``"input"`` or ``"const"`` (its literal in ``literals``).
-    ``bindings`` maps every program name to the node it finally refers to.
+    ``bindings`` maps every program name to the node it finally refers to. Array gates keep
+    their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
+    says the program has array gates (``@``, ``.T``, ``sum``, ...).
+    ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
     """
 
     source: str
@@ -37,6 +44,9 @@ class Graph:
     inputs: dict[str, int] = field(default_factory=dict)
     bindings: dict[str, int] = field(default_factory=dict)
     output: int = -1
+    user_gates: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    uses_arrays: bool = False
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -52,6 +62,11 @@ class Graph:
         name = self.names[node]
         return f"({name})" if name.startswith("-") else name
 
+    def spec(self, gate: str) -> GateSpec:
+        """A gate's spec: a user-defined gate of this graph, or a built-in one."""
+        user = self.user_gates.get(gate)
+        return user.spec if user is not None else GATES[gate]
+
     def describe(self, node: int) -> str:
         """How the node is computed, e.g. ``x + y``; inputs and constants describe themselves."""
         gate = self.gates[node]
@@ -59,7 +74,15 @@ class Graph:
             return self.literals[node]
         if gate == INPUT:
             return self.names[node]
-        return describe_call(gate, [self.operand_name(a) for a in self.args[node]])
+        operands = [self.operand_name(a) for a in self.args[node]]
+        if gate in self.user_gates:
+            spec = self.spec(gate)
+            return spec.pattern.format(**dict(zip(spec.params, operands, strict=True)))
+        if gate not in GATES:
+            from .arraygates import describe
+
+            return describe(gate, operands, self.attrs.get(node, ()))
+        return describe_call(gate, operands)
 
     def node_named(self, name: str) -> int:
         """The node a program name (or a generated node name) refers to."""
@@ -72,6 +95,21 @@ class Graph:
         except ValueError:
             raise GraphError(f"no node named {name!r}", source=self.source) from None
 
+    def without_gradients(self, names: Iterable[str]) -> Graph:
+        """The same graph with these inputs held constant (data, not parameters): no
+        gradient is computed for them, nor for what depends only on them."""
+        held = set()
+        for name in names:
+            if name not in self.inputs:
+                known = ", ".join(self.inputs) or "none"
+                raise GraphError(f"no input named {name!r} (the inputs are {known})")
+            held.add(self.inputs[name])
+        clone = Graph(**{**self.__dict__, "requires_grad": list(self.requires_grad)})
+        from .arraycalls import recompute_requires_grad
+
+        recompute_requires_grad(clone, held)
+        return clone
+
     def with_output(self, name: str) -> Graph:
         """The same graph with another node as its output (gradients are taken of it)."""
         node = self.node_named(name)
@@ -79,9 +117,16 @@ class Graph:
         return clone
 
 
-def build(program: Program, output: str | None = None) -> Graph:
-    """Turn a parsed program into a graph; ``output`` names the node to differentiate."""
+def build(program: Program, output: str | None = None,
+          definitions: Sequence[Definition] = ()) -> Graph:
+    """Turn a parsed program into a graph; ``output`` names the node to differentiate.
+    ``definitions`` (a circuit file's gates) come before the program's own ``def`` lines."""
     builder = _Builder(program)
+    every = [*definitions, *program.definitions]
+    if every:
+        from .userdefs import define_gates  # sympy: only for programs that define gates
+
+        builder.graph.user_gates = define_gates(every)
     for statement in program.statements:
         builder.statement(statement)
     graph = builder.finish()
@@ -97,7 +142,7 @@ class _Builder:
         self.used_names = _all_names(program)
         self.versions: dict[str, int] = {}
         self.constants: dict[str, int] = {}
-        self.last: int = -1
+        self.max_gates = current().gates
 
     def _error(self, message: str, item: Item | Statement) -> GraphError:
         if isinstance(item, Statement):
@@ -146,10 +191,13 @@ class _Builder:
             self.raw_names[node] = self._version(target)
         self.graph.bindings[target] = node
         self.graph.output = node
+        if len(self.graph.gates) > self.max_gates:
+            raise exceeded("the number of nodes", len(self.graph.gates), "gates",
+                           source=self.graph.source, span=statement.span)
 
     def _check_target(self, statement: Statement) -> None:
         target = statement.target
-        if target in GATES:
+        if target in GATES or target in self.graph.user_gates:
             raise self._error(f"{target!r} is a gate and cannot be assigned to", statement)
         if target in CONSTANT_VALUES:
             raise self._error(f"{target!r} is a constant and cannot be assigned to", statement)
@@ -165,6 +213,12 @@ class _Builder:
             right = stack.pop()
             left = stack.pop()
             stack.append(self._node(BINARY_GATES[item.text], (left, right), item, None))
+            if item.text == "@":
+                self.graph.uses_arrays = True
+        elif kind == "index":
+            stack.append(self._node("index", (stack.pop(),), item, None))
+            self.graph.attrs[len(self.graph.gates) - 1] = item.subscript
+            self.graph.uses_arrays = True
         elif kind == "unary":
             stack.append(self._node(UNARY_GATES[item.text], (stack.pop(),), item, None))
         else:
@@ -180,9 +234,13 @@ class _Builder:
         graph.lines[literal], graph.columns[literal] = item.line, item.column
 
     def _call(self, item: Item, stack: list[int]) -> int:
-        spec = GATES.get(item.text)
-        if spec is None:
-            raise self._error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
+        user = self.graph.user_gates.get(item.text)
+        spec = user.spec if user is not None else GATES.get(item.text)
+        if user is None and (spec is None or (item.argc == 1 and spec.arity == 2)):
+            from .arraycalls import array_call
+
+            return array_call(self, item, stack)
+        assert spec is not None
         if item.argc != spec.arity:
             plural = "s" if spec.arity != 1 else ""
             raise self._error(f"{item.text}() takes {spec.arity} argument{plural}, "
@@ -200,7 +258,7 @@ class _Builder:
                 self.constants[name] = self._node(CONST, (), item, name)
                 self.graph.literals[self.constants[name]] = name
             return self.constants[name]
-        if name in GATES:
+        if name in GATES or name in self.graph.user_gates:
             raise self._error(f"{name!r} is a gate; call it as {name}(...)", item)
         node = self._node(INPUT, (), item, name)
         self.graph.inputs[name] = node
@@ -226,6 +284,10 @@ class _Builder:
 
     def finish(self) -> Graph:
         graph = self.graph
+        if graph.uses_arrays:
+            from .arraycalls import mark_labels
+
+            mark_labels(graph)
         counter = 0
         names: list[str] = []
         for raw in self.raw_names:

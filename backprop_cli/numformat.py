@@ -1,4 +1,5 @@
-"""How numbers are written: shortest faithful form, optional rounding, exact with a decimal."""
+"""How numbers are written: shortest faithful form, optional rounding, exact with a decimal;
+arrays in full when small (``[[1, 2], [3, 4]]``), summarised when large."""
 
 from __future__ import annotations
 
@@ -17,10 +18,18 @@ def format_float(value: float, precision: int | None = None) -> str:
     return repr(value)
 
 
+ARRAY_FULL_MAX = 24  # arrays with at most this many entries are shown in full
+SUMMARY_ENTRIES = 4
+
+
 def format_value(value: Any, precision: int | None = None) -> str:
-    """A float, or an exact sympy number followed by its decimal value."""
+    """A float, or an exact sympy number followed by its decimal value, or an array."""
     if isinstance(value, float | int):
         return format_float(float(value), precision)
+    if value is None:
+        return ""
+    if hasattr(value, "ndim") and hasattr(value, "dtype"):
+        return format_array(value, precision)
     text = str(value)
     if getattr(value, "is_Integer", False):
         return text
@@ -34,3 +43,35 @@ def format_value(value: Any, precision: int | None = None) -> str:
 def as_float(value: Any) -> float:
     """The double nearest a value of either kind (for JSON)."""
     return float(value)
+
+
+def _entry(value: Any, precision: int | None, short: bool = False) -> str:
+    if isinstance(value, float | int):
+        number = float(value)
+        if short and precision is None and math.isfinite(number) and not number.is_integer():
+            return f"{number:.4g}"
+        return format_float(number, precision)
+    return str(value)  # an exact sympy number: shown exactly inside arrays
+
+
+def format_array(array: Any, precision: int | None = None) -> str:
+    """Nested brackets when small; else shape, a few entries, min and max."""
+    if array.ndim == 0:
+        return format_value(array[()], precision)
+    if array.size <= ARRAY_FULL_MAX:
+        return _nested(array.tolist(), precision)
+    flat = array.reshape(-1)
+    shown = [_entry(v, precision, True) for v in flat[:SUMMARY_ENTRIES - 1].tolist()]
+    last = _entry(flat[-1].item() if hasattr(flat[-1], "item") else flat[-1], precision, True)
+    shape = "x".join(str(n) for n in array.shape)
+    text = f"{shape} array [{', '.join(shown)}, ..., {last}]"
+    if array.dtype.kind == "f":
+        low, high = (_entry(float(v), precision, True) for v in (array.min(), array.max()))
+        text += f" min {low} max {high}"
+    return text
+
+
+def _nested(rows: Any, precision: int | None) -> str:
+    if isinstance(rows, list):
+        return "[" + ", ".join(_nested(row, precision) for row in rows) + "]"
+    return _entry(rows, precision)

@@ -10,7 +10,7 @@ from .gatespec import GateSpec
 GATES: dict[str, GateSpec] = {spec.name: spec for spec in GATE_TABLE}
 
 BINARY_GATES: dict[str, str] = {
-    "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow",
+    "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow", "@": "matmul",
 }
 UNARY_GATES: dict[str, str] = {"-": "neg"}
 

@@ -18,10 +18,12 @@ from .batch import BatchResult
 from .rows_in import RowChunk
 
 
-def column_names(inputs: Sequence[str], output: str) -> list[str]:
-    """The output header: inputs, value, gradients, error."""
+def column_names(inputs: Sequence[str], output: str,
+                 differentiated: Sequence[str] | None = None) -> list[str]:
+    """The output header: inputs, value, gradients (of the inputs that take one), error."""
     value = output if output not in inputs else "value"
-    names = [*inputs, value, *(f"grad.{name}" for name in inputs)]
+    grads = inputs if differentiated is None else differentiated
+    names = [*inputs, value, *(f"grad.{name}" for name in grads)]
     error = "error"
     while error in names:
         error += "_"
@@ -50,10 +52,12 @@ class RowWriter:
     """
 
     def __init__(self, fmt: str, inputs: Sequence[str], output: str,
-                 precision: int | None = None, given: int = 0) -> None:
+                 precision: int | None = None, given: int = 0,
+                 differentiated: Sequence[str] | None = None) -> None:
         self.fmt, self.inputs, self.precision = fmt, list(inputs), precision
         self.given = given
-        self.names = column_names(self.inputs, output)
+        self.differentiated = self.inputs if differentiated is None else list(differentiated)
+        self.names = column_names(self.inputs, output, self.differentiated)
 
     def header(self) -> str:
         if self.fmt == "jsonl":
@@ -68,7 +72,8 @@ class RowWriter:
             return self._jsonl(chunk.columns, result)
         delimiter = _DELIMITER[self.fmt]
         outputs = [format_numbers(result.value, self.precision)]
-        outputs += [format_numbers(result.grads[name], self.precision) for name in self.inputs]
+        outputs += [format_numbers(result.grads[name], self.precision)
+                    for name in self.differentiated]
         errors = [""] * chunk.rows
         for row, message in result.errors.items():
             for column in outputs:
@@ -97,7 +102,7 @@ class RowWriter:
                  for name in self.inputs]
         outputs = [[_json_number(t) for t in format_numbers(result.value)]]
         outputs += [[_json_number(t) for t in format_numbers(result.grads[name])]
-                    for name in self.inputs]
+                    for name in self.differentiated]
         errors = ["null"] * len(result.value)
         for row, message in result.errors.items():
             for column in outputs:

@@ -1,7 +1,9 @@
 """Text -> tokens: the lexical layer of the circuit language.
 
-Only the characters of the grammar become tokens; anything else (strings, brackets,
-attribute dots, keywords, dunders, look-alike unicode) is refused here with its position.
+Only the characters of the grammar become tokens; anything else (strings, braces,
+attribute dots other than the transpose ``.T``, keywords, dunders, look-alike unicode) is
+refused here with its position. Brackets and ``:`` are tokens (subscripts, array values);
+the parser decides where they may stand.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import re
 from typing import NamedTuple
 
 from .errors import ParseError, Span
+from .limits import current, exceeded
 
 MAX_NAME_LENGTH = 64
 
 
 class Token(NamedTuple):
-    """One token: its kind (``num``, ``name``, ``op``, ``newline``, ``end``) and position."""
+    """One token: its kind (``num``, ``name``, ``op``, ``def``, ``newline``, ``end``) and
+    position."""
 
     kind: str
     text: str
@@ -37,18 +41,17 @@ _TOKEN_RE = re.compile(
 )
 
 ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "=",
-                          "+=", "-=", "*=", "/="})
+                          "+=", "-=", "*=", "/=", "@", "[", "]", ":"})
+# '.' is accepted only as the transpose '.T' (checked by looking ahead).
+_TRANSPOSE_RE = re.compile(r"T(?![A-Za-z0-9_])")
+DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate
 
 _REFUSED_OPS = {
-    ".": "attribute access ('.') is not allowed",
-    "[": "subscripts and lists ('[') are not allowed",
-    "]": "subscripts and lists (']') are not allowed",
+    ".": "attribute access ('.') is not allowed (only '.T', the transpose)",
     "{": "braces are not allowed",
     "}": "braces are not allowed",
     ":=": "assignment expressions (':=') are not allowed",
-    ":": "':' is not allowed here",
     "**=": "'**=' is not supported; write 'x = x ** y'",
-    "@": "matrix multiplication ('@') needs array values, which are not supported yet",
 }
 
 _LOOKALIKES = {
@@ -82,6 +85,8 @@ def _describe_other(char: str) -> str:
 
 
 def _check_name(word: str, text: str, line: int, column: int) -> None:
+    if word == DEF:
+        return
     if keyword.iskeyword(word):
         raise _refuse(f"Python keyword {word!r} is not allowed", text, line, column, len(word))
     if word.startswith("__"):
@@ -92,8 +97,17 @@ def _check_name(word: str, text: str, line: int, column: int) -> None:
                       text, line, column, len(word))
 
 
+def _check_size(text: str) -> None:
+    limit = current().source_bytes
+    if len(text) * 4 > limit and len(text.encode("utf-8", "surrogatepass")) > limit:
+        raise exceeded("the program's size in bytes", len(text.encode("utf-8", "surrogatepass")),
+                       "source_bytes")
+
+
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, refusing every character the grammar does not use."""
+    _check_size(text)
+    max_lines = current().lines
     tokens: list[Token] = []
     append = tokens.append
     line, line_start = 1, 0
@@ -106,14 +120,19 @@ def tokenize(text: str) -> list[Token]:
         if kind == "newline":
             append(Token("newline", value, line, column))
             line, line_start = line + 1, match.end()
+            if line > max_lines:
+                raise exceeded("the number of lines", line, "lines")
         elif kind == "name":
             _check_name(value, text, line, column)
-            append(Token("name", value, line, column))
+            append(Token(DEF if value == DEF else "name", value, line, column))
         elif kind == "op":
-            if value not in ACCEPTED_OPS:
+            if value == "." and _TRANSPOSE_RE.match(text, match.end()):
+                append(Token("op", value, line, column))
+            elif value not in ACCEPTED_OPS:
                 message = _REFUSED_OPS.get(value, f"operator {value!r} is not supported")
                 raise _refuse(message, text, line, column, len(value))
-            append(Token("op", value, line, column))
+            else:
+                append(Token("op", value, line, column))
         elif kind == "num":
             append(Token("num", value, line, column))
         else:

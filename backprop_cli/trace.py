@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from .graph import CONST, INPUT, Graph
 from .registry import GATES
 
-Value = Any  # a float, or a sympy number in exact mode
+Value = Any  # a float, or a sympy number in exact mode; a numpy array in an array trace
 
 
 class Note(NamedTuple):
@@ -20,7 +20,11 @@ class Note(NamedTuple):
 
 
 class Edge(NamedTuple):
-    """One edge of the backward pass: ``node`` sends ``downstream`` to ``source``."""
+    """One edge of the backward pass: ``node`` sends ``downstream`` to ``source``.
+
+    ``local`` is None for a structural array gate (``@``, ``sum``, ...): its local
+    gradient is a rule (see ``Trace.local_formula``), applied without a Jacobian.
+    """
 
     node: int
     position: int
@@ -36,6 +40,8 @@ class Trace:
 
     Edges are stored in backward order (from the output back), as flat parallel lists.
     ``grads[i]`` is d output / d node i (0 for nodes the output does not depend on).
+    In an array trace (``arrays``) every value and gradient is a numpy array (0-d for a
+    scalar), each gradient of its node's shape.
     """
 
     graph: Graph
@@ -47,6 +53,7 @@ class Trace:
     edge_locals: list[Value] = field(default_factory=list)
     edge_downstreams: list[Value] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    arrays: bool = False
 
     @property
     def output(self) -> int:
@@ -59,8 +66,23 @@ class Trace:
 
     @property
     def gradients(self) -> dict[str, Value]:
-        """d output / d input, for every input, in order of first use."""
-        return {name: self.grads[node] for name, node in self.graph.inputs.items()}
+        """d output / d input, for every input, in order of first use (class labels, which
+        take no gradient, are left out)."""
+        requires = self.graph.requires_grad
+        return {name: self.grads[node] for name, node in self.graph.inputs.items()
+                if requires[node]}
+
+    def loss_name(self) -> str:
+        """What the gradients are of: the output's name, or ``L`` when the output is a
+        non-scalar array (its gradients are those of a loss L given dL/d output = the
+        upstream gradient)."""
+        if self.arrays and getattr(self.value, "ndim", None):
+            return "L"
+        return self.graph.names[self.graph.output]
+
+    def shape(self, node: int) -> tuple[int, ...]:
+        """A node's shape (``()`` for a scalar)."""
+        return tuple(getattr(self.values[node], "shape", ()))
 
     def grad(self, name: str) -> Value:
         """d output / d node, for an input or any named node."""
@@ -82,8 +104,9 @@ class Trace:
         return [self.edge(i) for i in range(self.edge_count())]
 
     def local_formula(self, edge: Edge) -> str:
-        """The sympy-derived local gradient of the edge, written in the graph's names."""
-        return local_formula(self.graph, edge.node, edge.position)
+        """The sympy-derived local gradient of the edge, written in the graph's names (for a
+        structural array gate, the rule that gives the downstream gradient)."""
+        return local_formula(self.graph, edge.node, edge.position, self.loss_name())
 
     def gate_nodes(self) -> list[int]:
         """Nodes that are gates (not inputs or constants), in forward order."""
@@ -93,10 +116,25 @@ class Trace:
 _PARAM_RE = re.compile(r"\b([ab]|out)\b")
 
 
-def local_formula(graph: Graph, node: int, position: int) -> str:
-    """Substitute the node's operand names into the gate's derivative formula."""
-    spec = GATES[graph.gates[node]]
+def _param_re(params: tuple[str, ...]) -> re.Pattern[str]:
+    if params in (("a",), ("a", "b")):
+        return _PARAM_RE
+    return re.compile(r"\b(" + "|".join(map(re.escape, (*params, "out"))) + r")\b")
+
+
+def local_formula(graph: Graph, node: int, position: int, loss: str | None = None) -> str:
+    """Substitute the node's operand names into the gate's derivative formula (for a
+    structural array gate, its vector-Jacobian rule)."""
+    gate = graph.gates[node]
+    if gate not in GATES and gate not in graph.user_gates:
+        from .arraygates import rule
+
+        names = [graph.operand_name(a) for a in graph.args[node]]
+        return rule(gate, position, names, graph.operand_name(node),
+                    loss or graph.operand_name(graph.output), graph.attrs.get(node, ()))
+    spec = graph.spec(gate)
     operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
                                                             strict=True)}
     operands["out"] = graph.operand_name(node)
-    return _PARAM_RE.sub(lambda m: operands[m.group(1)], spec.partial_formulas[position])
+    return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
+                                      spec.partial_formulas[position])

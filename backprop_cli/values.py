@@ -1,4 +1,5 @@
-"""NAME=VALUE inputs: a number or a constant expression, read by the same safe parser."""
+"""NAME=VALUE inputs: a number or a constant expression, read by the same safe parser;
+arrays (``[1, 2]``, ``@w.npy``, ``randn(3, 4)``) are read by ``arrayvalues``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from .errors import BackpropError, InputError
 from .graph import build
 from .registry import CONSTANT_VALUES, GATES
 from .syntax import parse_expression
-from .tokens import tokenize
+from .tokens import Token, tokenize
 
 Value = Any
+_ARRAY_STARTS = ("[", "@", "randn(", "rand(", "zeros(", "ones(", "randint(")
 
 
 def constant_value(text: str, arithmetic: Arithmetic = FLOAT, where: str = "a value") -> Value:
@@ -45,24 +47,56 @@ def split_assignment(text: str) -> tuple[str, str]:
     return name, value
 
 
-def parse_assignments(items: Iterable[str], arithmetic: Arithmetic = FLOAT) -> dict[str, Value]:
+def parse_assignments(items: Iterable[str], arithmetic: Arithmetic = FLOAT,
+                      seed: int = 0) -> dict[str, Value]:
     """Parse command-line ``NAME=VALUE`` items; a name given twice is an error."""
     values: dict[str, Value] = {}
     for item in items:
         name, text = split_assignment(item)
         if name in values:
             raise InputError(f"input {name} is given twice")
-        values[name] = constant_value(text, arithmetic, where=f"the value of {name}")
+        values[name] = parse_value(name, text, arithmetic, seed)
     return values
 
 
-def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT) -> Value:
-    """A value from a circuit file or the Python API: a number, or text to parse."""
+def is_array_text(text: str) -> bool:
+    """Whether a value text is an array (a list, a file, or a generator call)."""
+    compact = "".join(text.split())
+    return compact.startswith(_ARRAY_STARTS)
+
+
+def parse_value(name: str, text: str, arithmetic: Arithmetic = FLOAT, seed: int = 0) -> Value:
+    """A number or constant expression, or an array (numpy, imported only then)."""
+    if not is_array_text(text):
+        return constant_value(text, arithmetic, where=f"the value of {name}")
+    from .arrayvalues import array_value
+
+    def element(source: str, tokens: list[Token], where: str) -> Value:
+        if len(tokens) == 1 and tokens[0].kind == "num":
+            return arithmetic.literal(tokens[0].text)
+        if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "num":
+            return arithmetic.literal("-" + tokens[1].text)
+        return constant_value(source, arithmetic, "an entry")
+
+    return array_value(name, text, arithmetic.exact, seed, element)
+
+
+def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT, seed: int = 0) -> Value:
+    """A value from a circuit file or the Python API: a number, text to parse, or an array
+    (a nested list or a numpy array)."""
     where = f"the value of {name}"
     if isinstance(raw, bool):
         raise InputError(f"{where} must be a number, not {raw!r}")
+    if getattr(raw, "shape", None) == () and hasattr(raw, "item"):
+        raw = raw.item()  # a 0-d numpy array or numpy scalar
     if isinstance(raw, str):
-        return constant_value(raw, arithmetic, where)
+        return parse_value(name, raw, arithmetic, seed)
+    if isinstance(raw, list | tuple) or getattr(raw, "ndim", None):
+        from .arrayvalues import from_array, from_nested
+
+        if isinstance(raw, list | tuple):
+            return from_nested(name, list(raw), arithmetic.exact)
+        return from_array(name, raw, arithmetic.exact)
     if isinstance(raw, int | float | Fraction):
         if arithmetic.exact:
             return arithmetic.literal(str(Fraction(raw)) if not isinstance(raw, float)
@@ -71,5 +105,6 @@ def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT) -> Valu
     raise InputError(f"{where} must be a number, not {type(raw).__name__}")
 
 
-def coerce_values(raw: Mapping[str, object], arithmetic: Arithmetic = FLOAT) -> dict[str, Value]:
-    return {name: coerce_value(name, value, arithmetic) for name, value in raw.items()}
+def coerce_values(raw: Mapping[str, object], arithmetic: Arithmetic = FLOAT,
+                  seed: int = 0) -> dict[str, Value]:
+    return {name: coerce_value(name, value, arithmetic, seed) for name, value in raw.items()}

@@ -22,14 +22,18 @@ import sympy as sp
 from hypothesis import strategies as st
 
 VARIABLES = ("x", "y", "z", "w")
-CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", "pi", "e")
+CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", ".5", "2.", "1e-1", "pi", "e")
 UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
 BINARY_CALLS = ("max", "min")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 # every gate the tool has; "pow" is written a ** b, a ^ b or pow(a, b)
-GATES = (*BINARY_OPERATORS, "pow", "neg", *UNARY_CALLS, *BINARY_CALLS)
+BINARY_GATES = (*BINARY_OPERATORS, "pow", *BINARY_CALLS)
+UNARY_GATES = ("neg", *UNARY_CALLS)
+GATES = (*BINARY_GATES, *UNARY_GATES)
 POW_SPELLINGS = ("**", "^", "call")
 MAX_DEPTH = 5
+LEAF_PERCENT = (0, 5, 15, 30, 50)  # chance that a node at depth d is a leaf (always at 5)
+BINARY_PERCENT = 55  # chance that an inner node is a two-input gate
 
 EDGE = 1e-3  # how close to a kink or domain edge a point may come
 BIG = 1e6  # largest magnitude any intermediate value may have
@@ -42,7 +46,8 @@ class Node:
     """One gate application, or a leaf (``input`` with a name, ``const`` with a literal).
 
     ``spelling`` chooses how ``pow`` is written; ``paren`` adds redundant parentheses;
-    ``hoist`` moves the subexpression into its own statement ``hN = ...``.
+    ``hoist`` moves the subexpression into its own statement ``hN = ...`` (for + - * /,
+    ``augment`` writes that as ``hN = a`` then ``hN += b``).
     """
 
     kind: str
@@ -51,6 +56,7 @@ class Node:
     spelling: str = ""
     paren: bool = False
     hoist: bool = False
+    augment: bool = False
 
     def variables(self) -> frozenset[str]:
         return _variables(self)
@@ -78,18 +84,21 @@ def trees(draw: st.DrawFn, max_depth: int = MAX_DEPTH) -> Node:
 
 
 def _tree(draw: st.DrawFn, depth: int, max_depth: int) -> Node:
-    leaf_chance = 0.1 + 0.17 * depth
-    if depth >= max_depth or draw(st.floats(0, 1)) < leaf_chance:
+    if depth >= max_depth or draw(st.integers(0, 99)) < LEAF_PERCENT[depth]:
         if draw(st.integers(0, 3)) == 0:
             return Node("const", text=draw(st.sampled_from(CONSTANTS)))
         return Node("input", text=draw(st.sampled_from(VARIABLES)))
-    kind = draw(st.sampled_from(GATES))
-    arity = 1 if kind == "neg" or kind in UNARY_CALLS else 2
+    if draw(st.integers(0, 99)) < BINARY_PERCENT:
+        kind = draw(st.sampled_from(BINARY_GATES))
+    else:
+        kind = draw(st.sampled_from(UNARY_GATES))
+    arity = 1 if kind in UNARY_GATES else 2
     args = tuple(_tree(draw, depth + 1, max_depth) for _ in range(arity))
     spelling = draw(st.sampled_from(POW_SPELLINGS)) if kind == "pow" else ""
     paren = draw(st.integers(0, 7)) == 0
     hoist = depth > 0 and draw(st.integers(0, 9)) == 0
-    return Node(kind, args, spelling=spelling, paren=paren, hoist=hoist)
+    augment = hoist and kind in BINARY_OPERATORS and draw(st.booleans())
+    return Node(kind, args, spelling=spelling, paren=paren, hoist=hoist, augment=augment)
 
 
 def points(variables: frozenset[str]) -> st.SearchStrategy[dict[str, float]]:
@@ -113,15 +122,30 @@ def _precedence(node: Node) -> int:
 
 @dataclass
 class _Writer:
+    """Writes a tree as text, collecting the statements of hoisted subexpressions."""
+
     statements: list[str] = field(default_factory=list)
+    count: int = 0
 
     def write(self, node: Node, root: bool = False) -> str:
-        text = self._write(node)
         if node.hoist and not root:
-            name = f"h{len(self.statements) + 1}"
-            self.statements.append(f"{name} = {text}")
-            return name
+            return self._hoist(node)
+        text = self._write(node)
         return f"({text})" if node.paren else text
+
+    def _hoist(self, node: Node) -> str:
+        if node.augment:
+            left, right = self.write(node.args[0]), self.write(node.args[1])
+            self.count += 1
+            name = f"h{self.count}"
+            operator = BINARY_OPERATORS[node.kind]
+            self.statements += [f"{name} = {left}", f"{name} {operator}= {right}"]
+        else:
+            text = self._write(node)
+            self.count += 1
+            name = f"h{self.count}"
+            self.statements.append(f"{name} = {text}")
+        return name
 
     def _operand(self, node: Node, parens: bool) -> str:
         text = self.write(node)
@@ -219,9 +243,13 @@ def sympy_gradient(node: Node) -> dict[str, sp.Expr]:
 
 
 def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
-    """``expr`` at ``point`` to 30 digits, as a complex; None if not a finite number."""
+    """``expr`` at ``point`` (inputs as 50-digit floats), as a complex number; None if it is
+    not a finite number."""
     subs = {symbol(name): sp.Float(value, DIGITS) for name, value in point.items()}
-    value = expr.evalf(30, subs=subs)
+    try:
+        value = expr.xreplace(subs).evalf(30)
+    except ZeroDivisionError:
+        return None
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not value.is_number:
         return None
     try:
@@ -231,8 +259,9 @@ def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
 
 
 def is_real_finite(number: complex | None) -> bool:
+    """A finite number whose imaginary part is only rounding noise."""
     return (number is not None and abs(number.real) < float("inf")
-            and abs(number.imag) <= 1e-20 * max(1.0, abs(number.real)))
+            and abs(number.imag) <= 1e-20 * abs(number))
 
 
 def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
@@ -240,13 +269,14 @@ def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
     not a finite real number at these operand values?"""
     params = sp.symbols("a b", real=True)[: len(operands)]
     expr = sympy_gate(node.kind, list(params))
-    subs = {p: sp.Float(mpmath.nstr(v, DIGITS), DIGITS) for p, v in zip(params, operands,
-                                                                         strict=True)}
+    subs = {p: sp.Integer(0) if v == 0 else sp.Float(v, DIGITS)
+            for p, v in zip(params, operands, strict=True)}
     needed = [expr] + [sp.diff(expr, p) for p, arg in zip(params, node.args, strict=True)
                        if arg.has_inputs()]
     for formula in needed:
-        value = formula.xreplace(subs)
-        if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
+        try:
+            value = formula.xreplace(subs)
+        except ZeroDivisionError:
             return True
         if not is_real_finite(sympy_number(value, {})):
             return True
@@ -342,6 +372,10 @@ def _gate(node: Node, operands: list[mpmath.mpf], result: Walk) -> mpmath.mpf | 
             return mpmath.power(a, b)
         if a < -EDGE and _integer_literal(node.args[1]):
             return mpmath.power(a, int(b))
+        if a < -EDGE and not node.args[1].has_inputs() and abs(b - mpmath.nint(b)) < EDGE:
+            # an integer made by arithmetic on constants may not be one in floating point
+            result.discard("negative base with a computed integer exponent")
+            return None
         if a < -EDGE:
             result.outside(node, operands, "negative base with a non-integer or variable "
                                            "exponent")

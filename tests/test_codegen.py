@@ -48,6 +48,19 @@ def test_sigmoid_declared_derivative_equals_derivative_of_its_definition() -> No
     assert sp.simplify(sp.diff(written_out, A) - declared) == 0
 
 
+def test_stable_numeric_forms_are_identities() -> None:
+    from backprop_cli.gates import STABLE_FORMS
+
+    for original, stable in STABLE_FORMS.items():
+        assert sp.simplify((original - stable).rewrite(sp.exp)) == 0
+
+
+def test_sigmoid_gradient_keeps_its_digits_in_the_tail() -> None:
+    """sigmoid'(40) = e^-40 / (1 + e^-40)^2, not 0 as (1 - out) * out would round it."""
+    local = GATES["sigmoid"].partials[0](40.0, GATES["sigmoid"].forward(40.0))
+    assert math.isclose(local, math.exp(-40) / (1 + math.exp(-40)) ** 2, rel_tol=1e-12)
+
+
 def test_abs_differentiates_to_sign_with_real_symbols() -> None:
     abs_gate = next(g for g in GATE_DEFS if g.name == "abs")
     assert abs_gate.partials() == (sp.sign(A),)

@@ -259,3 +259,21 @@ def test_json_keys_that_are_not_inputs_are_named_once() -> None:
 def test_output_that_is_an_input_gets_a_value_column() -> None:
     result = rows_run("q = x * 2; f = q + 1", "--output", "x", "--rows", "-", data="x\n3\n")
     assert result.stdout == "x,value,grad.x,error\n3,3,1,\n"
+
+
+def test_held_inputs_have_no_gradient_column() -> None:
+    result = rows_run("f = x * y", "--rows", "-", "--no-grad", "x", data="x,y\n1,2\n")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout == "x,y,f,grad.y,error\n1,2,2,1,\n"
+
+
+def test_user_gates_and_arrays_are_refused_or_expanded() -> None:
+    program = "def softplus(t): log(1 + exp(t)); f = softplus(x) * y"
+    result = rows_run(program, "--rows", "-", data="x,y\n1,2\n")
+    assert result.exit_code == 2 and "write it out with --expand" in result.stderr
+    expanded = rows_run(program, "--rows", "-", "--expand", data="x,y\n1,2\n")
+    assert expanded.exit_code == 0
+    document = eval_json(program, "x=1", "y=2")
+    assert float(table(expanded.stdout)[0]["f"]) == pytest.approx(document["value"], rel=1e-15)
+    arrays = rows_run("f = sum(x * y)", "--rows", "-", "x=[1,2]", data="y\n1\n")
+    assert arrays.exit_code == 2 and "array" in arrays.stderr

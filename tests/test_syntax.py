@@ -393,9 +393,9 @@ REFUSED = [
     ("x.y", ParseError, 1, 2, 1, "attribute access"),
     ("a = 1\nb = a.real", ParseError, 2, 6, 1, "attribute"),
     ("x.__class__", ParseError, 1, 2, 1, "attribute"),
-    ("x[0]", ParseError, 1, 2, 1, "subscript"),
-    ("exp(x)[0]", ParseError, 1, 7, 1, "subscript"),
-    ("[x for x in y]", ParseError, 1, 1, 1, "'['"),
+    ("x[y]", ParseError, 1, 3, 1, "subscript"),
+    ("exp(x)[x]", ParseError, 1, 8, 1, "subscript"),
+    ("[x for x in y]", ParseError, 1, 4, 3, "'for'"),
     ("{x}", ParseError, 1, 1, 1, "brace"),
     # lambdas and comprehensions
     ("lambda: 1", ParseError, 1, 1, 6, "lambda"),
@@ -430,7 +430,9 @@ REFUSED = [
     ("for x in y", ParseError, 1, 1, 3, "'for'"),
     ("while x", ParseError, 1, 1, 5, "'while'"),
     ("with x", ParseError, 1, 1, 4, "'with'"),
-    ("def f", ParseError, 1, 1, 3, "'def'"),
+    ("def f", ParseError, 1, 6, 1, "expected '(' in def NAME(PARAMS): EXPRESSION"),  # issue 3
+    ("x = 1; def", ParseError, 1, 11, 1, "expected the gate's name after 'def'"),
+    ("y = def", ParseError, 1, 5, 3, "'def' must start a statement"),
     ("x = 1\nimport os", ParseError, 2, 1, 6, "'import'"),
     ("x = 1; del x", ParseError, 1, 8, 3, "'del'"),
     ("x if y else z", ParseError, 1, 3, 2, "'if'"),
@@ -453,7 +455,7 @@ REFUSED = [
     ("y = 2\ny(3)", GraphError, 2, 1, 1, "unknown gate 'y'"),
     ("e(1)", GraphError, 1, 1, 1, "unknown gate 'e'"),
     # wrong arity
-    ("max(1)", GraphError, 1, 1, 3, "max() takes 2 arguments, got 1"),
+    ("max(1, 2, 3)", GraphError, 1, 1, 3, "max()"),
     ("max()", GraphError, 1, 1, 3, "got 0"),
     ("min(1, 2, 3)", GraphError, 1, 1, 3, "min() takes 2 arguments, got 3"),
     ("exp(1, 2)", GraphError, 1, 1, 3, "exp() takes 1 argument, got 2"),
@@ -504,7 +506,7 @@ REFUSED = [
     ("x == y", ParseError, 1, 3, 2, "'=='"),
     ("x % y", ParseError, 1, 3, 1, "'%'"),
     ("x // y", ParseError, 1, 3, 2, "'//'"),
-    ("x @ y", ParseError, 1, 3, 1, "'@'"),
+    ("x @@ y", ParseError, 1, 4, 1, "'@'"),
     ("x **= 2", ParseError, 1, 3, 3, "'**='"),
     ("x & y", ParseError, 1, 3, 1, "'&'"),
     ("x << 1", ParseError, 1, 3, 2, "'<<'"),
@@ -645,7 +647,7 @@ def test_errors_in_later_statements_point_into_their_line() -> None:
 def test_columns_count_characters_not_bytes() -> None:
     error = refused("# \u03c0\u03c0\u03c0\ny = 1 + x.y")
     assert error.span == Span(2, 10, 1)
-    error = refused("y = 1  # \u00d7\u00d7\u00d7\nz = y[0]")
+    error = refused("y = 1  # \u00d7\u00d7\u00d7\nz = y.x")
     assert error.span == Span(2, 6, 1)
 
 
@@ -724,7 +726,7 @@ def test_bad_input_names(item: str, fragment: str) -> None:
 
 @pytest.mark.parametrize("item", ["x.y=1", "__x=1", "x\u2212=1", "x[0]=1"])
 def test_input_names_use_the_same_lexer(item: str) -> None:
-    with pytest.raises(ParseError):
+    with pytest.raises(BackpropError):
         parse_assignments([item])
 
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import IO
+from typing import IO, Any
 
 import click
 
 from ..api import compile_circuit
-from ..batch import Batch, BatchResult, chunk_rows
+from ..batch import NUMPY_GATES, Batch, BatchResult, chunk_rows
 from ..engine import check_inputs, needed_nodes
 from ..errors import CircuitError, InputError
-from ..graph import Graph
+from ..graph import CONST, INPUT, Graph
 from ..kinks import KINKS
 from ..rows_in import BadRow, RowReader
 from ..rows_out import RowWriter
@@ -33,18 +34,26 @@ SHOWN_BAD_ROWS = 3
 def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
              output: str | None, upstream: str | None, exact: bool, fmt: str,
              table: str | None, precision: int | None, get: str | None, rows: str,
-             on_error: str) -> None:
+             on_error: str, transform: Callable[[Graph], Graph] | None = None,
+             no_grad: str = "") -> None:
     """Evaluate the circuit for every row of ``rows`` and stream the results to stdout."""
     fmt = _check_options(exact, fmt, table, get, source, rows)
     circuit = load_circuit(source)
     graph = compile_circuit(circuit, output)
-    given = parse_assignments(assignments)
+    if transform is not None:
+        graph = transform(graph)
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
+    _check_scalar_graph(graph)
+    given = _numbers(parse_assignments(assignments))
     check_inputs(graph, {**{name: 0.0 for name in graph.inputs}, **given})
-    defaults = {name: value for name, value in coerce_values(circuit.inputs).items()
-                if name in graph.inputs}
+    defaults = _numbers({name: value for name, value in coerce_values(circuit.inputs).items()
+                         if name in graph.inputs})
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
-        float(coerce_value("the upstream gradient", raw_upstream))
+        _numbers({"the upstream gradient": coerce_value("the upstream gradient",
+                                                          raw_upstream)})["the upstream gradient"]
     with ExitStack() as stack:
         stream, where, size = _open_rows(rows, stack)
         reader = RowReader(stream, where, list(graph.inputs), {**defaults, **given},
@@ -52,9 +61,37 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
         _check_layout(reader, given)
         layout = reader.layout
         given_text = len(layout.used) if layout.kind != "jsonl" and fmt != "jsonl" else 0
-        writer = RowWriter(fmt, layout.order, graph.names[graph.output], precision, given_text)
+        differentiated = [name for name in layout.order
+                          if graph.requires_grad[graph.inputs[name]]]
+        writer = RowWriter(fmt, layout.order, graph.names[graph.output], precision, given_text,
+                           differentiated)
         progress = Progress(size, enabled=_stderr_only_terminal())
         _stream(graph, reader, Batch(graph, gradient_in), writer, progress)
+
+
+def _check_scalar_graph(graph: Graph) -> None:
+    """The batch engine evaluates numbers through the built-in gates' numpy table."""
+    unknown = [gate for gate in graph.gates
+               if gate not in (INPUT, CONST) and gate not in NUMPY_GATES]
+    if not unknown and not graph.uses_arrays:
+        return
+    if unknown and unknown[0] in graph.user_gates:
+        what = f"the user-defined gate {unknown[0]}: write it out with --expand"
+    else:
+        what = f"the array gate {unknown[0]}" if unknown else "arrays"
+    raise InputError(f"--rows evaluates circuits of numbers with the built-in gates; this "
+                     f"one uses {what}")
+
+
+def _numbers(values: dict[str, Any]) -> dict[str, float]:
+    """Command-line and default values as floats; an array has no place in a row."""
+    result = {}
+    for name, value in values.items():
+        if getattr(value, "ndim", 0) or isinstance(value, list | tuple):
+            raise InputError(f"{name} is an array: --rows gives every input one number per "
+                             "row")
+        result[name] = float(value)
+    return result
 
 
 def _check_options(exact: bool, fmt: str, table: str | None, get: str | None, source: str,
@@ -169,7 +206,7 @@ class _Totals:
         graph = self.graph
         needed = needed_nodes(graph)
         for name, node in graph.inputs.items():
-            if not needed[node]:
+            if not needed[node] and graph.requires_grad[node]:
                 warn(f"input {name} does not affect the output; its gradient is 0")
         for node, count in self.kinks.items():
             if count:

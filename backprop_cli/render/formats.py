@@ -31,7 +31,7 @@ FLAT_FORMATS = ("csv", "tsv", "jsonl")
 class View:
     """What a command shows, in the forms the formats need.
 
-    ``report(math)`` builds the sections (``math``: add math cells, for LaTeX and Markdown);
+    ``report(math_cells)`` builds the sections (with math cells for LaTeX and Markdown);
     ``document()`` the JSON document; ``tables`` maps document keys to flat tables (see
     ``records.document_tables``); ``compact`` prints JSON on one line (large results);
     ``precision`` rounds CSV/TSV numbers (JSON keeps full precision).
@@ -84,9 +84,9 @@ def check_selection(view: View, fmt: str, select: str) -> None:
         raise InputError(f"no table {select!r}: choose one of {', '.join(keys)}")
 
 
-def selected_report(view: View, math: bool, select: str | None) -> Report:
+def selected_report(view: View, math_cells: bool, select: str | None) -> Report:
     """The report, or only its section ``select``."""
-    report = view.report(math)
+    report = view.report(math_cells)
     if select is None:
         return report
     return replace(report, sections=[s for s in report.sections if s.key == select])

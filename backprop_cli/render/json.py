@@ -4,24 +4,55 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from ..graph import CONST, INPUT
+from ..graph import CONST, INPUT, Graph
 from ..trace import Trace, Value
+
+if TYPE_CHECKING:
+    from ..jacobian import Jacobian
+
+
+def label_inputs(graph: Graph) -> list[str]:
+    from ..arraycalls import label_inputs as labels
+
+    return labels(graph)
 
 SCHEMA = "backprop/1"
 
 
-def _number(value: Value) -> float | str:
-    """A JSON number; non-finite values become the strings "inf", "-inf", "nan"."""
+def _number(value: Value) -> Any:
+    """A JSON number; non-finite values become the strings "inf", "-inf", "nan"; an array
+    becomes nested lists of those; a structural gate's local gradient (None) is null."""
+    if value is None:
+        return None
+    if getattr(value, "ndim", 0):
+        import numpy as np
+
+        if value.dtype.kind == "f" and np.isfinite(value).all():
+            return (value + 0.0).tolist()  # -0.0 is written 0.0
+        return _nested(value, _number)
     number = float(value)
     return number if math.isfinite(number) else repr(number)
+
+
+def _exact_text(value: Value) -> Any:
+    if value is None:
+        return None
+    if getattr(value, "ndim", 0):
+        return _nested(value, str)
+    return str(value[()] if hasattr(value, "ndim") else value)
+
+
+def _nested(array: Any, leaf: Any) -> list[Any]:
+    return [_nested(row, leaf) if getattr(row, "ndim", 0) else leaf(row) for row in array]
 
 
 def _with_exact(record: dict[str, Any], key: str, value: Value, exact: bool) -> None:
     record[key] = _number(value)
     if exact:
-        record[f"{key}_exact"] = str(value)
+        record[f"{key}_exact"] = _exact_text(value)
 
 
 def trace_document(trace: Trace) -> dict[str, Any]:
@@ -32,7 +63,8 @@ def trace_document(trace: Trace) -> dict[str, Any]:
     _with_exact(document, "upstream", trace.grads[trace.output], exact)
     document["gradients"] = {name: _number(g) for name, g in trace.gradients.items()}
     if exact:
-        document["gradients_exact"] = {name: str(g) for name, g in trace.gradients.items()}
+        document["gradients_exact"] = {name: _exact_text(g)
+                                       for name, g in trace.gradients.items()}
     document["inputs"] = {name: _number(trace.values[node])
                           for name, node in graph.inputs.items()}
     document["nodes"] = [_node(trace, node) for node in range(len(graph))
@@ -40,6 +72,13 @@ def trace_document(trace: Trace) -> dict[str, Any]:
     document["edges"] = [_edge(trace, index) for index in range(trace.edge_count())]
     document["warnings"] = [note.message for note in trace.notes]
     document["exact"] = exact
+    if trace.arrays:
+        document["arrays"] = True
+        document["loss"] = trace.loss_name()
+        document["labels"] = label_inputs(graph)
+        document["constant_inputs"] = [name for name, node in graph.inputs.items()
+                                       if not graph.requires_grad[node]
+                                       and name not in document["labels"]]
     return document
 
 
@@ -53,6 +92,8 @@ def _node(trace: Trace, node: int) -> dict[str, Any]:
         "line": graph.lines[node],
         "column": graph.columns[node],
     }
+    if trace.arrays:
+        record["shape"] = list(trace.shape(node))
     _with_exact(record, "value", trace.values[node], trace.exact)
     _with_exact(record, "grad", trace.grads[node], trace.exact)
     return record
@@ -71,10 +112,35 @@ def _edge(trace: Trace, index: int) -> dict[str, Any]:
 
 
 INDENT_MAX_NODES = 200
+INDENT_MAX_ENTRIES = 2000
 
 
-def render_json(trace: Trace) -> str:
+def jacobian_records(trace: Trace, results: Sequence[Jacobian]) -> list[dict[str, Any]]:
+    """``--jacobian`` in JSON: one record per edge (the matrix only when it was formed)."""
+    names = trace.graph.names
+    records = []
+    for result in results:
+        record: dict[str, Any] = {
+            "node": names[result.edge.node], "input": names[result.edge.source],
+            "position": result.edge.position, "rows": list(result.rows),
+            "columns": list(result.columns), "entries": result.entries,
+            "bytes_float64": result.entries * 8, "method": result.method,
+            "matrix": None if result.matrix is None else _number(result.matrix),
+            "product": None if result.product is None else _number(result.product),
+            "downstream": _number(result.edge.downstream),
+            "max_difference": result.max_difference,
+        }
+        records.append(record)
+    return records
+
+
+def render_json(trace: Trace, jacobians: Sequence[Jacobian] | None = None) -> str:
     """Indented for small graphs; one compact line for large ones (the C encoder is ~10x
-    faster without indentation)."""
+    faster without indentation), or for large arrays."""
     indent = 2 if len(trace.graph) <= INDENT_MAX_NODES else None
-    return json.dumps(trace_document(trace), indent=indent) + "\n"
+    if trace.arrays and sum(getattr(v, "size", 1) for v in trace.values) > INDENT_MAX_ENTRIES:
+        indent = None
+    document = trace_document(trace)
+    if jacobians is not None:
+        document["jacobians"] = jacobian_records(trace, jacobians)
+    return json.dumps(document, indent=indent) + "\n"

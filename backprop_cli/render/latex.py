@@ -72,12 +72,16 @@ def _operand(operand: Operand) -> Any:
     return sp.Integer(int(literal)) if digits.isdigit() else sp.Float(float(literal))
 
 
-def _formula(cell: GateFormula) -> str:
+def _formula(cell: GateFormula) -> str | None:
+    """sympy's typesetting of a built-in gate; None for array and user-defined gates (their
+    cells keep their text)."""
     import sympy as sp
 
     from ..gates import GATES_BY_NAME
 
-    gate = GATES_BY_NAME[cell.gate]
+    gate = GATES_BY_NAME.get(cell.gate)
+    if gate is None:
+        return None
     expr = gate.expr if cell.position is None else gate.partials()[cell.position]
     mapping = {param: _operand(op) for param, op in zip(gate.params, cell.operands, strict=True)}
     all_literal = all(op.literal is not None for op in cell.operands)
@@ -101,8 +105,9 @@ def _exact(cell: ExactNumber) -> str:
     return f"{tex} \\approx {number(cell.decimal).strip('$')}"
 
 
-def math(cell: MathCell) -> str:
-    """A math cell in LaTeX math mode."""
+def math(cell: MathCell) -> str | None:
+    """A math cell in LaTeX math mode (None: typeset the cell's text instead)."""
+    tex: str | None
     if isinstance(cell, Name):
         tex = _name(cell.name)
     elif isinstance(cell, GateFormula):
@@ -111,13 +116,14 @@ def math(cell: MathCell) -> str:
         tex = rf"\frac{{\partial {_name(cell.of)}}}{{\partial {_name(cell.wrt)}}}"
     else:
         tex = _exact(cell)
-    return f"${tex}$"
+    return None if tex is None else f"${tex}$"
 
 
 def _cell(section: Section, row: int, column: int, text: str) -> str:
     cells = section.math.get(column)
-    if cells is not None:
-        return math(cells[row])
+    tex = math(cells[row]) if cells is not None else None
+    if tex is not None:
+        return tex
     return number(text) if column in section.numeric else escape(text)
 
 

@@ -5,13 +5,19 @@ Renderers lay these cells out; nothing here computes a gradient, it only reads t
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..graph import CONST, INPUT
-from ..numformat import format_value
+from ..numformat import format_float, format_value
 from ..trace import Trace
 from .mathcells import Derivative, ExactNumber, MathCell, Name, gate_formula
+
+if TYPE_CHECKING:
+    from ..jacobian import Jacobian
 
 LARGE_GRAPH_NODES = 200
 
@@ -49,24 +55,28 @@ def is_large(trace: Trace) -> bool:
 
 
 def build_report(trace: Trace, precision: int | None = None, full: bool = False,
-                 math: bool = False) -> Report:
+                 jacobians: Sequence[Jacobian] | None = None,
+                 math_cells: bool = False) -> Report:
     """Forward nodes, backward edges and input gradients; only gradients if the graph is big.
-
-    ``math`` adds math cells (names, formulas, derivatives) for LaTeX.
-    """
+    With ``jacobians`` (``--jacobian``), their sections follow. ``math_cells`` adds math
+    cells (names, formulas, derivatives) for LaTeX and Markdown."""
+    extra = jacobian_sections(trace, jacobians, precision) if jacobians is not None else []
     if is_large(trace) and not full:
-        report = Report([gradient_section(trace, precision)], [_summary_line(trace)])
+        report = Report([gradient_section(trace, precision), *extra], [_summary_line(trace)])
     else:
         report = Report([forward_section(trace, precision), backward_section(trace, precision),
-                         gradient_section(trace, precision)])
-    if math:
+                         gradient_section(trace, precision), *extra])
+    if math_cells:
         for section in report.sections:
-            _MATH[section.key](trace, section, precision)
+            if section.key in _MATH:
+                _MATH[section.key](trace, section, precision)
     return report
 
 
 def forward_section(trace: Trace, precision: int | None) -> Section:
     graph = trace.graph
+    if trace.arrays:
+        return _array_forward_section(trace, precision)
     section = Section("Forward pass", ["node", "gate", "computes", "value", "gradient"],
                       numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes")
     for node, gate in enumerate(graph.gates):
@@ -76,6 +86,27 @@ def forward_section(trace: Trace, precision: int | None) -> Section:
                              format_value(trace.values[node], precision),
                              format_value(trace.grads[node], precision)])
     return section
+
+
+def _array_forward_section(trace: Trace, precision: int | None) -> Section:
+    """With a shape column; arrays in full when small, summarised when large."""
+    graph = trace.graph
+    section = Section("Forward pass", ["node", "gate", "computes", "shape", "value", "gradient"],
+                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes")
+    for node, gate in enumerate(graph.gates):
+        if gate == CONST:
+            continue
+        held = gate == INPUT and not graph.requires_grad[node]
+        gradient = "none" if held else format_value(trace.grads[node], precision)
+        section.rows.append([graph.names[node], gate, graph.describe(node),
+                             shape_text(trace.shape(node)),
+                             format_value(trace.values[node], precision), gradient])
+    return section
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``2x3`` for a matrix, ``4`` for a vector, ``scalar``."""
+    return "x".join(str(n) for n in shape) if shape else "scalar"
 
 
 def backward_section(trace: Trace, precision: int | None) -> Section:
@@ -97,11 +128,15 @@ def backward_section(trace: Trace, precision: int | None) -> Section:
 
 def gradient_section(trace: Trace, precision: int | None) -> Section:
     out = trace.graph.names[trace.output]
+    loss = trace.loss_name()
     value = format_value(trace.value, precision)
-    section = Section(f"Gradients of {out} = {value}", ["gradient", "value"],
-                      numeric=frozenset({1}), styles={1: "red"}, key="gradients")
+    title = f"Gradients of {out} = {value}" if loss == out else \
+        f"Gradients of L, given dL/d{out} = the upstream gradient " \
+        f"{format_value(trace.grads[trace.output], precision)}"
+    section = Section(title, ["gradient", "value"], numeric=frozenset({1}), styles={1: "red"},
+                      key="gradients")
     for name, grad in trace.gradients.items():
-        section.rows.append([f"d{out}/d{name}", format_value(grad, precision)])
+        section.rows.append([f"d{loss}/d{name}", format_value(grad, precision)])
     return section
 
 
@@ -110,6 +145,57 @@ def _summary_line(trace: Trace) -> str:
     return (f"{len(graph):,} nodes ({graph.gate_count():,} gates), {trace.edge_count():,} edges: "
             "showing the output and input gradients only; use --full for every node and edge, "
             "or --format json")
+
+
+def jacobian_sections(trace: Trace, results: Sequence[Jacobian],
+                      precision: int | None) -> list[Section]:
+    """Each formed Jacobian as a matrix, then one summary row per edge: the check that
+    Jᵀ · upstream equals the implicit downstream gradient, or the memory it would take."""
+    from ..jacobian import memory_text
+
+    graph = trace.graph
+    sections: list[Section] = []
+    summary = Section("Jacobians against the backward pass (Jᵀ · upstream = downstream?)",
+                      ["gate", "input", "Jacobian", "Jᵀ · upstream", "downstream",
+                       "max difference"], numeric=frozenset({3, 4, 5}), key="jacobians")
+    for result in results:
+        edge = result.edge
+        out, source = graph.names[edge.node], graph.names[edge.source]
+        gate = f"{out} = {graph.describe(edge.node)}"
+        size = f"{_size(result.rows)} x {_size(result.columns)} = {result.entries:,} entries"
+        if result.matrix is None:
+            summary.rows.append([gate, source, f"{size}: not formed; it would take "
+                                 f"{memory_text(result.entries)}", "", "", ""])
+            continue
+        sections.append(_matrix_section(result, out, source, gate, precision))
+        summary.rows.append([gate, source, size, format_value(result.product, precision),
+                             format_value(result.implicit, precision),
+                             format_value(result.max_difference, precision)])
+    return [*sections, summary]
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return f"{int(math.prod(shape)):,}"
+
+
+def _matrix_section(result: Jacobian, out: str, source: str, gate: str,
+                    precision: int | None) -> Section:
+    assert result.matrix is not None
+    title = f"Jacobian d{out}/d{source} at {gate} ({result.method})"
+    columns = _element_labels(source, result.columns)
+    section = Section(title, ["", *columns], numeric=frozenset(range(1, len(columns) + 1)),
+                      key="jacobian")
+    for label, row in zip(_element_labels(out, result.rows), result.matrix.tolist(),
+                          strict=True):
+        section.rows.append([label, *(format_float(v, precision) for v in row)])
+    return section
+
+
+def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
+    if not shape:
+        return [name]
+    return [f"{name}[{','.join(str(i) for i in index)}]"
+            for index in itertools.product(*(range(n) for n in shape))]
 
 
 def _forward_math(trace: Trace, section: Section, precision: int | None) -> None:
@@ -134,16 +220,17 @@ def _backward_math(trace: Trace, section: Section, precision: int | None) -> Non
 
 
 def _gradient_math(trace: Trace, section: Section, precision: int | None) -> None:
-    out = trace.graph.names[trace.output]
+    loss = trace.loss_name()
     for name, grad in trace.gradients.items():
-        section.add_math(0, Derivative(out, name))
+        section.add_math(0, Derivative(loss, name))
         _exact_math(trace, section, (1,), (grad,), precision)
 
 
 def _exact_math(trace: Trace, section: Section, columns: tuple[int, ...],
                 values: tuple[Any, ...], precision: int | None) -> None:
-    """In exact mode, numbers are typeset from their sympy value, with the decimal beside."""
-    if not trace.exact:
+    """In exact mode (numbers, not arrays), values are typeset from their sympy value, with
+    the decimal beside."""
+    if not trace.exact or trace.arrays:
         return
     for column, value in zip(columns, values, strict=True):
         section.add_math(column, ExactNumber(value, format_value(float(value), precision)))

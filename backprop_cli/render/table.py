@@ -16,8 +16,15 @@ def section_table(section: Section) -> Table:
         table.add_column(Text(header), justify="right" if index in section.numeric else "left",
                          style=section.styles.get(index), overflow="fold")
     for row in section.rows:
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(_cell(cell) for cell in row))
     return table
+
+
+def _cell(cell: str) -> Text:
+    """A matrix written ``[[1, 2], [3, 4]]`` is shown one row per line in a terminal."""
+    if cell.startswith("[["):
+        return Text(cell.replace("], [", "],\n ["), justify="left")
+    return Text(cell)
 
 
 def print_report(report: Report, console: Console) -> None:

@@ -1,0 +1,48 @@
+"""SVG and PNG through Graphviz's ``dot`` program, run without a shell and with a timeout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from ..errors import BackpropError
+
+PROGRAM = "dot"
+PACKAGE = "graphviz"
+TIMEOUT_SECONDS = 120
+
+
+class GraphvizError(BackpropError):
+    """Graphviz is missing, failed, or took too long."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The picture's bytes and what Graphviz printed as warnings."""
+
+    data: bytes
+    warnings: list[str]
+
+
+def render_graphviz(dot_text: str, fmt: str) -> Rendered:
+    """Run ``dot -T<fmt>`` on the DOT text."""
+    executable = shutil.which(PROGRAM)
+    if executable is None:
+        raise GraphvizError(f"--format {fmt} needs Graphviz's `{PROGRAM}` program, which is not "
+                            f"installed: install the package {PACKAGE} "
+                            f"(apt-get install {PACKAGE}, brew install {PACKAGE}, ...)")
+    try:
+        done = subprocess.run([executable, f"-T{fmt}"], input=dot_text.encode("utf-8"),
+                              capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(f"Graphviz's {PROGRAM} took longer than {TIMEOUT_SECONDS} s: "
+                            "the circuit is too big to lay out; try --format dot") from None
+    except OSError as error:
+        raise GraphvizError(f"cannot run {executable}: {error.strerror}") from None
+    messages = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines()
+                if line.strip()]
+    if done.returncode != 0 or not done.stdout:
+        detail = messages[0] if messages else f"exit status {done.returncode}"
+        raise GraphvizError(f"Graphviz's {PROGRAM} failed: {detail}")
+    return Rendered(done.stdout, messages)

@@ -1,0 +1,96 @@
+"""Every resource limit has a default, a way to raise it, and a clear error when hit."""
+
+from __future__ import annotations
+
+import pytest
+
+from backprop_cli import limits
+from backprop_cli.limits import Limits
+
+from conftest import invoke
+
+
+def refused(result: object, limit_name: str) -> str:
+    assert result.exit_code == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ") and f"--limit {limit_name}=N" in first, first
+    return first
+
+
+def test_defaults_are_documented_in_the_readme() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for name in limits.names():
+        default = getattr(limits.DEFAULT_LIMITS, name.replace("-", "_"))
+        assert f"`{name}`" in readme, name
+        assert f"{default:,}".replace(",", "_") in readme or f"{default:,}" in readme, name
+
+
+def test_gates_limit() -> None:
+    refused(invoke("eval", "a = x*1; b = a*2; c = b*3", "x=1", "--limit", "gates=4"), "gates")
+    assert invoke("eval", "a = x*1; b = a*2; c = b*3", "x=1", "--limit", "gates=7").exit_code \
+        == 0
+
+
+def test_depth_limit_with_position() -> None:
+    first = refused(invoke("eval", "(((((x)))))", "x=1", "--limit", "depth=3"), "depth")
+    assert "at line 1, column 4" in first
+
+
+def test_source_size_and_line_limits() -> None:
+    refused(invoke("eval", "x + 1 " * 100, "x=1", "--limit", "source-bytes=100"),
+            "source-bytes")
+    refused(invoke("eval", "a = x\n" * 10 + "f = a", "x=1", "--limit", "lines=5"), "lines")
+
+
+def test_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKPROP_LIMITS", "depth=1,gates=100")
+    refused(invoke("eval", "((x))+1", "x=1"), "depth")
+
+
+def test_unknown_limit_is_a_usage_error() -> None:
+    result = invoke("eval", "x", "x=1", "--limit", "bogus=3")
+    assert result.exit_code == 2 and "limits are source-bytes" in result.stderr
+
+
+@pytest.mark.parametrize("source", ["9**9**9", "2**10**10", "x**100000"])
+def test_exact_mode_refuses_giant_powers_quickly(source: str) -> None:
+    refused(invoke("eval", f"{source} * x", "x=3", "--exact"), "exact-digits")
+
+
+def test_exact_mode_digit_growth_by_repeated_squaring() -> None:
+    program = "c = x\n" + "c = c * c\n" * 15  # 3**(2**15) has 15,634 digits
+    refused(invoke("eval", program, "x=3", "--exact"), "exact-digits")
+    assert invoke("eval", program, "x=3", "--exact", "--limit",
+                  "exact-digits=20000").exit_code == 0
+
+
+def test_exact_mode_wall_clock() -> None:
+    program = "c = x\n" + "c = sin(c) + cos(c)\n" * 30
+    result = invoke("eval", program, "x=1", "--exact", "--limit", "exact-seconds=0.5",
+                    "--limit", "exact-terms=100000000")
+    refused(result, "exact-seconds")
+
+
+def test_reassignment_that_would_explode_as_a_tree_stays_a_dag() -> None:
+    """30 rounds of c = sin(c) + cos(c): 2^30 terms as a tree, 121 nodes as a graph."""
+    program = "c = x\n" + "c = sin(c) + cos(c)\n" * 30
+    result = invoke("eval", program, "x=1", "--format", "json")
+    assert result.exit_code == 0
+    import json
+
+    document = json.loads(result.stdout)
+    assert len(document["nodes"]) == 1 + 30 * 3
+    assert all(len(edge["local_formula"]) < 40 for edge in document["edges"])
+    refused(invoke("eval", program, "x=1", "--exact"), "exact-terms")
+
+
+def test_parse_settings_validates() -> None:
+    assert limits.parse_settings(["gates=10", "exact-seconds=1.5"]) == \
+        Limits(gates=10, exact_seconds=1.5)
+    with pytest.raises(limits.LimitError):
+        limits.parse_settings(["gates=-1"])
+    with pytest.raises(limits.LimitError):
+        limits.parse_settings(["gates=many"])
