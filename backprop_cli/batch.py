@@ -70,6 +70,33 @@ class _Row(Sequence[float]):
         return len(self.values)
 
 
+def _joined(parts: list[BatchResult], step: int) -> BatchResult:
+    """The results of consecutive chunks of ``step`` rows as one."""
+    joined = BatchResult(np.concatenate([part.value for part in parts]),
+                         {name: np.concatenate([part.grads[name] for part in parts])
+                          for name in parts[0].grads})
+    for index, part in enumerate(parts):
+        joined.errors.update({index * step + row: text for row, text in part.errors.items()})
+        for node, count in part.kink_rows.items():
+            joined.kink_rows[node] = joined.kink_rows.get(node, 0) + count
+        for name, count in part.non_finite.items():
+            joined.non_finite[name] = joined.non_finite.get(name, 0) + count
+    return joined
+
+
+def _column(array: Array, rows: int, borrowed: bool = False) -> np.ndarray:
+    """One writable float per row: the pass's own array as it is, anything else copied
+    (a constant, or an input column the caller owns)."""
+    if not borrowed and isinstance(array, np.ndarray) and array.shape == (rows,):
+        return array
+    return np.broadcast_to(np.asarray(array, dtype=np.float64), (rows,)).copy()
+
+
+def _is_one(local: Array) -> bool:
+    """A local gradient that is the number 1 (add, sub's first operand): no product needed."""
+    return isinstance(local, float) and local == 1.0
+
+
 def _kink_mask(gate: str, operands: list[Array]) -> np.ndarray:
     """Rows whose operands sit on the gate's kink (vectorised ``Kink.hits``)."""
     if gate in ("max", "min"):
@@ -86,7 +113,18 @@ class Batch:
         self.needed = needed_nodes(graph)
 
     def run(self, columns: Mapping[str, np.ndarray], rows: int) -> BatchResult:
-        """Evaluate ``rows`` rows: ``columns`` maps each input name to its values."""
+        """Evaluate ``rows`` rows: ``columns`` maps each input name to its values.
+
+        Many rows are evaluated a chunk at a time (``chunk_rows``): the arrays of a chunk
+        stay in the CPU's cache, and memory does not grow with the number of rows."""
+        step = chunk_rows(self.graph)
+        if rows <= step:
+            return self._run(columns, rows)
+        parts = [self._run({name: column[start:start + step] for name, column in columns.items()},
+                           min(step, rows - start)) for start in range(0, rows, step)]
+        return _joined(parts, step)
+
+    def _run(self, columns: Mapping[str, np.ndarray], rows: int) -> BatchResult:
         values = [np.float64(0.0)] * len(self.graph)
         failed = np.zeros(rows, dtype=bool)
         recheck = np.zeros(rows, dtype=bool)
@@ -95,8 +133,9 @@ class Batch:
         with np.errstate(all="ignore"):
             self._forward(columns, values, failed, recheck, errors)
             grads, kinks = self._backward(values, rows, bad_local)
-        result = BatchResult(np.broadcast_to(values[self.graph.output], (rows,)).copy(),
-                             {name: np.broadcast_to(grads[node], (rows,)).copy()
+        output = self.graph.output
+        result = BatchResult(_column(values[output], rows, self.graph.gates[output] == INPUT),
+                             {name: _column(grads[node], rows)
                               for name, node in self.graph.inputs.items()}, errors)
         result.kink_rows = {node: int(np.count_nonzero(mask & ~failed))
                             for node, mask in kinks.items()}
@@ -116,9 +155,11 @@ class Batch:
                 continue
             value = NUMPY_GATES[gate][0](*[values[a] for a in graph.args[node]])
             values[node] = value
-            bad = ~np.isfinite(value) & ~failed
-            if bad.any():
-                rows = np.flatnonzero(np.broadcast_to(bad, failed.shape))
+            finite = np.isfinite(value)
+            if finite.all():
+                continue
+            rows = np.flatnonzero(np.broadcast_to(~finite, failed.shape) & ~failed)
+            if len(rows):
                 failed[rows] = True
                 self._explain(node, rows, values, recheck, errors)
 
@@ -168,8 +209,10 @@ class Batch:
                 if mask is not None and convention is not None:
                     local = np.where(mask, convention[position], local)
                 else:
-                    bad_local |= ~np.isfinite(local)
-                downstream = grads[node] * local
+                    finite = np.isfinite(local)
+                    if not finite.all():
+                        bad_local |= ~finite
+                downstream = grads[node] if _is_one(local) else grads[node] * local
                 if isinstance(grads[source], np.ndarray):
                     grads[source] += downstream
                 else:

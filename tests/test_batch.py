@@ -163,3 +163,15 @@ def test_random_programs_batch_equals_eval(tree: object, seed: int) -> None:
                               rng.uniform(-4, 4, rows)) for name in graph.inputs}
     check_rows(graph, columns, rows, tolerance=1e-11,
                untrusted=lambda point: walk(tree, point).status == DISCARD)  # type: ignore[arg-type]
+
+
+def test_a_long_run_in_one_call_is_chunked_and_joined(monkeypatch: pytest.MonkeyPatch) -> None:
+    import backprop_cli.batch as batch_module
+
+    monkeypatch.setattr(batch_module, "MAX_CHUNK_ROWS", 7)
+    graph = compile_program("f = log(x) * relu(y)")
+    columns = {"x": np.array([1.0, -1.0, 2.0] * 10), "y": np.array([0.0, 1.0, 3.0] * 10)}
+    result = Batch(graph).run(columns, 30)
+    assert sorted(result.errors) == list(range(1, 30, 3))
+    assert sum(result.kink_rows.values()) == 10
+    check_rows(graph, columns, 30)
