@@ -26,13 +26,14 @@ from .engine import _domain_error, evaluate, literal_value, needed_nodes
 from .errors import DomainError
 from .graph import CONST, INPUT, Graph
 from .kinks import KINKS
+from .registry import GATES
 
 Array = Any  # a numpy float64 array of one value per row, or a float (constants)
 
 CHUNK_CELLS = 1 << 22  # node arrays per chunk stay under ~4M doubles (32 MB)
 MAX_CHUNK_ROWS = 16384
 NUMPY_GATES: dict[str, tuple[Any, tuple[Any, ...]]] = _NUMPY_GATES
-_RAISES = {"exp": OverflowError, "pow": ValueError, "log": ValueError, "sqrt": ValueError}
+_RAISES = {"exp": OverflowError, "log": ValueError, "sqrt": ValueError}
 
 
 def chunk_rows(graph: Graph) -> int:
@@ -92,6 +93,43 @@ def _column(array: Array, rows: int, borrowed: bool = False) -> np.ndarray:
     return np.broadcast_to(np.asarray(array, dtype=np.float64), (rows,)).copy()
 
 
+class _Overflow:
+    """Told by numpy when an operation overflowed (``np.errstate(over="call")``)."""
+
+    seen = False
+
+    def __call__(self, kind: str, flag: int) -> None:
+        self.seen = True
+
+
+def _raises(gate: str, position: int, operands: list[Array], out: Array,
+            rows: int) -> np.ndarray:
+    """Rows where the scalar local derivative raises (``-a/b**2`` overflows in ``b**2``
+    there, while numpy quietly gets 0): the scalar engine decides those rows."""
+    partial = GATES[gate].partials[position]
+    columns = [np.broadcast_to(np.asarray(v, dtype=np.float64), (rows,)).tolist()
+               for v in (*operands, out)]
+    raising = np.zeros(rows, dtype=bool)
+    for row, arguments in enumerate(zip(*columns, strict=True)):
+        try:
+            partial(*arguments)
+        except (ArithmeticError, ValueError):
+            raising[row] = True
+    return raising
+
+
+def _cause(gate: str, operands: list[float]) -> type[Exception] | None:
+    """The exception the scalar pass raises where this gate's value is not finite (None:
+    it raises nothing here, an overflow of +, -, * or of a quotient)."""
+    if gate == "div":
+        return ZeroDivisionError if operands[1] == 0 else None
+    if gate == "pow":  # math.pow: 0 to a negative power, or a negative base to a fraction
+        base, exponent = operands
+        undefined = base == 0 or (base < 0 and not float(exponent).is_integer())
+        return ValueError if undefined else OverflowError
+    return _RAISES.get(gate)
+
+
 def _is_one(local: Array) -> bool:
     """A local gradient that is the number 1 (add, sub's first operand): no product needed."""
     return isinstance(local, float) and local == 1.0
@@ -132,7 +170,9 @@ class Batch:
         bad_local = np.zeros(rows, dtype=bool)
         with np.errstate(all="ignore"):
             self._forward(columns, values, failed, recheck, errors)
-            grads, kinks = self._backward(values, rows, bad_local)
+        overflow = _Overflow()
+        with np.errstate(all="ignore", over="call", call=overflow):
+            grads, kinks = self._backward(values, rows, bad_local, overflow)
         output = self.graph.output
         result = BatchResult(_column(values[output], rows, self.graph.gates[output] == INPUT),
                              {name: _column(grads[node], rows)
@@ -173,19 +213,15 @@ class Batch:
         gate = graph.gates[node]
         for row in rows.tolist():
             view = _Row(values, row)
-            if gate == "div":
-                cause: type[Exception] | None = ZeroDivisionError \
-                    if view[graph.args[node][1]] == 0 else None
-            else:
-                cause = _RAISES.get(gate)
+            cause = _cause(gate, [view[a] for a in graph.args[node]])
             if cause is None:
                 recheck[row] = True
                 continue
             error = _domain_error(graph, view, node, cause())  # type: ignore[arg-type]
             errors[row] = error.message
 
-    def _backward(self, values: list[Array], rows: int,
-                  bad_local: np.ndarray) -> tuple[list[Array], dict[int, np.ndarray]]:
+    def _backward(self, values: list[Array], rows: int, bad_local: np.ndarray,
+                  overflow: _Overflow) -> tuple[list[Array], dict[int, np.ndarray]]:
         graph = self.graph
         grads: list[Array] = [0.0] * len(graph)
         grads[graph.output] = np.full(rows, self.upstream)
@@ -205,7 +241,10 @@ class Batch:
             for position, source in enumerate(args[node]):
                 if not requires[source]:
                     continue
+                overflow.seen = False
                 local = partials[position](*operands, values[node])
+                if overflow.seen:  # a step overflowed though the result may be finite
+                    bad_local |= _raises(gate, position, operands, values[node], rows)
                 if mask is not None and convention is not None:
                     local = np.where(mask, convention[position], local)
                 else:
