@@ -38,10 +38,21 @@ def load_circuit(source: str) -> Circuit:
     return resolve(source, read_stdin() if source == "-" else None)
 
 
+def complete_source(ctx: click.Context, param: click.Parameter,
+                    incomplete: str) -> list[Any]:
+    """Shell completion for SOURCE: files, and the bundled circuits by name."""
+    from click.shell_completion import CompletionItem
+
+    from ..circuits import bundled_names
+
+    return [CompletionItem(incomplete, type="file"),
+            *(CompletionItem(name) for name in bundled_names() if name.startswith(incomplete))]
+
+
 def circuit_options(function: F) -> F:
     """SOURCE, NAME=VALUE inputs, and the options that choose what is differentiated."""
     decorators = [
-        click.argument("source"),
+        click.argument("source", shell_complete=complete_source),
         click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]..."),
         click.option("--output", "output", metavar="NAME",
                      help="Differentiate this node instead of the last assignment."),

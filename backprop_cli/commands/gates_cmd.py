@@ -6,15 +6,14 @@ import json
 import sys
 
 import click
-from rich.console import Console
 
 from ..api import compile_circuit
 from ..graph import Graph
 from ..registry import GATES
 from ..render.plain import render_section
-from ..render.report import Section
-from ..render.table import section_table
+from ..render.report import Report, Section
 from .common import load_circuit, print_gate_warnings
+from .output import print_table, wants_color
 
 
 def gates_section() -> Section:
@@ -71,7 +70,7 @@ def _show_user_gates(source: str, fmt: str) -> None:
     elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
         click.echo(render_section(section))
     else:
-        Console(highlight=False).print(section_table(section))
+        print_table(Report([section]), wants_color("auto"))
 
 
 def array_gates_section() -> Section:
@@ -132,8 +131,7 @@ def gates_command(source: str | None, fmt: str) -> None:
         click.echo(render_section(gates_section()))
         click.echo("\nconstants: pi, e")
         click.echo("\n" + render_section(array_gates_section()))
-    else:
-        console = Console(highlight=False)
-        console.print(section_table(gates_section()))
-        console.print("constants: pi, e")
-        console.print(section_table(array_gates_section()))
+    else:  # tables never wrapped in a pipe, coloured as --color auto says
+        color = wants_color("auto")
+        print_table(Report([gates_section()], ["constants: pi, e"]), color)
+        print_table(Report([array_gates_section()]), color)
