@@ -68,7 +68,11 @@ class Tolerance:
             return None
         allowed = self.atol + self.rtol * abs(expected)
         half_unit = digits_half_unit(text) if self.digits else None
-        return allowed if half_unit is None else max(allowed, half_unit)
+        if half_unit is None:
+            return allowed
+        # a value exactly halfway (1.25 typed as 1.2 or 1.3) rounds either way; the slack
+        # keeps binary rounding of the decimal from refusing it
+        return max(allowed, half_unit * (1 + 1e-9))
 
 
 def digits_half_unit(text: str) -> float | None:

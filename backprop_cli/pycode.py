@@ -59,6 +59,9 @@ class _Printer(PythonCodePrinter):  # type: ignore[misc]
     def _print_sigmoid(self, expr: sp.Expr) -> str:
         return f"(1 / (1 + math.exp({self._print(-expr.args[0])})))"
 
+    def _print_sech(self, expr: sp.Expr) -> str:
+        return f"(1 / {self._module_format('math.cosh')}({self._print(expr.args[0])}))"
+
     def factor(self, expr: sp.Expr) -> str:
         """The expression as the right factor of a product (parenthesised when needed)."""
         return str(self.parenthesize(expr, PRECEDENCE["Mul"], strict=True))

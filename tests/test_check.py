@@ -94,6 +94,12 @@ def test_digits_rule_accepts_the_rounded_value_and_refuses_two_units_off(
     assert not agrees(float(off), value, tolerance.allowed(float(off), off))
 
 
+def test_a_value_exactly_halfway_rounds_either_way() -> None:
+    for typed in ("1.2", "1.3"):
+        assert invoke("check", "f = x", "x=1.25", "--expect", f"f={typed}").exit_code == 0
+    assert invoke("check", "f = x", "x=1.25", "--expect", "f=1.4").exit_code == 1
+
+
 def test_half_unit_of_the_typed_digits() -> None:
     assert digits_half_unit("-0.1966") == pytest.approx(5e-5)
     assert digits_half_unit("1.5e-3") == pytest.approx(5e-5)
