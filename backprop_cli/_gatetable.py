@@ -7,6 +7,7 @@ import math
 
 from .gatespec import GateSpec
 from .numerics import heaviside as _heaviside
+from .numerics import sech as _sech
 from .numerics import sigmoid as _sigmoid
 from .numerics import sign as _sign
 
@@ -132,7 +133,7 @@ def tanh_forward(a):
 
 
 def tanh_d_a(a, out):
-    return 1.0 - out**2
+    return (_sech(a))**2
 
 
 def sigmoid_forward(a):

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import ieee
@@ -17,7 +17,7 @@ from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
 from .gcpause import paused_gc
 from .graph import Graph, build
-from .syntax import parse
+from .syntax import Definition, parse
 from .trace import Trace
 from .values import coerce_value, coerce_values
 
@@ -31,18 +31,25 @@ def arithmetic_for(exact: bool) -> Arithmetic:
     return exact_arithmetic()
 
 
-def compile_program(text: str, output: str | None = None, where: str | None = None) -> Graph:
-    """Parse and build a program; errors point into ``text``."""
+def compile_program(text: str, output: str | None = None, where: str | None = None,
+                    definitions: Sequence[Definition] = ()) -> Graph:
+    """Parse and build a program; errors point into ``text``. ``definitions`` are gates
+    defined outside the program (a circuit file's gates table)."""
     try:
         with paused_gc():
-            return build(parse(text), output)
+            return build(parse(text), output, definitions)
     except BackpropError as error:
         raise error.located(text, where) from None
 
 
 def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
     where = f"the program of {circuit.path}" if circuit.path else None
-    return compile_program(circuit.program, output or circuit.output, where)
+    definitions: Sequence[Definition] = ()
+    if circuit.gates:
+        from .userdefs import table_definitions
+
+        definitions = table_definitions(circuit.gates, circuit.path or circuit.name)
+    return compile_program(circuit.program, output or circuit.output, where, definitions)
 
 
 def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, *,

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ieee_arrays
 from .arraygates import ARRAY_GATES, LabelError, ShapeMismatch, show_shape
-from .arraykit import Array, Kit, kit_for, unbroadcast
+from .arraykit import Array, Kit, kit_for, unbroadcast, with_user_gates
 from .engine import _undefined, check_inputs, needed_nodes
 from .errors import DomainError, GraphError, InputError
 from .graph import CONST, INPUT, Graph
@@ -43,7 +43,7 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
                     upstream: Any = None) -> Trace:
     """Forward then backward with array values; ``upstream`` has the output's shape."""
     check_inputs(graph, inputs)
-    kit = kit_for(exact)
+    kit = with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     seed = _seed(graph, shapes, kit, upstream)
@@ -59,7 +59,7 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
 def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False) -> list[Array]:
     """Every node's value, forward only (for numerical gradients: no backward pass)."""
     check_inputs(graph, inputs)
-    kit = kit_for(exact)
+    kit = with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     with trapping():
@@ -236,6 +236,8 @@ def _element_error(graph: Graph, values: list[Array], node: int, result: Array, 
     if cause is None and gate == "div" and elements[1] == 0:
         cause = "division by zero"
     found = np.broadcast_to(result, shape)[index]
+    if cause is None and gate in graph.user_gates and (np.isnan(found) or what != "value"):
+        cause = f"the {what} of {gate} is undefined here"  # as the scalar engine says
     cause = cause or f"overflow: the {what} is {format_value(found)}"
     shown = ", ".join(f"{graph.names[a]}{_index_text(index) if np.ndim(values[a]) else ''} = "
                       f"{format_value(e)}" for a, e in zip(operands, elements, strict=True)

@@ -51,12 +51,15 @@ class Static:
 
 VJP = Callable[[Kit, Array, Sequence[Array], Array, Attrs], Array]
 Kink = Callable[[Sequence[Array], Array, Attrs], int]
+Sides = Callable[[Sequence[Array], Array, Attrs], Array]
 
 
 @dataclass(frozen=True)
 class ArrayGate:
     """A structural gate. ``vjps[k]`` is None for an operand that takes no gradient
-    (class labels); ``kink`` counts elements where the gate is not differentiable."""
+    (class labels); ``kink`` counts elements where the gate is not differentiable;
+    ``sides`` tells on which side of its kinks the gate is (an array that changes when a
+    step crosses one: a margin's sign, which element is largest)."""
 
     name: str
     params: tuple[str, ...]
@@ -70,6 +73,7 @@ class ArrayGate:
     kink: Kink | None = None
     kink_where: str = ""
     kink_convention: str = ""
+    sides: Sides | None = None
 
     @property
     def arity(self) -> int:
@@ -239,8 +243,9 @@ def _mean_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs
     return _sum_vjp(kit, divide(kit, g, _count(ops[0], attrs)), ops, out, attrs)
 
 
-def _extreme(kind: str) -> tuple[Callable[..., Array], VJP, Kink]:
-    """amax or amin: forward, VJP routing to the extreme (ties share equally), tie count."""
+def _extreme(kind: str) -> tuple[Callable[..., Array], VJP, Kink, Sides]:
+    """amax or amin: forward, VJP routing to the extreme (ties share equally), tie count,
+    and which elements attain the extreme (what a step across a tie changes)."""
     reduce = np.max if kind == "max" else np.min
 
     def forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
@@ -262,11 +267,14 @@ def _extreme(kind: str) -> tuple[Callable[..., Array], VJP, Kink]:
     def ties(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
         return int(np.count_nonzero(winners(ops, out, attrs)[1] > 1))
 
-    return forward, vjp, ties
+    def sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+        return winners(ops, out, attrs)[0]
+
+    return forward, vjp, ties, sides
 
 
-_amax_forward, _amax_vjp, _amax_ties = _extreme("max")
-_amin_forward, _amin_vjp, _amin_ties = _extreme("min")
+_amax_forward, _amax_vjp, _amax_ties, _amax_sides = _extreme("max")
+_amin_forward, _amin_vjp, _amin_ties, _amin_sides = _extreme("min")
 
 
 def _l2_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
@@ -384,6 +392,14 @@ def _hinge_kinks(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
     return int(np.count_nonzero((margins == 0) & others))
 
 
+def _hinge_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    """The sign of every margin s_j - s_y + margin (0 at the label)."""
+    from .arraykit import FLOAT_KIT
+
+    margins, others = _margins(FLOAT_KIT, ops, attrs)
+    return np.sign(margins) * others
+
+
 def _show(shape: Shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -424,12 +440,14 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               (f"{_D}{{a}} = {_D}{{out}} routed to the largest element (ties share it)",),
               lambda shapes, attrs: _reduced_shape(shapes, attrs, "amax"),
               _amax_forward, (_amax_vjp,), static=_AXIS, kink=_amax_ties,
-              kink_where="a tie for the maximum", kink_convention="an equal share to each"),
+              kink_where="a tie for the maximum", kink_convention="an equal share to each",
+              sides=_amax_sides),
     ArrayGate("amin", ("a",), "smallest element, or along an axis; min(x) is amin(x)",
               (f"{_D}{{a}} = {_D}{{out}} routed to the smallest element (ties share it)",),
               lambda shapes, attrs: _reduced_shape(shapes, attrs, "amin"),
               _amin_forward, (_amin_vjp,), static=_AXIS, kink=_amin_ties,
-              kink_where="a tie for the minimum", kink_convention="an equal share to each"),
+              kink_where="a tie for the minimum", kink_convention="an equal share to each",
+              sides=_amin_sides),
     ArrayGate("softmax", ("a",), "exp(a) / sum(exp(a)) along the last axis",
               (f"{_D}{{a}} = {{out}} * ({_D}{{out}} - sum({_D}{{out}} * {{out}}, last axis))",),
               _last_axis_shape, _softmax_forward, (_softmax_vjp,)),
@@ -446,7 +464,7 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
                f"j != {{y}}, and at {{y}} minus the sum of those", ""),
               _scores_labels_shape, _hinge_forward, (_hinge_vjp, None),
               static=(Static("margin", "number", default=1.0, phrase="an optional margin"),),
-              kink=_hinge_kinks,
+              kink=_hinge_kinks, sides=_hinge_sides,
               kink_where="a margin of exactly 0", kink_convention="local gradient 0 there"),
     ArrayGate("l2", ("a",), "L2 regularisation R(W): the sum of squared elements",
               (f"{_D}{{a}} = 2 * {{a}} * {_D}{{out}}",),

@@ -5,14 +5,17 @@ numbers for ``--exact``. Gates written against a Kit run unchanged in both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from ._gatetable_np import NUMPY_GATES
-from .engine import literal_value
+from .engine import Arithmetic, literal_value
+
+if TYPE_CHECKING:
+    from .graph import Graph
 
 Array = Any  # a numpy array (float64, or object holding sympy numbers)
 Elementwise = tuple[Callable[..., Array], tuple[Callable[..., Array], ...]]
@@ -95,14 +98,49 @@ def kit_for(exact: bool) -> Kit:
     return exact_kit() if exact else FLOAT_KIT
 
 
+# The numpy gate table as an Arithmetic: a user-defined gate's tape (``userdefs.Tape``) built
+# on it evaluates the gate and its sympy-derived local gradients elementwise on arrays.
+NUMPY_ARITHMETIC = Arithmetic(
+    forwards={name: pair[0] for name, pair in FLOAT_KIT.elementwise.items()},
+    partials={name: pair[1] for name, pair in FLOAT_KIT.elementwise.items()},
+    literal=literal_value, zero=0.0, one=1.0, half=0.5, inf=np.inf,
+    is_finite=lambda value: bool(np.isfinite(value).all()))
+
+
+def with_user_gates(kit: Kit, graph: Graph) -> Kit:
+    """The kit with the graph's user-defined gates as elementwise gates (numpy tapes for
+    floats; sympy substitution element by element in exact mode)."""
+    used = [name for name in graph.user_gates if name in graph.gates]
+    if not used:
+        return kit
+    elementwise = dict(kit.elementwise)
+    for name in used:
+        gate = graph.user_gates[name]
+        if not kit.exact:
+            elementwise[name] = gate.functions(NUMPY_ARITHMETIC)
+            continue
+        from .exact import exact_arithmetic
+
+        forward, partials = gate.functions(exact_arithmetic())
+        arity = len(gate.symbols)
+        elementwise[name] = (_vectorised(forward, arity),
+                             tuple(_vectorised(p, arity + 1) for p in partials))
+    return replace(kit, elementwise=elementwise)
+
+
+def _vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
+    ufunc = np.frompyfunc(function, arity, 1)
+    return lambda *args: np.asarray(ufunc(*args), dtype=object)
+
+
 def unbroadcast(gradient: Array, shape: tuple[int, ...]) -> Array:
     """Sum a gradient over the axes broadcasting added, back to ``shape``."""
     gradient = np.asarray(gradient)
     if gradient.shape == shape:
         return gradient
     extra = gradient.ndim - len(shape)
-    if extra > 0:
-        gradient = gradient.sum(axis=tuple(range(extra)))
+    if extra > 0:  # (an object array summed to 0-d is a bare number: asarray again)
+        gradient = np.asarray(gradient.sum(axis=tuple(range(extra))))
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
     if axes:
         gradient = gradient.sum(axis=axes, keepdims=True)

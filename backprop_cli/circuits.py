@@ -17,7 +17,8 @@ from .errors import CircuitError
 
 SUFFIX = ".toml"
 PROGRAM_SUFFIXES = (".toml", ".bp", ".txt")
-_ALLOWED_KEYS = {"title", "description", "program", "inputs", "expect", "output", "upstream"}
+_ALLOWED_KEYS = {"title", "description", "program", "inputs", "expect", "output", "upstream",
+                 "gates"}
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Circuit:
     output: str | None = None
     upstream: Any = None
     path: str | None = None
+    gates: dict[str, Any] = field(default_factory=dict)
 
 
 def _library() -> Traversable:
@@ -89,13 +91,14 @@ def parse_circuit(text: str, name: str, path: str) -> Circuit:
     program = data.get("program")
     if not isinstance(program, str):
         raise CircuitError(f"{path} has no program = \"...\"")
-    for key in ("inputs", "expect"):
+    for key in ("inputs", "expect", "gates"):
         if not isinstance(data.get(key, {}), dict):
             raise CircuitError(f"{path}: [{key}] must be a table")
     return Circuit(program=program, name=name, title=str(data.get("title", "")),
                    description=str(data.get("description", "")),
                    inputs=dict(data.get("inputs", {})), expect=dict(data.get("expect", {})),
-                   output=data.get("output"), upstream=data.get("upstream"), path=path)
+                   output=data.get("output"), upstream=data.get("upstream"), path=path,
+                   gates=dict(data.get("gates", {})))
 
 
 def resolve(source: str, stdin_text: str | None = None) -> Circuit:

@@ -31,6 +31,7 @@ import math
 
 from .gatespec import GateSpec
 from .numerics import heaviside as _heaviside
+from .numerics import sech as _sech
 from .numerics import sigmoid as _sigmoid
 from .numerics import sign as _sign
 '''
@@ -38,6 +39,7 @@ from .numerics import sign as _sign
 NUMPY_HEADER = _DOCSTRING + '''
 import numpy as np
 
+from .numerics_np import sech as _sech
 from .numerics_np import sigmoid as _sigmoid
 '''
 
@@ -66,6 +68,9 @@ class _MathPrinter(PythonCodePrinter):  # type: ignore[misc]
 
     def _print_Heaviside(self, expr: sp.Expr) -> str:
         return ", ".join(self._print(arg) for arg in expr.args).join(("_heaviside(", ")"))
+
+    def _print_sech(self, expr: sp.Expr) -> str:
+        return f"_sech({self._print(expr.args[0])})"
 
     def _print_sign(self, expr: sp.Expr) -> str:
         return f"_sign({self._print(expr.args[0])})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import DomainError, InputError
 from .gcpause import paused_gc
@@ -79,6 +79,16 @@ FLOAT = Arithmetic(
 )
 
 
+def with_user_gates(arithmetic: Arithmetic, graph: Graph) -> Arithmetic:
+    """The arithmetic extended with the graph's user-defined gates, in its number system."""
+    if not graph.user_gates:
+        return arithmetic
+    forwards, partials = dict(arithmetic.forwards), dict(arithmetic.partials)
+    for name, gate in graph.user_gates.items():
+        forwards[name], partials[name] = gate.functions(arithmetic)
+    return replace(arithmetic, forwards=forwards, partials=partials)
+
+
 def forward(graph: Graph, inputs: Mapping[str, Value],
             arithmetic: Arithmetic = FLOAT) -> list[Value]:
     """Every node's value, in forward order.
@@ -87,6 +97,7 @@ def forward(graph: Graph, inputs: Mapping[str, Value],
     an error); exact values must be finite.
     """
     check_inputs(graph, inputs)
+    arithmetic = with_user_gates(arithmetic, graph)
     values: list[Value] = [arithmetic.zero] * len(graph)
     forwards, literal = arithmetic.forwards, arithmetic.literal
     names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
@@ -133,8 +144,8 @@ def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
     if finite and position is None and not isinstance(error, OverflowError):
         raise _domain_error(graph, values, node, error, what) from None
     result = ieee_value(gate, operands, position, values[node])
-    if finite and result != result:  # a local gradient without a real value
-        raise _domain_error(graph, values, node, error, what) from None
+    if finite and result != result:  # a local gradient without a real value (not overflow)
+        raise _domain_error(graph, values, node, ValueError(), what) from None
     if is_strict() and not math.isfinite(result):
         if not finite:  # an operand overflowed without an exception (1e308 * 10)
             refuse_forward(graph, values[:node])
@@ -168,8 +179,9 @@ def _domain_error(graph: Graph, values: list[Value], node: int,
         cause = f"overflow: the {what} is {format_value(values[node])}"
     else:
         operand_values = [values[a] for a in graph.args[node]]
-        cause = _undefined(graph.gates[node], operand_values, what) or \
-            _cause(error, graph.gates[node], what)
+        undefined = None if isinstance(error, OverflowError) else \
+            _undefined(graph.gates[node], operand_values, what)
+        cause = undefined or _cause(error, graph.gates[node], what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
@@ -210,6 +222,7 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
 
     ``upstream`` is the gradient arriving at the output (default 1).
     """
+    arithmetic = with_user_gates(arithmetic, graph)
     trace = Trace(graph, values, [arithmetic.zero] * len(graph), exact=arithmetic.exact)
     grads = trace.grads
     grads[graph.output] = arithmetic.one if upstream is None else upstream

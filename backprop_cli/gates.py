@@ -105,8 +105,10 @@ GATE_DEFS: tuple[GateDef, ...] = (
 )
 
 # Identities used when evaluating numerically (a test proves each with sympy): 1 - sigmoid(a)
-# cancels to 0 once sigmoid(a) rounds to 1 (a > 37), while sigmoid(-a) keeps its digits.
-STABLE_FORMS: dict[sp.Expr, sp.Expr] = {1 - sigmoid(A): sigmoid(-A)}
+# cancels to 0 once sigmoid(a) rounds to 1 (a > 37), while sigmoid(-a) keeps its digits;
+# likewise 1 - tanh(a)**2 against sech(a)**2 (tanh'(20) is 1.7e-17, not 0).
+STABLE_FORMS: dict[sp.Expr, sp.Expr] = {1 - sigmoid(A): sigmoid(-A),
+                                        1 - sp.tanh(A) ** 2: sp.sech(A) ** 2}
 
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
 

@@ -7,14 +7,15 @@ costs a few lists, not 10^6 objects.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import GraphError, Span
+from .gatespec import GateSpec
 from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
-from .syntax import Item, Program, Statement
+from .syntax import Definition, Item, Program, Statement
 
 INPUT = "input"
 CONST = "const"
@@ -29,6 +30,7 @@ class Graph:
     ``bindings`` maps every program name to the node it finally refers to. Array gates keep
     their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
     says the program has array gates (``@``, ``.T``, ``sum``, ...).
+    ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
     """
 
     source: str
@@ -42,6 +44,7 @@ class Graph:
     inputs: dict[str, int] = field(default_factory=dict)
     bindings: dict[str, int] = field(default_factory=dict)
     output: int = -1
+    user_gates: dict[str, Any] = field(default_factory=dict)
     attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     uses_arrays: bool = False
 
@@ -59,6 +62,11 @@ class Graph:
         name = self.names[node]
         return f"({name})" if name.startswith("-") else name
 
+    def spec(self, gate: str) -> GateSpec:
+        """A gate's spec: a user-defined gate of this graph, or a built-in one."""
+        user = self.user_gates.get(gate)
+        return user.spec if user is not None else GATES[gate]
+
     def describe(self, node: int) -> str:
         """How the node is computed, e.g. ``x + y``; inputs and constants describe themselves."""
         gate = self.gates[node]
@@ -67,6 +75,9 @@ class Graph:
         if gate == INPUT:
             return self.names[node]
         operands = [self.operand_name(a) for a in self.args[node]]
+        if gate in self.user_gates:
+            spec = self.spec(gate)
+            return spec.pattern.format(**dict(zip(spec.params, operands, strict=True)))
         if gate not in GATES:
             from .arraygates import describe
 
@@ -106,9 +117,16 @@ class Graph:
         return clone
 
 
-def build(program: Program, output: str | None = None) -> Graph:
-    """Turn a parsed program into a graph; ``output`` names the node to differentiate."""
+def build(program: Program, output: str | None = None,
+          definitions: Sequence[Definition] = ()) -> Graph:
+    """Turn a parsed program into a graph; ``output`` names the node to differentiate.
+    ``definitions`` (a circuit file's gates) come before the program's own ``def`` lines."""
     builder = _Builder(program)
+    every = [*definitions, *program.definitions]
+    if every:
+        from .userdefs import define_gates  # sympy: only for programs that define gates
+
+        builder.graph.user_gates = define_gates(every)
     for statement in program.statements:
         builder.statement(statement)
     graph = builder.finish()
@@ -179,7 +197,7 @@ class _Builder:
 
     def _check_target(self, statement: Statement) -> None:
         target = statement.target
-        if target in GATES:
+        if target in GATES or target in self.graph.user_gates:
             raise self._error(f"{target!r} is a gate and cannot be assigned to", statement)
         if target in CONSTANT_VALUES:
             raise self._error(f"{target!r} is a constant and cannot be assigned to", statement)
@@ -216,11 +234,13 @@ class _Builder:
         graph.lines[literal], graph.columns[literal] = item.line, item.column
 
     def _call(self, item: Item, stack: list[int]) -> int:
-        spec = GATES.get(item.text)
-        if spec is None or (item.argc == 1 and spec.arity == 2):
+        user = self.graph.user_gates.get(item.text)
+        spec = user.spec if user is not None else GATES.get(item.text)
+        if user is None and (spec is None or (item.argc == 1 and spec.arity == 2)):
             from .arraycalls import array_call
 
             return array_call(self, item, stack)
+        assert spec is not None
         if item.argc != spec.arity:
             plural = "s" if spec.arity != 1 else ""
             raise self._error(f"{item.text}() takes {spec.arity} argument{plural}, "
@@ -238,7 +258,7 @@ class _Builder:
                 self.constants[name] = self._node(CONST, (), item, name)
                 self.graph.literals[self.constants[name]] = name
             return self.constants[name]
-        if name in GATES:
+        if name in GATES or name in self.graph.user_gates:
             raise self._error(f"{name!r} is a gate; call it as {name}(...)", item)
         node = self._node(INPUT, (), item, name)
         self.graph.inputs[name] = node

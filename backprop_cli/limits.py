@@ -27,6 +27,7 @@ class Limits:
     exact_terms: int = 20_000
     exact_seconds: float = 20.0
     array_elements: int = 50_000_000
+    gate_terms: int = 10_000
 
 
 DEFAULT_LIMITS = Limits()

@@ -13,6 +13,12 @@ def sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+def sech(x: float) -> float:
+    """1 / cosh(x) without overflow: 2 e^-|x| / (1 + e^-2|x|)."""
+    t = exp(-abs(x))
+    return 2.0 * t / (1.0 + t * t)
+
+
 def heaviside(x: float, at_zero: float = 0.5) -> float:
     """The unit step; its value at 0 is overridden by the kink table anyway."""
     if x > 0:

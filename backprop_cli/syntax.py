@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .errors import ParseError, Span
 from .limits import current, exceeded
 from .subscript import Subscript, format_subscript, read_subscript
-from .tokens import Token, tokenize
+from .tokens import DEF, Token, tokenize
 
 
 class Item(NamedTuple):
@@ -40,12 +40,30 @@ class Statement:
     span: Span
 
 
+@dataclass(frozen=True)
+class Definition:
+    """``def name(params): expression``: a user-defined gate, its body in postfix.
+
+    ``overrides`` (param -> postfix, from a circuit file's gates table) are local gradients
+    written by hand; ``source`` is the text the spans point into, ``where`` names it.
+    """
+
+    name: str
+    params: tuple[str, ...]
+    rpn: list[Item]
+    span: Span
+    source: str = ""
+    where: str | None = None
+    overrides: tuple[tuple[str, list[Item], str], ...] = ()
+
+
 @dataclass
 class Program:
     """A parsed program and the text it came from."""
 
     source: str
     statements: list[Statement] = field(default_factory=list)
+    definitions: list[Definition] = field(default_factory=list)
 
 
 # Binary operators: precedence and whether they group to the right.
@@ -79,7 +97,13 @@ def parse(text: str) -> Program:
     tokens = tokenize(text)
     program = Program(source=text)
     for start, stop in _statement_ranges(tokens, text):
-        program.statements.append(_statement(tokens, start, stop, text))
+        if tokens[start].kind == DEF:
+            program.definitions.append(_definition(tokens, start, stop, text))
+        else:
+            program.statements.append(_statement(tokens, start, stop, text))
+    if not program.statements and program.definitions:
+        raise ParseError("the program only defines gates: add a statement that uses them",
+                         source=text, span=program.definitions[-1].span)
     if not program.statements:
         raise ParseError("the program is empty", source=text, span=Span(1, 1))
     for statement in program.statements[:-1]:
@@ -89,11 +113,21 @@ def parse(text: str) -> Program:
     return program
 
 
+def parse_definition(text: str) -> Definition:
+    """Parse exactly one ``def NAME(PARAMS): EXPRESSION`` (a circuit file's gate)."""
+    tokens = tokenize(text)
+    ranges = _statement_ranges(tokens, text)
+    if len(ranges) != 1 or tokens[ranges[0][0]].kind != DEF:
+        raise ParseError("expected one definition: def NAME(PARAMS): EXPRESSION", source=text,
+                         span=Span(1, 1))
+    return _definition(tokens, *ranges[0], text)
+
+
 def parse_expression(text: str) -> Program:
     """Parse text that must be one expression (an input value, for example)."""
     program = parse(text)
     first = program.statements[0]
-    if len(program.statements) > 1 or first.target is not None:
+    if len(program.statements) > 1 or first.target is not None or program.definitions:
         raise ParseError("expected a single expression, not a program",
                          source=text, span=first.span)
     return program
@@ -135,6 +169,42 @@ def _statement(tokens: list[Token], start: int, stop: int, text: str) -> Stateme
     return Statement(None, None, _expression(tokens, start, stop, text), span)
 
 
+def _definition(tokens: list[Token], start: int, stop: int, text: str) -> Definition:
+    """``def NAME(PARAM, ...): EXPRESSION`` (one statement)."""
+    index = start + 1
+    name = tokens[index] if index < stop else tokens[stop]
+    if name.kind != "name":
+        raise _error("expected the gate's name after 'def' (def NAME(PARAMS): EXPRESSION)",
+                     name, text)
+    index = _expect(tokens, index + 1, stop, "(", text)
+    params: list[str] = []
+    while index < stop and tokens[index].text != ")":
+        if params:
+            index = _expect(tokens, index, stop, ",", text)
+        param = tokens[index] if index < stop else tokens[stop]
+        if param.kind != "name":
+            raise _error("expected a parameter name", param, text)
+        if param.text in params:
+            raise _error(f"parameter {param.text!r} is given twice", param, text)
+        params.append(param.text)
+        index += 1
+    index = _expect(tokens, _expect(tokens, index, stop, ")", text), stop, ":", text)
+    if not params:
+        raise _error(f"gate {name.text!r} needs at least one parameter", name, text)
+    span = Span(name.line, name.column, len(name.text))
+    return Definition(name.text, tuple(params), _expression(tokens, index, stop, text), span,
+                      text)
+
+
+def _expect(tokens: list[Token], index: int, stop: int, wanted: str, text: str) -> int:
+    token = tokens[index] if index < stop else tokens[stop]
+    if token.text != wanted or token.kind != "op":
+        found = {"newline": "end of line", "end": "end of input"}.get(token.kind)
+        raise _error(f"expected {wanted!r} in def NAME(PARAMS): EXPRESSION, found "
+                     f"{found or repr(token.text)}", token, text)
+    return index + 1
+
+
 def _expression(tokens: list[Token], start: int, stop: int, text: str) -> list[Item]:
     """Shunting-yard over ``tokens[start:stop]`` into postfix items."""
     parser = _ExpressionParser(tokens, text)
@@ -164,6 +234,12 @@ class _ExpressionParser:
             return  # the rest of a subscript or '.T', already read
         if token.kind == "newline":
             return  # inside parentheses: implicit line continuation
+        if token.kind == DEF:
+            raise _error("'def' must start a statement: def NAME(PARAMS): EXPRESSION",
+                         token, self.text)
+        if token.text == ":":
+            raise _error("':' is not allowed here (only in def NAME(PARAMS): EXPRESSION)",
+                         token, self.text)
         if self.skip_paren:
             self.skip_paren = False
             self.call_just_opened = True

@@ -19,7 +19,8 @@ MAX_NAME_LENGTH = 64
 
 
 class Token(NamedTuple):
-    """One token: its kind (``num``, ``name``, ``op``, ``newline``, ``end``) and position."""
+    """One token: its kind (``num``, ``name``, ``op``, ``def``, ``newline``, ``end``) and
+    position."""
 
     kind: str
     text: str
@@ -43,6 +44,7 @@ ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "="
                           "+=", "-=", "*=", "/=", "@", "[", "]", ":"})
 # '.' is accepted only as the transpose '.T' (checked by looking ahead).
 _TRANSPOSE_RE = re.compile(r"T(?![A-Za-z0-9_])")
+DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate
 
 _REFUSED_OPS = {
     ".": "attribute access ('.') is not allowed (only '.T', the transpose)",
@@ -83,6 +85,8 @@ def _describe_other(char: str) -> str:
 
 
 def _check_name(word: str, text: str, line: int, column: int) -> None:
+    if word == DEF:
+        return
     if keyword.iskeyword(word):
         raise _refuse(f"Python keyword {word!r} is not allowed", text, line, column, len(word))
     if word.startswith("__"):
@@ -120,7 +124,7 @@ def tokenize(text: str) -> list[Token]:
                 raise exceeded("the number of lines", line, "lines")
         elif kind == "name":
             _check_name(value, text, line, column)
-            append(Token("name", value, line, column))
+            append(Token(DEF if value == DEF else "name", value, line, column))
         elif kind == "op":
             if value == "." and _TRANSPOSE_RE.match(text, match.end()):
                 append(Token("op", value, line, column))

@@ -123,17 +123,25 @@ class Trace:
 _PARAM_RE = re.compile(r"\b([ab]|out)\b")
 
 
+def _param_re(params: tuple[str, ...]) -> re.Pattern[str]:
+    if params in (("a",), ("a", "b")):
+        return _PARAM_RE
+    return re.compile(r"\b(" + "|".join(map(re.escape, (*params, "out"))) + r")\b")
+
+
 def local_formula(graph: Graph, node: int, position: int, loss: str | None = None) -> str:
     """Substitute the node's operand names into the gate's derivative formula (for a
     structural array gate, its vector-Jacobian rule)."""
-    spec = GATES.get(graph.gates[node])
-    if spec is None:
+    gate = graph.gates[node]
+    if gate not in GATES and gate not in graph.user_gates:
         from .arraygates import rule
 
         names = [graph.operand_name(a) for a in graph.args[node]]
-        return rule(graph.gates[node], position, names, graph.operand_name(node),
+        return rule(gate, position, names, graph.operand_name(node),
                     loss or graph.operand_name(graph.output), graph.attrs.get(node, ()))
+    spec = graph.spec(gate)
     operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
                                                             strict=True)}
     operands["out"] = graph.operand_name(node)
-    return _PARAM_RE.sub(lambda m: operands[m.group(1)], spec.partial_formulas[position])
+    return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
+                                      spec.partial_formulas[position])

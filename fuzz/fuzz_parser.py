@@ -5,7 +5,7 @@ parser and graph builder (subscripts, ``@``, ``.T`` included), constant and arra
     pip install atheris
     python fuzz/fuzz_parser.py -max_total_time=300 fuzz/corpus
 
-The target is ``targets.run_bytes``. Any exception other than BackpropError is a crash;
+The target is ``fuzz_targets.run_bytes``. Any exception other than BackpropError is a crash;
 each crash found becomes a regression case in tests/test_fuzz_regressions.py (save the
 input in fuzz/corpus/ too: the tests replay that directory).
 """
@@ -20,11 +20,11 @@ import atheris
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 with atheris.instrument_imports():
-    import targets
+    import fuzz_targets
 
 
 def main() -> None:
-    atheris.Setup(sys.argv, targets.run_bytes)
+    atheris.Setup(sys.argv, fuzz_targets.run_bytes)
     atheris.Fuzz()
 
 

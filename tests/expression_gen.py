@@ -122,8 +122,9 @@ def _precedence(node: Node) -> int:
 
 @dataclass
 class _Writer:
-    statements: list[str] = field(default_factory=list)
+    """Writes a tree as text, collecting the statements of hoisted subexpressions."""
 
+    statements: list[str] = field(default_factory=list)
     count: int = 0
 
     def write(self, node: Node, root: bool = False) -> str:

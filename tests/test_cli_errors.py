@@ -81,7 +81,7 @@ SYNTAX = [
     ("for x in y", 1, 1, "f", "'for'"),
     ("while x", 1, 1, "w", "'while'"),
     ("with x", 1, 1, "w", "'with'"),
-    ("def f", 1, 1, "d", "'def'"),
+    ("def f", 1, 6, None, "expected '(' in def NAME(PARAMS)"),  # def defines gates (issue 3)
     ("__import__('os')", 1, 1, "_", "__"),
     ("y = 2 * __x", 1, 9, "_", "__"),
     ("foo(x)", 1, 1, "f", "unknown gate 'foo'"),

@@ -61,6 +61,13 @@ def test_sigmoid_gradient_keeps_its_digits_in_the_tail() -> None:
     assert math.isclose(local, math.exp(-40) / (1 + math.exp(-40)) ** 2, rel_tol=1e-12)
 
 
+def test_tanh_gradient_keeps_its_digits_in_the_tail() -> None:
+    """tanh'(20) = sech(20)^2 = 1.7e-17, not 0 as 1 - out**2 would round it."""
+    local = GATES["tanh"].partials[0](20.0, math.tanh(20.0))
+    assert math.isclose(local, 1.6993417021166355e-17, rel_tol=1e-12)
+    assert GATES["tanh"].partials[0](800.0, 1.0) == 0.0  # underflows, no overflow error
+
+
 def test_abs_differentiates_to_sign_with_real_symbols() -> None:
     abs_gate = next(g for g in GATE_DEFS if g.name == "abs")
     assert abs_gate.partials() == (sp.sign(A),)

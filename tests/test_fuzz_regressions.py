@@ -1,6 +1,6 @@
 """Regressions from fuzzing: every input the fuzzers ever crashed on, and the saved corpus.
 
-``fuzz/fuzz_parser.py`` (atheris, coverage-guided) feeds bytes to ``fuzz/targets.py``:
+``fuzz/fuzz_parser.py`` (atheris, coverage-guided) feeds bytes to ``fuzz/fuzz_targets.py``:
 parse and build, both engines on small graphs, the drawing renderers, constant and array
 values. Only ``BackpropError`` may escape. Every file in ``fuzz/corpus/`` is replayed here
 through the same function, and each crash found becomes a named case below, with what it was.
@@ -18,7 +18,7 @@ from conftest import invoke
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "fuzz"))
 
-import targets  # noqa: E402  (fuzz/ is not a package)
+import fuzz_targets  # noqa: E402  (fuzz/ is not a package)
 
 CORPUS = sorted((ROOT / "fuzz" / "corpus").iterdir())
 
@@ -41,12 +41,12 @@ def test_the_corpus_is_there() -> None:
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
 def test_corpus_input_raises_only_backprop_errors(path: Path) -> None:
-    targets.run_bytes(path.read_bytes())
+    fuzz_targets.run_bytes(path.read_bytes())
 
 
 @pytest.mark.parametrize(("data", "what"), CRASHES, ids=[c[1][:30] for c in CRASHES])
 def test_crash_stays_fixed(data: bytes, what: str) -> None:
-    targets.run_bytes(data)
+    fuzz_targets.run_bytes(data)
 
 
 @pytest.mark.parametrize("value", ["1 @ 2", "2 .T", "sum(2)", "[1, 1/3 @ 2]"])

@@ -406,3 +406,26 @@ def test_no_numpy_warning_leaks_after_an_overflow() -> None:
         assert result.exit_code == 0, result.stderr
         assert all(line.startswith("warning: ") for line in result.stderr.splitlines()), \
             result.stderr
+
+
+def test_rows_follow_eval_row_by_row() -> None:
+    rows = "x,y\n1000,1\n1,2\n-1000,3\n"
+    carried = invoke("eval", "exp(x) * y", "--rows", "-", input=rows)
+    assert carried.exit_code == 0, carried.stderr
+    lines = carried.stdout.splitlines()
+    assert lines[1].startswith("1000,1,inf,inf,inf,") and lines[3].startswith("-1000,3,0,0,0,")
+    assert ("IEEE-754 overflow, underflow, inf or nan in 2 rows; the first, row 1: "
+            "t1 = exp(x): overflow: the value is inf (with x = 1000)") in carried.stderr
+    refused = invoke("eval", "exp(x) * y", "--rows", "-", "--strict", input=rows)
+    assert refused.exit_code == 0  # the rows that fail carry their error, as for log(0)
+    assert refused.stdout.splitlines()[1].endswith("--strict refuses it")
+    assert "underflow" in refused.stdout.splitlines()[3]
+
+
+def test_step_stops_when_the_descent_diverges() -> None:
+    result = invoke("step", "(w*x - y)**2", "x=2", "y=1", "w=0", "--params", "w", "--lr", "10",
+                    "--iters", "400")
+    assert result.exit_code == 2
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: after step ") and "overflow: the value is inf" in first
+    assert "the descent diverged (try a smaller --lr)" in first

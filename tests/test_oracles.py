@@ -26,6 +26,7 @@ import pytest
 from click.testing import CliRunner
 from expression_gen import (
     DISCARD,
+    GATES,
     OK,
     OUTSIDE,
     Node,
@@ -42,7 +43,7 @@ from expression_gen import (
 from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from backprop_cli import compile_program, run
+from backprop_cli import compile_program, registry, run
 from backprop_cli.cli import cli
 from backprop_cli.errors import DomainError
 from backprop_cli.trace import Trace
@@ -281,3 +282,35 @@ def test_generated_text_means_the_tree(tree: Node, text: str) -> None:
     assert expected is not None
     assert trace.value == pytest.approx(expected.real, rel=1e-12)
 
+
+@pytest.mark.parametrize(("source", "point"), [
+    ("log(x)", {"x": -1.0}),
+    ("log(x - x)", {"x": 2.0}),
+    ("sqrt(x - 3)", {"x": 1.0}),
+    ("x ** 0.5", {"x": -2.0}),
+    ("x ** y", {"x": -2.0, "y": 2.0}),  # d/dy = x**y * log(x) is not real
+    ("y / (x - x)", {"x": 2.0, "y": 1.0}),
+])
+def test_domain_errors(source: str, point: dict[str, float]) -> None:
+    with pytest.raises(DomainError):
+        run(source, point)
+    code, _, stderr = cli_eval(source, point)
+    assert code == 2 and stderr.startswith("error:"), stderr
+
+
+def test_overflow_is_an_error_only_when_strict() -> None:
+    """README, Numerics: exp(exp(7)) is inf with a warning; --strict refuses it."""
+    assert run("exp(exp(x))", {"x": 7.0}).value == math.inf
+    with pytest.raises(DomainError, match="overflow"):
+        run("exp(exp(x))", {"x": 7.0}, strict=True)
+    code, _, stderr = cli_eval("exp(exp(x))", {"x": 7.0})
+    assert code == 0 and stderr.startswith("warning: f = exp(t1): overflow: the value is inf")
+
+
+def test_a_negative_base_with_an_integer_exponent_is_fine() -> None:
+    trace = run("x ** 3 + (-2) ^ 2", {"x": -2.0})
+    assert (trace.value, trace.gradients) == (-4.0, {"x": 12.0})
+
+
+def test_the_generator_covers_every_gate() -> None:
+    assert set(GATES) == set(registry.GATES)

@@ -430,7 +430,9 @@ REFUSED = [
     ("for x in y", ParseError, 1, 1, 3, "'for'"),
     ("while x", ParseError, 1, 1, 5, "'while'"),
     ("with x", ParseError, 1, 1, 4, "'with'"),
-    ("def f", ParseError, 1, 1, 3, "'def'"),
+    ("def f", ParseError, 1, 6, 1, "expected '(' in def NAME(PARAMS): EXPRESSION"),  # issue 3
+    ("x = 1; def", ParseError, 1, 11, 1, "expected the gate's name after 'def'"),
+    ("y = def", ParseError, 1, 5, 3, "'def' must start a statement"),
     ("x = 1\nimport os", ParseError, 2, 1, 6, "'import'"),
     ("x = 1; del x", ParseError, 1, 8, 3, "'del'"),
     ("x if y else z", ParseError, 1, 3, 2, "'if'"),

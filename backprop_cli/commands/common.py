@@ -38,10 +38,21 @@ def load_circuit(source: str) -> Circuit:
     return resolve(source, read_stdin() if source == "-" else None)
 
 
+def complete_source(ctx: click.Context, param: click.Parameter,
+                    incomplete: str) -> list[Any]:
+    """Shell completion for SOURCE: files, and the bundled circuits by name."""
+    from click.shell_completion import CompletionItem
+
+    from ..circuits import bundled_names
+
+    return [CompletionItem(incomplete, type="file"),
+            *(CompletionItem(name) for name in bundled_names() if name.startswith(incomplete))]
+
+
 def circuit_options(function: F) -> F:
     """SOURCE, NAME=VALUE inputs, and the options that choose what is differentiated."""
     decorators = [
-        click.argument("source"),
+        click.argument("source", shell_complete=complete_source),
         click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]..."),
         click.option("--output", "output", metavar="NAME",
                      help="Differentiate this node instead of the last assignment."),
@@ -50,18 +61,35 @@ def circuit_options(function: F) -> F:
                           "\"[4,-1,5,9]\" for an array output)."),
         click.option("--exact", is_flag=True,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
-        click.option("--strict", is_flag=True, expose_value=False, callback=_set_strict,
-                     is_eager=True,
-                     help="Make overflow, underflow, inf and nan errors (exit 2) instead of "
-                          "warnings (see README, Numerics)."),
-        click.option("--limit", "limit_settings", multiple=True, metavar="NAME=N",
-                     expose_value=False, callback=_set_limits, is_eager=True,
-                     help="Raise a resource limit, e.g. --limit gates=10000000 "
-                          "(see README, Safety and limits)."),
     ]
+    function = limit_option(function)  # listed after these in --help
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
+
+
+def limit_option(function: F) -> F:
+    """``--strict`` and ``--limit NAME=N``, for every command that evaluates (alone for
+    commands that declare their own circuit arguments)."""
+    function = click.option(
+        "--limit", "limit_settings", multiple=True, metavar="NAME=N", expose_value=False,
+        callback=_set_limits, is_eager=True,
+        help="Raise a resource limit, e.g. --limit gates=10000000 "
+             "(see README, Safety and limits).")(function)
+    return click.option(
+        "--strict", is_flag=True, expose_value=False, callback=_set_strict, is_eager=True,
+        help="Make overflow, underflow, inf and nan errors (exit 2) instead of warnings "
+             "(see README, Numerics).")(function)
+
+
+@contextmanager
+def exact_clock(exact: bool) -> Iterator[None]:
+    """The wall-clock budget (and backstop alarm) of an exact evaluation; nothing for floats."""
+    if not exact:
+        yield
+        return
+    with limits.clock(), _alarm(limits.current().exact_seconds + 5):
+        yield
 
 
 def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ...]) -> None:
@@ -142,11 +170,39 @@ def _alarm(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
+                    upstream: str | None, exact: bool = False, seed: int = 0,
+                    no_grad: str = "") -> tuple[Graph, dict[str, Any], Any]:
+    """Load and build a circuit and read its values and upstream gradient (None: 1),
+    without evaluating it; ``no_grad`` names inputs held constant."""
+    arithmetic = arithmetic_for(exact)
+    circuit = load_circuit(source)
+    graph = compile_circuit(circuit, output)
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed),
+              **parse_assignments(assignments, arithmetic, seed)}
+    raw_upstream = upstream if upstream is not None else circuit.upstream
+    gradient_in = None if raw_upstream is None else \
+        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
+    return graph, values, gradient_in
+
+
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
+def print_gate_warnings(graph: Graph) -> None:
+    """What was noticed when the user-defined gates were defined (hand-written gradients
+    that disagree with sympy's)."""
+    for gate in graph.user_gates.values():
+        for message in gate.warnings:
+            warn(message)
+
+
 def print_notes(trace: Trace) -> None:
+    print_gate_warnings(trace.graph)
     for note in trace.notes:
         warn(trace.warning(note))
 

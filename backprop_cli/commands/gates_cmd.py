@@ -6,12 +6,14 @@ import json
 import sys
 
 import click
-from rich.console import Console
 
+from ..api import compile_circuit
+from ..graph import Graph
 from ..registry import GATES
 from ..render.plain import render_section
-from ..render.report import Section
-from ..render.table import section_table
+from ..render.report import Report, Section
+from .common import load_circuit, print_gate_warnings
+from .output import print_table, wants_color
 
 
 def gates_section() -> Section:
@@ -24,6 +26,51 @@ def gates_section() -> Section:
                                                    strict=True))
         section.rows.append([spec.name, written, spec.definition, partials])
     return section
+
+
+def user_gates_section(graph: Graph, where: str) -> Section:
+    """The gates a program or circuit file defines, with sympy's (or the given) gradients."""
+    section = Section(f"Gates defined in {where}",
+                      ["gate", "written", "definition", "local gradients"])
+    for name, gate in graph.user_gates.items():
+        spec = gate.spec
+        written = spec.pattern.format(**{p: p for p in spec.params})
+        partials = "; ".join(
+            f"d/d{p} = {formula}" + (f" (given; sympy: {sympy_form(derived)})" if given else "")
+            for p, formula, given, derived in zip(spec.params, spec.partial_formulas,
+                                                  gate.overridden, gate.derived, strict=True))
+        section.rows.append([name, written, spec.definition, partials])
+    return section
+
+
+def sympy_form(expr: object) -> str:
+    import sympy as sp
+
+    return str(sp.sstr(expr))
+
+
+def _show_user_gates(source: str, fmt: str) -> None:
+    circuit = load_circuit(source)
+    graph = compile_circuit(circuit)
+    print_gate_warnings(graph)
+    if not graph.user_gates:
+        click.echo(f"{circuit.path or 'the program'} defines no gates")
+        return
+    section = user_gates_section(graph, circuit.path or "the program")
+    if fmt == "json":
+        document = {name: {"params": list(gate.spec.params),
+                           "definition": gate.spec.definition,
+                           "local_gradients": dict(zip(gate.spec.params,
+                                                       gate.spec.partial_formulas,
+                                                       strict=True)),
+                           "given": [p for p, given in zip(gate.spec.params, gate.overridden,
+                                                           strict=True) if given]}
+                    for name, gate in graph.user_gates.items()}
+        click.echo(json.dumps(document, indent=2))
+    elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
+        click.echo(render_section(section))
+    else:
+        print_table(Report([section]), wants_color("auto"))
 
 
 def array_gates_section() -> Section:
@@ -55,17 +102,23 @@ def array_gates_document() -> dict[str, dict[str, object]]:
 
 
 @click.command("gates")
+@click.argument("source", required=False)
 @click.option("--format", "fmt", type=click.Choice(("auto", "table", "plain", "json")),
               default="auto", show_default=True)
-def gates_command(fmt: str) -> None:
+def gates_command(source: str | None, fmt: str) -> None:
     """List every gate with its definition and local gradients, then the array gates
-    (matmul, sum, softmax, losses, ...) with their backward rules.
+    (matmul, sum, softmax, losses, ...) with their backward rules; with SOURCE (a program
+    or circuit file), the gates it defines.
 
     \b
     Example:
       backprop gates
       backprop gates --format json
+      backprop gates "def softplus(t): log(1 + exp(t)); f = softplus(x)"
     """
+    if source is not None:
+        _show_user_gates(source, fmt)
+        return
     if fmt == "json":
         document = {spec.name: {"written": spec.pattern.format(**{p: p for p in spec.params}),
                                 "params": list(spec.params), "definition": spec.definition,
@@ -78,8 +131,7 @@ def gates_command(fmt: str) -> None:
         click.echo(render_section(gates_section()))
         click.echo("\nconstants: pi, e")
         click.echo("\n" + render_section(array_gates_section()))
-    else:
-        console = Console(highlight=False)
-        console.print(section_table(gates_section()))
-        console.print("constants: pi, e")
-        console.print(section_table(array_gates_section()))
+    else:  # tables never wrapped in a pipe, coloured as --color auto says
+        color = wants_color("auto")
+        print_table(Report([gates_section()], ["constants: pi, e"]), color)
+        print_table(Report([array_gates_section()]), color)

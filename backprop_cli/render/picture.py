@@ -176,6 +176,12 @@ def gate_label(graph: Graph, node: int) -> str:
     gate = graph.gates[node]
     constants = [graph.literals[a] if graph.gates[a] == CONST else None
                  for a in graph.args[node]]
+    if gate in graph.user_gates:  # a user-defined gate: its name, constant operands written in
+        spec = graph.spec(gate)
+        if all(c is None for c in constants):
+            return gate
+        return spec.pattern.format(**dict(zip(spec.params, [
+            c if c is not None else WIRE_NAME for c in constants], strict=True)))
     operator = gate_symbol(gate)
     if not any(c is not None for c in constants):
         return operator

@@ -9,11 +9,12 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..graph import CONST, INPUT
 from ..numformat import format_float, format_value
 from ..trace import Trace
+from .mathcells import Derivative, ExactNumber, MathCell, Name, gate_formula
 
 if TYPE_CHECKING:
     from ..jacobian import Jacobian
@@ -23,13 +24,22 @@ LARGE_GRAPH_NODES = 200
 
 @dataclass
 class Section:
-    """A titled table: header cells, rows of text cells, and which columns are numbers."""
+    """A titled table: header cells, rows of text cells, and which columns are numbers.
+
+    ``key`` names the section for ``--table`` and the flat formats (``nodes``, ``edges``, ...).
+    ``math`` optionally gives, per column, a math cell for every row (for LaTeX).
+    """
 
     title: str
     headers: list[str]
     rows: list[list[str]] = field(default_factory=list)
     numeric: frozenset[int] = frozenset()
     styles: dict[int, str] = field(default_factory=dict)
+    key: str = ""
+    math: dict[int, list[MathCell]] = field(default_factory=dict)
+
+    def add_math(self, column: int, cell: MathCell) -> None:
+        self.math.setdefault(column, []).append(cell)
 
 
 @dataclass
@@ -45,14 +55,22 @@ def is_large(trace: Trace) -> bool:
 
 
 def build_report(trace: Trace, precision: int | None = None, full: bool = False,
-                 jacobians: Sequence[Jacobian] | None = None) -> Report:
+                 jacobians: Sequence[Jacobian] | None = None,
+                 math_cells: bool = False) -> Report:
     """Forward nodes, backward edges and input gradients; only gradients if the graph is big.
-    With ``jacobians`` (``--jacobian``), their sections follow."""
+    With ``jacobians`` (``--jacobian``), their sections follow. ``math_cells`` adds math
+    cells (names, formulas, derivatives) for LaTeX and Markdown."""
     extra = jacobian_sections(trace, jacobians, precision) if jacobians is not None else []
     if is_large(trace) and not full:
-        return Report([gradient_section(trace, precision), *extra], [_summary_line(trace)])
-    return Report([forward_section(trace, precision), backward_section(trace, precision),
-                   gradient_section(trace, precision), *extra])
+        report = Report([gradient_section(trace, precision), *extra], [_summary_line(trace)])
+    else:
+        report = Report([forward_section(trace, precision), backward_section(trace, precision),
+                         gradient_section(trace, precision), *extra])
+    if math_cells:
+        for section in report.sections:
+            if section.key in _MATH:
+                _MATH[section.key](trace, section, precision)
+    return report
 
 
 def forward_section(trace: Trace, precision: int | None) -> Section:
@@ -60,7 +78,7 @@ def forward_section(trace: Trace, precision: int | None) -> Section:
     if trace.arrays:
         return _array_forward_section(trace, precision)
     section = Section("Forward pass", ["node", "gate", "computes", "value", "gradient"],
-                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"})
+                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes")
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
@@ -74,7 +92,7 @@ def _array_forward_section(trace: Trace, precision: int | None) -> Section:
     """With a shape column; arrays in full when small, summarised when large."""
     graph = trace.graph
     section = Section("Forward pass", ["node", "gate", "computes", "shape", "value", "gradient"],
-                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"})
+                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes")
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
@@ -95,7 +113,7 @@ def backward_section(trace: Trace, precision: int | None) -> Section:
     graph = trace.graph
     section = Section("Backward pass: downstream = upstream × local",
                       ["gate", "input", "upstream", "local gradient", "local", "downstream"],
-                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"})
+                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"}, key="edges")
     for edge in trace.edges():
         section.rows.append([
             f"{graph.names[edge.node]} = {graph.describe(edge.node)}",
@@ -115,7 +133,8 @@ def gradient_section(trace: Trace, precision: int | None) -> Section:
     title = f"Gradients of {out} = {value}" if loss == out else \
         f"Gradients of L, given dL/d{out} = the upstream gradient " \
         f"{format_value(trace.grads[trace.output], precision)}"
-    section = Section(title, ["gradient", "value"], numeric=frozenset({1}), styles={1: "red"})
+    section = Section(title, ["gradient", "value"], numeric=frozenset({1}), styles={1: "red"},
+                      key="gradients")
     for name, grad in trace.gradients.items():
         section.rows.append([f"d{loss}/d{name}", format_value(grad, precision)])
     return section
@@ -138,7 +157,7 @@ def jacobian_sections(trace: Trace, results: Sequence[Jacobian],
     sections: list[Section] = []
     summary = Section("Jacobians against the backward pass (Jᵀ · upstream = downstream?)",
                       ["gate", "input", "Jacobian", "Jᵀ · upstream", "downstream",
-                       "max difference"], numeric=frozenset({3, 4, 5}))
+                       "max difference"], numeric=frozenset({3, 4, 5}), key="jacobians")
     for result in results:
         edge = result.edge
         out, source = graph.names[edge.node], graph.names[edge.source]
@@ -164,7 +183,8 @@ def _matrix_section(result: Jacobian, out: str, source: str, gate: str,
     assert result.matrix is not None
     title = f"Jacobian d{out}/d{source} at {gate} ({result.method})"
     columns = _element_labels(source, result.columns)
-    section = Section(title, ["", *columns], numeric=frozenset(range(1, len(columns) + 1)))
+    section = Section(title, ["", *columns], numeric=frozenset(range(1, len(columns) + 1)),
+                      key="jacobian")
     for label, row in zip(_element_labels(out, result.rows), result.matrix.tolist(),
                           strict=True):
         section.rows.append([label, *(format_float(v, precision) for v in row)])
@@ -176,3 +196,44 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
         return [name]
     return [f"{name}[{','.join(str(i) for i in index)}]"
             for index in itertools.product(*(range(n) for n in shape))]
+
+
+def _forward_math(trace: Trace, section: Section, precision: int | None) -> None:
+    graph = trace.graph
+    for node, gate in enumerate(graph.gates):
+        if gate == CONST:
+            continue
+        section.add_math(0, Name(graph.names[node]))
+        section.add_math(2, Name(graph.names[node]) if gate == INPUT else gate_formula(graph, node))
+        _exact_math(trace, section, (3, 4), (trace.values[node], trace.grads[node]),
+                    precision)
+
+
+def _backward_math(trace: Trace, section: Section, precision: int | None) -> None:
+    graph = trace.graph
+    for edge in trace.edges():
+        section.add_math(0, gate_formula(graph, edge.node, target=True))
+        section.add_math(1, Name(graph.names[edge.source]))
+        section.add_math(3, gate_formula(graph, edge.node, edge.position))
+        _exact_math(trace, section, (2, 4, 5), (edge.upstream, edge.local, edge.downstream),
+                    precision)
+
+
+def _gradient_math(trace: Trace, section: Section, precision: int | None) -> None:
+    loss = trace.loss_name()
+    for name, grad in trace.gradients.items():
+        section.add_math(0, Derivative(loss, name))
+        _exact_math(trace, section, (1,), (grad,), precision)
+
+
+def _exact_math(trace: Trace, section: Section, columns: tuple[int, ...],
+                values: tuple[Any, ...], precision: int | None) -> None:
+    """In exact mode (numbers, not arrays), values are typeset from their sympy value, with
+    the decimal beside."""
+    if not trace.exact or trace.arrays:
+        return
+    for column, value in zip(columns, values, strict=True):
+        section.add_math(column, ExactNumber(value, format_value(float(value), precision)))
+
+
+_MATH = {"nodes": _forward_math, "edges": _backward_math, "gradients": _gradient_math}

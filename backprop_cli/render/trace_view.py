@@ -1,0 +1,50 @@
+"""A trace as a View: the report, the JSON document and the flat tables of ``eval``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from ..trace import Trace
+from .formats import View
+from .json import INDENT_MAX_ENTRIES, INDENT_MAX_NODES, jacobian_records, trace_document
+from .report import Report, build_report
+
+if TYPE_CHECKING:
+    from ..jacobian import Jacobian
+
+TRACE_TABLES: dict[str, tuple[str, str] | None] = {
+    "nodes": None, "edges": None, "gradients": ("input", "grad"),
+}
+
+
+def trace_view(trace: Trace, precision: int | None = None, full: bool = False,
+               jacobians: Sequence[Jacobian] | None = None) -> View:
+    """Everything ``eval`` can show about a trace (and its Jacobians, with ``--jacobian``),
+    each form built once and only if needed."""
+
+    @cache
+    def report(math_cells: bool) -> Report:
+        return build_report(trace, precision, full, jacobians, math_cells)
+
+    @cache
+    def document() -> dict[str, Any]:
+        result = trace_document(trace)
+        if jacobians is not None:
+            result["jacobians"] = jacobian_records(trace, jacobians)
+        return result
+
+    tables = dict(TRACE_TABLES)
+    if jacobians is not None:
+        tables["jacobians"] = None
+    return View(report=report, document=document, tables=tables,
+                compact=_compact(trace), precision=precision)
+
+
+def _compact(trace: Trace) -> bool:
+    """JSON on one line for a large graph or large arrays (as ``render_json`` decides)."""
+    if len(trace.graph) > INDENT_MAX_NODES:
+        return True
+    return trace.arrays and \
+        sum(getattr(v, "size", 1) for v in trace.values) > INDENT_MAX_ENTRIES

@@ -1,0 +1,161 @@
+"""``backprop gradcheck``: analytic against central differences; kinks; wrong gradients."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import expression_gen as gen
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from backprop_cli import compile_program
+from backprop_cli.engine import FLOAT
+from backprop_cli.gradcheck import gradcheck, relative_error, verdict
+
+from conftest import invoke
+
+
+def gradcheck_json(*args: str) -> tuple[int, dict]:
+    result = invoke("gradcheck", *args, "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_relative_error_and_its_reading() -> None:
+    assert relative_error(1.0, 1.0) == 0
+    assert relative_error(1.0, 0.5) == pytest.approx(0.5 / 1.5)
+    assert relative_error(0.0, 1e-12) == pytest.approx(1e-12 / 1e-8)  # the 1e-8 floor
+    assert relative_error(math.inf, 3.0) == math.inf
+    assert [verdict(e) for e in (1e-9, 1e-5, 1e-3, 0.5)] == [
+        "good", "fine only near a kink", "uncomfortable", "probably wrong"]
+
+
+def test_sigmoid_neuron_passes_with_good_errors() -> None:
+    code, doc = gradcheck_json("circuits/sigmoid-neuron.toml")
+    assert code == 0 and doc["passed"]
+    assert [item["name"] for item in doc["inputs"]] == ["w0", "x0", "w1", "x1", "w2"]
+    for item in doc["inputs"]:
+        assert item["verdict"] == "good" and item["relative_error"] < 1e-7
+        assert item["numerical"] == pytest.approx(item["analytic"], rel=1e-7)
+
+
+def test_table_and_summary_line() -> None:
+    result = invoke("gradcheck", "(x+y)*z", "x=-2", "y=5", "z=-4")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Gradient check of f: central differences, h = 1e-05"
+    assert lines[1].split() == ["input", "analytic", "numerical", "relative", "error", "verdict"]
+    assert lines[2].split()[:2] == ["x", "-4"] and lines[2].split()[-1] == "good"
+    assert lines[-1].startswith("passed: all 3 inputs agree")
+
+
+def test_upstream_scales_both_sides() -> None:
+    code, doc = gradcheck_json("mul-gate")  # upstream 5 in the circuit file
+    assert code == 0 and doc["upstream"] == 5
+    assert [item["analytic"] for item in doc["inputs"]] == [15, 10]
+    assert [item["numerical"] for item in doc["inputs"]] == pytest.approx([15, 10])
+
+
+@pytest.mark.parametrize(("source", "inputs", "kink"), [
+    ("x*y + relu(x)", ("x=1e-6", "y=2"), "relu(x)"),
+    ("abs(x) * y", ("x=0", "y=3"), "abs(x)"),
+    ("max(x, y)", ("x=2", "y=2.000001"), "max(x, y)"),
+])
+def test_a_step_across_a_kink_is_reported_not_failed(source: str, inputs: tuple[str, ...],
+                                                       kink: str) -> None:
+    result = invoke("gradcheck", source, *inputs)
+    assert result.exit_code == 0, result.stdout
+    assert "step crosses a kink" in result.stdout and kink in result.stdout
+    assert "not checked: the step crosses a kink" in result.stdout.splitlines()[-1]
+    smaller = invoke("gradcheck", source, *inputs, "--h", "1e-9")
+    if "x=0" not in inputs:  # off the kink a small enough step does not cross it
+        assert "crosses a kink" not in smaller.stdout
+
+
+def test_kink_inside_a_composite_is_found_through_expansion() -> None:
+    graph = compile_program("sigmoid(relu(x))")
+    result = gradcheck(graph, {"x": 1e-6})
+    assert result.inputs[0].kinks and result.passed
+
+
+def test_a_wrong_local_gradient_is_caught() -> None:
+    graph = compile_program("tanh(x) * y")
+    partials = dict(FLOAT.partials)
+    partials["tanh"] = (lambda a, out: 1 - out,)  # forgot to square
+    wrong = replace(FLOAT, partials=partials)
+    assert gradcheck(graph, {"x": 0.7, "y": 2.0}).passed
+    result = gradcheck(graph, {"x": 0.7, "y": 2.0}, arithmetic=wrong)
+    assert not result.passed
+    assert [item.passed for item in result.inputs] == [False, True]
+    assert result.inputs[0].verdict == "probably wrong"
+
+
+def test_rounding_noise_is_not_a_failure() -> None:
+    code, doc = gradcheck_json("cos(x) + 1e9*y + 1e-3*x", "x=0.3", "y=1")
+    assert code == 0
+    assert doc["inputs"][0]["verdict"] == "within numerical error"
+
+
+def test_a_zero_gradient_at_a_minimum_is_not_a_failure() -> None:
+    """d/dy (sigmoid(4y) - y) = 4 sigmoid'(0) - 1 = 0 at y = 0, while the central difference
+    is off by its truncation error h**2 f3(0) / 6 = -1.3e-10 (f3: the third derivative), a
+    relative error of 1e-2 against the 1e-8 floor."""
+    result = invoke("gradcheck", "sigmoid(4*y) - y", "y=0")
+    assert result.exit_code == 0, result.stdout
+    assert "within numerical error" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "passed: 0 inputs agree (largest relative error 0.0e+00, threshold 1e-04); "
+        "1 input within the error of the difference quotient itself")
+    assert invoke("gradcheck", "sigmoid(4*y) - 1.0001*y", "y=0").exit_code == 0
+    wrong = replace(FLOAT, partials={**FLOAT.partials,
+                                     "sigmoid": (lambda a, out: out * (1 - out) + 1e-6,)})
+    assert not gradcheck(compile_program("sigmoid(4*y) - y"), {"y": 0.0},
+                         arithmetic=wrong).passed
+
+
+def test_one_sided_difference_at_a_domain_edge() -> None:
+    code, doc = gradcheck_json("sqrt(x) + log(x)", "x=4e-6")
+    assert "one-sided" in doc["inputs"][0]["note"]
+    code, doc = gradcheck_json("log(x)", "x=4e-6", "--h", "1e-10")
+    assert code == 0 and doc["inputs"][0]["note"] == ""
+
+
+def test_threshold_option(tmp_path: Path) -> None:
+    circuit = tmp_path / "c.toml"  # a hand-written gradient off by 1e-5 relative
+    circuit.write_text('program = "f = cube(x)"\n[inputs]\nx = 1.5\n[gates.cube]\n'
+                       'params = ["t"]\nbody = "t ** 3"\ngrad.t = "3.00003 * t ** 2"\n')
+    assert invoke("gradcheck", str(circuit)).exit_code == 0
+    result = invoke("gradcheck", str(circuit), "--threshold", "1e-6")
+    assert result.exit_code == 1 and result.stdout.splitlines()[-1].startswith("FAILED: x")
+    assert "uncomfortable" not in result.stdout and "fine only near a kink" in result.stdout
+
+
+def test_a_large_step_is_excused_by_its_own_truncation_error() -> None:
+    args = ("exp(x)", "x=1", "--h", "1e-2")  # truncation error ~ h**2 / 6 = 1.7e-5
+    assert invoke("gradcheck", *args, "--threshold", "1e-6").exit_code == 0
+
+
+def test_bad_input_exits_2() -> None:
+    assert invoke("gradcheck", "log(x)", "x=-1").exit_code == 2
+    assert invoke("gradcheck", "x*y", "x=1").exit_code == 2
+    assert invoke("gradcheck", "x", "x=1", "--h", "0").exit_code == 2
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_expressions_pass_at_clean_points(data: st.DataObject) -> None:
+    """Every gate's derivative, through the engine's chain rule, agrees with central
+    differences wherever the point is well inside every domain and away from every kink."""
+    tree = data.draw(gen.trees(max_depth=4))
+    assume(tree.has_inputs())
+    point = data.draw(gen.points(tree.variables()))
+    walked = gen.walk(tree, point)
+    assume(walked.status == gen.OK)
+    graph = compile_program(gen.program_text(tree))
+    result = gradcheck(graph, point)
+    assert result.passed, [(i.name, i.analytic, i.numerical, i.relative_error)
+                           for i in result.inputs]
