@@ -19,7 +19,7 @@ import numpy as np
 from . import ieee_arrays
 from .arraygates import ARRAY_GATES, LabelError, ShapeMismatch, show_shape
 from .arraykit import Array, Kit, kit_for, unbroadcast, with_user_gates
-from .engine import _undefined, check_inputs, needed_nodes
+from .engine import _undefined, check_inputs, local_undefined, needed_nodes
 from .errors import DomainError, GraphError, InputError
 from .graph import CONST, INPUT, Graph
 from .ieee import gradient_notes, is_strict, underflow_cause
@@ -370,7 +370,7 @@ def _elementwise_edges(trace: Trace, node: int, operands: list[Array], upstream:
         if kink is not None:
             local = np.where(kink[0], kink[1][position], local)
         if checked and not kit.exact:
-            _judge_local(trace, node, operands, local, kink)
+            _judge_local(trace, node, position, operands, local, kink)
         product = upstream if type(local) is float and local == 1.0 else upstream * local
         edges.append((position, local, unbroadcast(product, shapes[source])))
     return edges
@@ -385,7 +385,7 @@ def _away_from_kink(operands: list[Array], out: Array, mask: Array,
     return moved, np.where(mask, one, np.broadcast_to(out, shape)).astype(object)
 
 
-def _judge_local(trace: Trace, node: int, operands: list[Array], local: Array,
+def _judge_local(trace: Trace, node: int, position: int, operands: list[Array], local: Array,
                  kink: Kink) -> None:
     """After a trapped exception: a local gradient without a real value (d/db of a ** b
     for a < 0) is a domain error; in strict mode so is one that overflowed. The kinks'
@@ -393,12 +393,17 @@ def _judge_local(trace: Trace, node: int, operands: list[Array], local: Array,
     graph = trace.graph
     shape = np.shape(trace.values[node])
     local = np.broadcast_to(local, shape)
-    produced = ieee_arrays.fresh(local, [*operands, trace.values[node]], True)
+    produced = ieee_arrays.fresh(local, operands, True)  # as the scalar engine judges
     if kink is not None:
         produced = produced & ~kink[0]
     if not produced.any():
         return
     undefined = produced & np.isnan(local)
+    for index in map(tuple, np.argwhere(undefined)):  # no real value, or an overflow inside?
+        elements = [float(np.broadcast_to(o, shape)[index]) for o in operands]
+        out = float(np.broadcast_to(trace.values[node], shape)[index])
+        if not local_undefined(graph, graph.gates[node], elements, position, out):
+            undefined[index] = False
     if undefined.any():
         raise _element_error(graph, trace.values, node, local, "local gradient", ~undefined)
     if is_strict():

@@ -8,7 +8,7 @@ The chain rule lives here and only here; gates know only their local derivatives
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .errors import DomainError, InputError
@@ -143,15 +143,36 @@ def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
     finite = all(map(math.isfinite, operands))
     if finite and position is None and not isinstance(error, OverflowError):
         raise _domain_error(graph, values, node, error, what) from None
-    result = ieee_value(gate, operands, position, values[node])
-    if finite and result != result:  # a local gradient without a real value (not overflow)
+    if finite and position is not None and \
+            local_undefined(graph, gate, operands, position, values[node], error):
         raise _domain_error(graph, values, node, ValueError(), what) from None
+    result = ieee_value(graph, gate, operands, position, values[node])
     if is_strict() and not math.isfinite(result):
         if not finite:  # an operand overflowed without an exception (1e308 * 10)
             refuse_forward(graph, values[:node])
         raise node_error(graph, values, node, f"overflow: the {what} is {format_value(result)}",
                          "; --strict refuses it")
     return result
+
+
+def local_undefined(graph: Graph, gate: str, operands: Sequence[float], position: int,
+                    out: float, error: BaseException | None = None) -> bool:
+    """Whether a local gradient that failed at finite operands has no real value (a domain
+    error: d/db of a ** b for a < 0, a log of a negative number in a user gate's formula)
+    rather than an overflow inside its formula (IEEE-754 carries on: softplus' at 1000 is
+    exp(t) / (1 + exp(t)) = inf / inf). ``error``: what the math module raised, if known."""
+    if gate == "pow" and position == 1 and operands[0] < 0:
+        return True
+    if error is None:
+        partial = graph.user_gates[gate].functions(FLOAT)[1][position] \
+            if gate in graph.user_gates else GATES[gate].partials[position]
+        try:
+            partial(*operands, out)
+        except _NUMERIC_ERRORS as raised:
+            error = raised
+        else:
+            return False
+    return not isinstance(error, OverflowError)
 
 
 def _undefined(gate: str, operands: list[Value], what: str) -> str | None:

@@ -51,17 +51,23 @@ def strict(on: bool = True) -> Iterator[None]:
         _STRICT.reset(token)
 
 
-def ieee_value(gate: str, operands: Sequence[float], position: int | None = None,
-               out: float = 0.0) -> float:
+def ieee_value(graph: Graph, gate: str, operands: Sequence[float],
+               position: int | None = None, out: float = 0.0) -> float:
     """The IEEE-754 result of a gate's value (or of its local gradient for operand
     ``position``), where the math module raised instead: numpy's elementwise version of
-    the gate, with floating-point exceptions ignored."""
+    the gate (for a user-defined gate, its tape on numpy's gates), with floating-point
+    exceptions ignored."""
     import numpy as np
 
-    from ._gatetable_np import NUMPY_GATES
+    if gate in graph.user_gates:
+        from .arraykit import NUMPY_ARITHMETIC
 
-    forward, partials = cast(tuple[Callable[..., Any], tuple[Callable[..., Any], ...]],
-                             NUMPY_GATES[gate])
+        pair: Any = graph.user_gates[gate].functions(NUMPY_ARITHMETIC)
+    else:
+        from ._gatetable_np import NUMPY_GATES
+
+        pair = NUMPY_GATES[gate]
+    forward, partials = cast(tuple[Callable[..., Any], tuple[Callable[..., Any], ...]], pair)
     numbers = [np.float64(v) for v in operands]
     function = forward if position is None else partials[position]
     extra = [] if position is None else [np.float64(out)]

@@ -84,7 +84,7 @@ def element_text(graph: Graph, values: Sequence[Array], node: int, mask: Array) 
     index = first(mask)
     count, size = int(np.count_nonzero(mask)), int(np.size(mask))
     parts: list[str] = []
-    if graph.gates[node] in GATES:
+    if graph.gates[node] in GATES or graph.gates[node] in graph.user_gates:  # elementwise
         shape = np.shape(mask)
         for a in graph.args[node]:
             if graph.gates[a] == CONST:

@@ -429,3 +429,31 @@ def test_step_stops_when_the_descent_diverges() -> None:
     first = result.stderr.splitlines()[0]
     assert first.startswith("error: after step ") and "overflow: the value is inf" in first
     assert "the descent diverged (try a smaller --lr)" in first
+
+
+SOFTPLUS = "def softplus(t): log(1 + exp(t))\n"
+
+
+def test_a_user_gate_that_overflows_inside_carries_on() -> None:
+    """softplus written out: exp(1000) overflows inside the gate; its value is inf and its
+    local gradient exp(t) / (1 + exp(t)) is inf / inf = nan, an overflow, not undefined."""
+    document, stderr = eval_json(SOFTPLUS + "f = softplus(x)", "x=1000")
+    assert document["value"] == "inf" and document["gradients"] == {"x": "nan"}
+    assert stderr.startswith("warning: f = softplus(x): overflow: the value is inf")
+    array, _ = eval_json(SOFTPLUS + "f = sum(softplus(x))", "x=[1000, 1]")
+    assert array["gradients"]["x"][0] == "nan"
+    assert "overflow" in strict_error(SOFTPLUS + "f = softplus(x)", "x=1000")
+
+
+@pytest.mark.parametrize(("program", "values"), [
+    ("def p(a, b): a ** b\nf = p(x, y)", ("x=-2", "y=2")),
+    ("def p(a, b): a ** b\nf = sum(p(x, y))", ("x=[-2, 2]", "y=[2, 2]")),
+    ("f = x ** y", ("x=-0.7", "y=-1e300")),
+    ("f = sum(x ** y)", ("x=[-0.7]", "y=[-1e300]")),
+])
+def test_a_local_gradient_without_a_real_value_is_an_error_on_both_paths(
+        program: str, values: tuple[str, ...]) -> None:
+    result = invoke("eval", program, *values)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(("error: the local gradient of p is undefined here",
+                                     "error: the derivative of a ** b with respect to b"))
