@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .circuits import Circuit, resolve
+from .compiler import compile_text
 from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
 from .gcpause import paused_gc
@@ -36,7 +37,10 @@ def compile_program(text: str, output: str | None = None, where: str | None = No
     defined outside the program (a circuit file's gates table)."""
     try:
         with paused_gc():
-            return build(parse(text), output, definitions)
+            graph = None if definitions else compile_text(text)
+            if graph is None:  # not the common case, or an error: the reference path
+                return build(parse(text), output, definitions)
+            return graph.with_output(output) if output is not None else graph
     except BackpropError as error:
         raise error.located(text, where) from None
 
