@@ -14,7 +14,7 @@ and, when it has one, a JSON document; each is built only if the chosen format n
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -34,7 +34,9 @@ class View:
     ``report(math_cells)`` builds the sections (with math cells for LaTeX and Markdown);
     ``document()`` the JSON document; ``tables`` maps document keys to flat tables (see
     ``records.document_tables``); ``compact`` prints JSON on one line (large results);
-    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision).
+    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision); ``json_pieces``, when
+    given, writes the compact document as pieces of text without building it (None: it
+    does not apply, use ``document``).
     """
 
     report: Callable[[bool], Report]
@@ -42,6 +44,7 @@ class View:
     tables: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
     compact: bool = False
     precision: int | None = None
+    json_pieces: Callable[[], Iterator[str] | None] | None = None
 
     def keys(self) -> list[str]:
         """The names ``--table`` accepts."""
@@ -50,8 +53,21 @@ class View:
         return [section.key for section in self.report(False).sections]
 
 
+def render_pieces(view: View, fmt: str, select: str | None = None) -> Iterator[str]:
+    """``render`` in pieces: a large JSON document is written as it is produced."""
+    if fmt == "json" and select is None and view.json_pieces is not None:
+        pieces = view.json_pieces()
+        if pieces is not None:
+            return pieces
+    return iter([render(view, fmt, select)])
+
+
 def render(view: View, fmt: str, select: str | None = None) -> str:
     """The view as text in format ``fmt`` (any of FORMATS but ``table``)."""
+    if fmt == "json" and select is None and view.json_pieces is not None:
+        pieces = view.json_pieces()
+        if pieces is not None:
+            return "".join(pieces)
     if select is not None:
         check_selection(view, fmt, select)
     if fmt == "json":
