@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GraphError, Span
 from .gatespec import GateSpec
 from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
-from .syntax import Definition, Item, Program, Statement
+
+if TYPE_CHECKING:  # the parser is not needed to hold a graph (see compiler.py)
+    from .syntax import Definition, Item, Program, Statement
 
 INPUT = "input"
 CONST = "const"
@@ -145,6 +147,8 @@ class _Builder:
         self.max_gates = current().gates
 
     def _error(self, message: str, item: Item | Statement) -> GraphError:
+        from .syntax import Statement
+
         if isinstance(item, Statement):
             span = item.span
         else:

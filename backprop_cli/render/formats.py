@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from . import latex, markdown, plain, records
 from .report import Report
+
+if TYPE_CHECKING:
+    from .records import Table
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv", "markdown", "latex")
 REPORT_FORMATS = ("table", "plain", "markdown", "latex")
@@ -76,17 +78,25 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
         indent = None if view.compact else 2
         return json.dumps(view.document(), indent=indent) + "\n"
     if fmt in FLAT_FORMATS:
+        from . import records
+
         tables = flat_tables(view, select)
         if fmt == "jsonl":
             return records.render_jsonl(tables)
         return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.precision)
     report = selected_report(view, fmt in ("markdown", "latex"), select)
     if fmt == "plain":
-        return plain.render_plain(report)
+        from .plain import render_plain
+
+        return render_plain(report)
     if fmt == "markdown":
-        return markdown.render_markdown(report)
+        from .markdown import render_markdown
+
+        return render_markdown(report)
     if fmt == "latex":
-        return latex.render_latex(report)
+        from .latex import render_latex
+
+        return render_latex(report)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -108,7 +118,9 @@ def selected_report(view: View, math_cells: bool, select: str | None) -> Report:
     return replace(report, sections=[s for s in report.sections if s.key == select])
 
 
-def flat_tables(view: View, select: str | None) -> list[records.Table]:
+def flat_tables(view: View, select: str | None) -> list[Table]:
+    from . import records
+
     if view.tables and view.document is not None:
         tables = records.document_tables(view.document(), view.tables)
     else:
