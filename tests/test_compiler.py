@@ -9,6 +9,7 @@ from expression_gen import program_text, trees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backprop_cli import compiler
 from backprop_cli.api import compile_program
 from backprop_cli.compiler import compile_text
 from backprop_cli.errors import BackpropError
@@ -100,6 +101,18 @@ def test_limits_are_left_to_the_reference_path(limits: Limits, text: str) -> Non
         assert compile_text(text) is None
         with pytest.raises(BackpropError):
             compile_program(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees(), st.sampled_from(["bare", "assign"]), st.integers(1, 40))
+def test_text_cut_into_chunks_compiles_alike(tree: object, final: str, size: int) -> None:
+    text = program_text(tree, final, "\n")  # type: ignore[arg-type]
+    whole = compile_text(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiler, "CHUNK", size)
+        chunked = compile_text(text)
+    assert whole is not None and chunked is not None
+    assert chunked.__dict__ == whole.__dict__
 
 
 def test_deep_nesting_and_long_sums_stay_iterative() -> None:
