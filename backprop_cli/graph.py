@@ -33,6 +33,7 @@ class Graph:
     their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
     says the program has array gates (``@``, ``.T``, ``sum``, ...).
     ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
+    ``compiled`` caches what the engine compiles from the graph (see ``tape``).
     """
 
     source: str
@@ -49,6 +50,7 @@ class Graph:
     user_gates: dict[str, Any] = field(default_factory=dict)
     attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     uses_arrays: bool = False
+    compiled: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.gates)
