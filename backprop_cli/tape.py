@@ -16,6 +16,7 @@ on the graph, keyed by the lists they were compiled from.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from itertools import chain, compress
 from operator import and_, itemgetter, not_
@@ -86,12 +87,16 @@ def forward_tape(graph: Graph) -> ForwardTape | None:
 
 
 def _initial_values(graph: Graph) -> list[float] | None:
+    """0.0 for every node, and each literal's value (a named constant's, or the double its
+    digits denote); None if one is not finite."""
+    texts = graph.literals.values()
+    distinct = {text: CONSTANT_VALUES[text] if text in CONSTANT_VALUES else float(text)
+                for text in set(texts)}
+    if not all(map(math.isfinite, distinct.values())):
+        return None
+    values = map(distinct.__getitem__, texts)
     initial = [0.0] * len(graph.gates)
-    for node, text in graph.literals.items():
-        value = CONSTANT_VALUES[text] if text in CONSTANT_VALUES else float(text)
-        if not math.isfinite(value):
-            return None
-        initial[node] = value
+    deque(map(initial.__setitem__, graph.literals.keys(), values), maxlen=0)
     return initial
 
 
