@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -10,9 +9,11 @@ import click
 from ..answers import Problem, ProblemResult, check_problem, is_answers_file, read_answers
 from ..checking import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance, split_expect
 from ..errors import InputError
-from ..render.check import render_check, render_check_json
+from ..render.check import check_document, check_report, render_check
+from ..render.formats import View
 from ..values import split_assignment
 from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin, seed_option
+from .output import emit, output_options, wants_color
 
 EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 
@@ -34,14 +35,13 @@ EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
 @click.option("--atol", type=click.FloatRange(min=0), metavar="A",
               help=f"Absolute tolerance [default: {DEFAULT_ATOL:g}].")
 @click.option("--hide", is_flag=True, help="Show only right or wrong, not the values.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True)
+@output_options
 @seed_option
 @limit_option
 def check_command(source: str | None, assignments: tuple[str, ...], expects: tuple[str, ...],
                   answers: str | None, output: str | None, upstream: str | None, exact: bool,
                   rtol: float | None, atol: float | None, hide: bool, fmt: str,
-                  seed: int) -> None:
+                  table: str | None, color: str, seed: int) -> None:
     """Check answers: one line per answer, right or wrong, expected and computed.
 
     An answer is NAME=VALUE (the value of node NAME) or grad.NAME=VALUE (the gradient of
@@ -61,6 +61,7 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
       backprop check sigmoid-neuron --expect grad.w0=-0.1966 --hide
       backprop check circuits/simple-circuit.toml
       backprop check --answers homework.toml
+      backprop check --answers homework.toml --format csv
       backprop check "m = mean(x)" "x=randn(4)" --seed 7 --expect "grad.x=[1/4, 1/4, 1/4, 1/4]"
     """
     explicit = rtol is not None or atol is not None
@@ -78,16 +79,21 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
         with exact_clock(exact):
             results.append(check_problem(problem, tolerance, explicit, seed))
     _report_errors(results, several=answers is not None)
-    if fmt == "json":
-        click.echo(render_check_json(results, hide), nl=False)
+    if fmt in ("auto", "plain") and table is None:
+        styled = wants_color(color)
+        click.echo(render_check(results, hide, _style if styled else _unstyled,
+                                headers=answers is not None), nl=False, color=styled)
     else:
-        color = None if not os.environ.get("NO_COLOR") else False
-        click.echo(render_check(results, hide, _style, headers=answers is not None),
-                   nl=False, color=color)
+        emit(View(report=lambda math: check_report(results, hide),
+                  document=lambda: check_document(results, hide)), fmt, table, color)
     if any(result.error is not None for result in results):
         sys.exit(EXIT_BAD_INPUT)
     if any(result.wrong for result in results):
         sys.exit(EXIT_WRONG)
+
+
+def _unstyled(word: str, right: bool) -> str:
+    return word
 
 
 def _style(word: str, right: bool) -> str:

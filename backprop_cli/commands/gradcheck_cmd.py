@@ -5,14 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
 
 from ..expand import expand_composites
 from ..gradcheck import DEFAULT_H, DEFAULT_THRESHOLD, gradcheck
-from ..render.gradcheck import gradcheck_report, render_gradcheck_json
-from ..render.plain import render_plain
-from ..render.table import print_report
+from ..render.formats import View
+from ..render.gradcheck import gradcheck_document, gradcheck_report
 from .common import limit_option, no_grad_option, prepare_circuit, print_gate_warnings, seed_option
+from .output import emit, output_options
 
 EXIT_FAILED = 1
 
@@ -26,8 +25,7 @@ EXIT_FAILED = 1
               show_default=True, help="Step of the central difference.")
 @click.option("--threshold", type=click.FloatRange(min=0), default=DEFAULT_THRESHOLD,
               show_default=True, help="Largest relative error that passes.")
-@click.option("--format", "fmt", type=click.Choice(("auto", "table", "plain", "json")),
-              default="auto", show_default=True)
+@output_options
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round displayed gradients to N decimals.")
 @seed_option
@@ -35,7 +33,8 @@ EXIT_FAILED = 1
 @limit_option
 def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | None,
                       upstream: str | None, h: float, threshold: float, fmt: str,
-                      precision: int | None, seed: int, no_grad: str) -> None:
+                      table: str | None, color: str, precision: int | None, seed: int,
+                      no_grad: str) -> None:
     """Check every input's gradient against a central difference (float64).
 
     The relative error |a - n| / max(|a| + |n|, 1e-8) is read as CS231n reads it: above
@@ -51,19 +50,15 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
       backprop gradcheck circuits/sigmoid-neuron.toml
       backprop gradcheck "x*y + relu(x)" x=1e-6 y=2 --h 1e-7
       backprop gradcheck "log(1 + exp(t))" t=0.5 --format json
+      backprop gradcheck sigmoid-neuron --format csv
       backprop gradcheck two-layer-softmax-l2
     """
     graph, values, gradient_in = prepare_circuit(source, assignments, output, upstream,
                                                  seed=seed, no_grad=no_grad)
     print_gate_warnings(graph)
     result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand_composites(graph))
-    if fmt == "json":
-        click.echo(render_gradcheck_json(result), nl=False)
-    else:
-        report = gradcheck_report(result, precision)
-        if fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
-            click.echo(render_plain(report), nl=False)
-        else:
-            print_report(report, Console(highlight=False, soft_wrap=False))
+    emit(View(report=lambda math: gradcheck_report(result, precision),
+              document=lambda: gradcheck_document(result), precision=precision),
+         fmt, table, color)
     if not result.passed:
         sys.exit(EXIT_FAILED)

@@ -9,6 +9,7 @@ from typing import Any
 from ..answers import ProblemResult
 from ..checking import Verdict
 from ..numformat import format_value
+from .report import Report, Section
 
 Styler = Callable[[str, bool], str]
 
@@ -82,6 +83,25 @@ def render_check(results: Sequence[ProblemResult], hide: bool, style: Styler = _
         lines.extend(verdict_lines(result.verdicts, hide, style, indent))
     lines.append(summary(results))
     return "\n".join(lines) + "\n"
+
+
+def check_report(results: Sequence[ProblemResult], hide: bool) -> Report:
+    """One row per answer (problem, answer, verdict, expected, computed, allowed), for the
+    table, Markdown, LaTeX and flat formats; the summary as the footer."""
+    headers = ["problem", "answer", "verdict"] + ([] if hide else
+                                                  ["expected", "computed", "allowed"])
+    section = Section("Answers", headers, key="answers",
+                      numeric=frozenset() if hide else frozenset({3, 4}))
+    for result in results:
+        for verdict in result.verdicts:
+            row = [result.problem.name, verdict.expectation.key,
+                   "right" if verdict.right else "wrong"]
+            if not hide:
+                row += [format_value(verdict.expectation.expected),
+                        format_value(verdict.computed),
+                        "exact" if verdict.allowed is None else _allowed(verdict)]
+            section.rows.append(row)
+    return Report([section], [summary(results)])
 
 
 def check_document(results: Sequence[ProblemResult], hide: bool) -> dict[str, Any]:
