@@ -9,17 +9,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import ieee
 from .circuits import Circuit, resolve
+from .compiler import compile_text
 from .engine import FLOAT, Arithmetic, evaluate
 from .errors import BackpropError
 from .gcpause import paused_gc
 from .graph import Graph, build
-from .syntax import Definition, parse
 from .trace import Trace
 from .values import coerce_value, coerce_values
+
+if TYPE_CHECKING:
+    from .syntax import Definition
 
 
 def arithmetic_for(exact: bool) -> Arithmetic:
@@ -37,7 +40,12 @@ def compile_program(text: str, output: str | None = None, where: str | None = No
     defined outside the program (a circuit file's gates table)."""
     try:
         with paused_gc():
-            return build(parse(text), output, definitions)
+            graph = None if definitions else compile_text(text)
+            if graph is None:  # not the common case, or an error: the reference path
+                from .syntax import parse
+
+                return build(parse(text), output, definitions)
+            return graph.with_output(output) if output is not None else graph
     except BackpropError as error:
         raise error.located(text, where) from None
 

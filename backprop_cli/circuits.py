@@ -6,19 +6,23 @@ optional upstream gradient and output name, and the expected answers.
 
 from __future__ import annotations
 
-import tomllib
+import re
 from dataclasses import dataclass, field
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import CircuitError
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 SUFFIX = ".toml"
 PROGRAM_SUFFIXES = (".toml", ".bp", ".txt")
 _ALLOWED_KEYS = {"title", "description", "program", "inputs", "expect", "output", "upstream",
                  "gates"}
+# what a bundled circuit's name may look like (a program such as "(x+y)*z" never does, so
+# the library is not listed for it)
+NAME_RE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass
@@ -39,6 +43,8 @@ class Circuit:
 
 def _library() -> Traversable:
     """The installed circuit library, or the source tree's circuits/ when run from a checkout."""
+    from importlib import resources
+
     try:
         return resources.files("backprop_cli.library")
     except ModuleNotFoundError:
@@ -81,6 +87,8 @@ def decode(data: bytes, where: str) -> str:
 
 def parse_circuit(text: str, name: str, path: str) -> Circuit:
     """Read a circuit file's TOML; its program is parsed later like any other."""
+    import tomllib
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -118,7 +126,7 @@ def resolve(source: str, stdin_text: str | None = None) -> Circuit:
         if bundled is not None and bundled in bundled_names():
             return load_bundled(bundled)
         raise CircuitError(f"no such circuit file: {source!r}")
-    if source in bundled_names():
+    if NAME_RE.fullmatch(source) and source in bundled_names():
         return load_bundled(source)
     return Circuit(program=source)
 

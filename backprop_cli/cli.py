@@ -8,25 +8,62 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import sys
+from collections.abc import Iterator
+from typing import Any
 
 import click
 
 from . import __version__
-from .commands.check_cmd import check_command
-from .commands.circuits_cmd import circuits_command
-from .commands.code_cmd import code_command
-from .commands.common import echo_error
-from .commands.completion_cmd import completion_command
-from .commands.draw_cmd import draw_command
-from .commands.eval_cmd import eval_command
-from .commands.gates_cmd import gates_command
-from .commands.gradcheck_cmd import gradcheck_command
-from .commands.step_cmd import step_command
 from .errors import BackpropError
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+
+class _Commands(dict[str, click.Command]):
+    """The commands by name, each module imported only when its command is looked up (a
+    numeric ``backprop eval`` does not load draw, check, gradcheck, ... at start-up)."""
+
+    def __init__(self, where: dict[str, str]) -> None:
+        super().__init__()
+        self.where = where
+
+    def _load(self, name: str) -> click.Command:
+        if not super().__contains__(name):
+            module, _, attribute = self.where[name].partition(":")
+            command = getattr(importlib.import_module(f"{__package__}.commands.{module}"),
+                              attribute)
+            super().__setitem__(name, command)
+        return super().__getitem__(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.where or super().__contains__(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self.where, **dict.fromkeys(super().keys())})
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __getitem__(self, name: str) -> click.Command:
+        return self._load(name) if name in self.where else super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def keys(self) -> Any:
+        return list(iter(self))
+
+    def values(self) -> Any:
+        return [self[name] for name in self]
+
+    def items(self) -> Any:
+        return [(name, self[name]) for name in self]
 
 
 class _Group(click.Group):
@@ -37,6 +74,8 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except BackpropError as error:
+            from .commands.common import echo_error
+
             echo_error(error)
             ctx.exit(EXIT_BAD_INPUT)
         except BrokenPipeError:
@@ -60,15 +99,18 @@ def cli() -> None:
     """
 
 
-cli.add_command(eval_command)
-cli.add_command(gates_command)
-cli.add_command(circuits_command)
-cli.add_command(check_command)
-cli.add_command(gradcheck_command)
-cli.add_command(code_command)
-cli.add_command(step_command)
-cli.add_command(draw_command)
-cli.add_command(completion_command)
+# name -> module in commands/ : the command in it (imported when the command is used)
+cli.commands = _Commands({
+    "eval": "eval_cmd:eval_command",
+    "gates": "gates_cmd:gates_command",
+    "circuits": "circuits_cmd:circuits_command",
+    "check": "check_cmd:check_command",
+    "gradcheck": "gradcheck_cmd:gradcheck_command",
+    "code": "code_cmd:code_command",
+    "step": "step_cmd:step_command",
+    "draw": "draw_cmd:draw_command",
+    "completion": "completion_cmd:completion_command",
+})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GraphError, Span
 from .gatespec import GateSpec
 from .limits import current, exceeded
 from .registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES, describe_call
-from .syntax import Definition, Item, Program, Statement
+
+if TYPE_CHECKING:  # the parser is not needed to hold a graph (see compiler.py)
+    from .syntax import Definition, Item, Program, Statement
 
 INPUT = "input"
 CONST = "const"
@@ -31,6 +33,7 @@ class Graph:
     their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
     says the program has array gates (``@``, ``.T``, ``sum``, ...).
     ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
+    ``compiled`` caches what the engine compiles from the graph (see ``tape``).
     """
 
     source: str
@@ -47,6 +50,7 @@ class Graph:
     user_gates: dict[str, Any] = field(default_factory=dict)
     attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     uses_arrays: bool = False
+    compiled: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.gates)
@@ -145,6 +149,8 @@ class _Builder:
         self.max_gates = current().gates
 
     def _error(self, message: str, item: Item | Statement) -> GraphError:
+        from .syntax import Statement
+
         if isinstance(item, Statement):
             span = item.span
         else:

@@ -129,6 +129,14 @@ def _param_re(params: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"\b(" + "|".join(map(re.escape, (*params, "out"))) + r")\b")
 
 
+def formula_pieces(params: tuple[str, ...], formula: str) -> list[tuple[str, str | None]]:
+    """A derivative formula split at its parameter names (and ``out``): pairs of literal
+    text and the name that follows it (None after the last piece)."""
+    parts = _param_re(params).split(formula)
+    return [(parts[i], parts[i + 1] if i + 1 < len(parts) else None)
+            for i in range(0, len(parts), 2)]
+
+
 def local_formula(graph: Graph, node: int, position: int, loss: str | None = None) -> str:
     """Substitute the node's operand names into the gate's derivative formula (for a
     structural array gate, its vector-Jacobian rule)."""

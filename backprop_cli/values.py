@@ -4,6 +4,7 @@ arrays (``[1, 2]``, ``@w.npy``, ``randn(3, 4)``) are read by ``arrayvalues``."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -12,15 +13,23 @@ from .engine import FLOAT, Arithmetic, forward, refuse_non_finite
 from .errors import BackpropError, InputError
 from .graph import CONST, INPUT, build
 from .registry import CONSTANT_VALUES, GATES
-from .syntax import parse_expression
 from .tokens import Token, tokenize
 
 Value = Any
 _ARRAY_STARTS = ("[", "@", "randn(", "rand(", "zeros(", "ones(", "randint(")
+# a number literal with an optional sign, as the tokenizer reads it (ASCII digits only)
+_PLAIN_NUMBER = re.compile(r"[ \t\r\f]*[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[ \t\r\f]*",
+                           re.ASCII)
 
 
 def constant_value(text: str, arithmetic: Arithmetic = FLOAT, where: str = "a value") -> Value:
     """Evaluate a constant expression such as ``-2``, ``1/3`` or ``-pi/4``."""
+    if arithmetic is FLOAT and _PLAIN_NUMBER.fullmatch(text):
+        value = float(text)  # what the parser's literal gives, without loading the parser
+        if math.isfinite(value):
+            return value
+    from .syntax import parse_expression
+
     try:
         graph = build(parse_expression(text))
         if graph.inputs:

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 Record = dict[str, Any]
+PROCESSES = ("cli", "cli_plain")  # whole processes: CPU time and peak RSS from os.wait4
 
 
 def ok(result: Record | None) -> bool:
@@ -27,7 +28,7 @@ def total(engine: str, result: Record) -> float | None:
     """CPU seconds for the engine's whole job: forward + backward, or the CLI process's."""
     if not ok(result):
         return None
-    if engine == "cli":
+    if engine in PROCESSES:
         return float(result["cpu"])
     return float(result["times"]["forward"] + result["times"]["backward"])
 
@@ -79,12 +80,12 @@ def peak_mb(engine: str, result: Record) -> float | None:
     """Peak RSS of the measuring process in MB: after backward (engines), or the CLI's."""
     if not ok(result):
         return None
-    kb = result["maxrss_kb"] if engine == "cli" else result["rss_engine_kb"]
+    kb = result["maxrss_kb"] if engine in PROCESSES else result["rss_engine_kb"]
     return float(kb) / 1024
 
 
 def graph_mb(engine: str, result: Record) -> float | None:
     """Peak RSS above the process's RSS after imports and loading the workload."""
-    if not ok(result) or engine == "cli":
+    if not ok(result) or engine in PROCESSES:
         return None
     return float(result["rss_engine_kb"] - result["rss_base_kb"]) / 1024

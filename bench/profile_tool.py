@@ -2,10 +2,11 @@
 
     python bench/profile_tool.py [--shape chain|wide|dag] [--n 100000] [--top 12]
 
-Stages as the CLI runs them: tokenize, parse (shunting-yard), build, forward, backward, JSON
-rendering. Prints each stage's wall time without the profiler, then the functions with the
-most own time inside it (cProfile adds overhead per call, so the shares, not the absolute
-times, are what to read).
+Stages as the CLI runs them: compile (program text to graph, ``api.compile_program``),
+forward, backward, JSON rendering (consumed piece by piece, as the CLI writes it). Prints
+each stage's wall time without the profiler, then the functions with the most own time
+inside it (cProfile adds overhead per call, so the shares, not the absolute times, are what
+to read).
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from typing import Any
 
 import workloads
 
+from backprop_cli.api import compile_program
 from backprop_cli.engine import backward, forward
 from backprop_cli.gcpause import paused_gc
-from backprop_cli.graph import build
-from backprop_cli.render.json import render_json
-from backprop_cli.syntax import parse
-from backprop_cli.tokens import tokenize
+from backprop_cli.render.json import render_json_pieces
 
 
 def stages(text: str, inputs: dict[str, float]) -> list[tuple[str, Callable[[], Any], bool]]:
@@ -39,12 +38,11 @@ def stages(text: str, inputs: dict[str, float]) -> list[tuple[str, Callable[[], 
         return run
 
     return [
-        ("tokenize", set_("tokens", lambda: tokenize(text)), True),
-        ("parse (incl. tokenize)", set_("program", lambda: parse(text)), True),
-        ("build", set_("graph", lambda: build(state.pop("program"))), True),
+        ("compile", set_("graph", lambda: compile_program(text)), True),
         ("forward", set_("values", lambda: forward(state["graph"], inputs)), True),
         ("backward", set_("trace", lambda: backward(state["graph"], state["values"])), True),
-        ("json", set_("json", lambda: render_json(state["trace"])), False),
+        ("json", set_("json", lambda: sum(map(len, render_json_pieces(state["trace"])))),
+         False),
     ]
 
 

@@ -12,10 +12,11 @@ ENGINE_LABELS = {
     "floor": "hand-inlined tape (floor)",
     "tool": "tool engine (built graph)",
     "cli": "tool end to end (CLI → JSON)",
+    "cli_plain": "tool end to end (CLI → plain summary)",
     "micrograd": "micrograd",
     "torch": "torch scalar autograd",
 }
-STAGES = ("tokenize", "parse", "build", "forward", "backward", "json")
+STAGES = ("compile", "forward", "backward", "json")
 NOTES_BEGIN = "<!-- notes: written by hand; bench/run.py keeps this block when it rewrites -->"
 NOTES_END = "<!-- end of notes -->"
 
@@ -111,7 +112,7 @@ Forward and backward in µs per gate; peak RSS of the measuring process
 the part above the process's RSS after imports and loading the workload (the graph's own cost).
 The tool end to end is the real `backprop eval FILE NAME=VALUE... --format json` in a
 subprocess, stdout to a file (CPU time of the whole process, start-up included; wall time
-beside it).
+beside it); "plain summary" is the same command with `--format plain`.
 micrograd and torch build their graph during forward (that is how they work). "ok" = value and
 input gradients agree with the floor's (rel. 1e-6)."""
 
@@ -133,7 +134,7 @@ def _shape_table(records: list[dict[str, Any]]) -> str:
                 why = result.get("skipped") or result.get("error") or "?"
                 rows.append((size(record["n"]), label, f"{why}", "", "", "", "", "", ""))
                 continue
-            if engine == "cli":
+            if engine in m.PROCESSES:
                 wall = per_gate_us(result["wall"], gates)
                 rows.append((size(record["n"]), label, "", "", "",
                              f"{num(per_gate_us(result['cpu'], gates))} (wall {num(wall)})",
@@ -182,10 +183,20 @@ def _ratios(records: list[dict[str, Any]]) -> str:
                      times_x(m.ratio(total["micrograd"], total["tool"])),
                      times_x(m.ratio(total["torch"], total["tool"])),
                      times_x(m.ratio(total["micrograd"], total["cli"])),
-                     times_x(m.ratio(total["torch"], total["cli"]))))
+                     times_x(m.ratio(total["torch"], total["cli"])),
+                     times_x(m.ratio(total["micrograd"], total["cli_plain"])),
+                     times_x(m.ratio(total["torch"], total["cli_plain"]))))
     return table(("shape", "N", "engine / floor", "end-to-end / floor",
                   "micrograd / engine", "torch / engine", "micrograd / end-to-end",
-                  "torch / end-to-end"), rows)
+                  "torch / end-to-end", "micrograd / plain end-to-end",
+                  "torch / plain end-to-end"), rows) + "\n\n" + _RATIO_NOTE
+
+
+_RATIO_NOTE = """\
+End to end is program text in, JSON out (every node and edge, ~250 bytes a gate); "plain end
+to end" is the same process with the default plain output, which for a graph this large is
+the output's value and the input gradients (the difference is what writing the JSON costs).
+Ratios > 1 in the peer columns mean the tool is faster."""
 
 
 def _scaling(records: list[dict[str, Any]], shapes: list[str]) -> str:
@@ -203,17 +214,19 @@ def _stages(records: list[dict[str, Any]]) -> str:
         if not m.ok(result):
             continue
         t = dict(result["times"])
-        t["parse"] = max(t["parse"] - t["tokenize"], 0.0)  # parse() tokenizes first
+        if any(s not in t for s in STAGES):
+            continue  # a run of an earlier version of the suite
         whole = sum(t[s] for s in STAGES)
         cells = [f"{num(per_gate_us(t[s], record['gates']))} ({100 * t[s] / whole:.0f}%)"
                  for s in STAGES]
         rows.append((record["shape"], size(record["n"]), *cells,
                      num(per_gate_us(whole, record["gates"]))))
-    note = ("parse = shunting-yard only (`syntax.parse` minus `tokens.tokenize`); "
-            "each stage timed alone with gc paused as the CLI does, JSON rendering with gc on "
-            "(as the CLI renders).")
-    return table(("shape", "N", "tokenize", "parse", "build", "forward", "backward",
-                  "JSON render", "sum"), rows) + "\n\n" + note + "\n\n" + _stage_memory(records)
+    note = ("compile = program text to graph (`api.compile_program`: tokenizer, parser and "
+            "graph builder in one pass); each stage timed alone with gc paused as the CLI "
+            "does, JSON rendering with gc on (as the CLI renders), its pieces consumed as the "
+            "CLI writes them.")
+    return table(("shape", "N", "compile", "forward", "backward", "JSON render", "sum"),
+                 rows) + "\n\n" + note + "\n\n" + _stage_memory(records)
 
 
 def _stage_memory(records: list[dict[str, Any]]) -> str:

@@ -30,7 +30,7 @@ from procs import BENCH, backprop_command, measure, python, run_json
 ROOT = BENCH.parent
 SIZES = (10**3, 10**4, 10**5, 10**6)
 QUICK_SIZES = (10**3, 10**4)
-ENGINES = ("floor", "tool", "cli", "micrograd", "torch")
+ENGINES = ("floor", "tool", "cli", "cli_plain", "micrograd", "torch")
 PEERS = ("micrograd", "torch")
 QUICK_SKIP = "a quick run measures the peers at its largest size only"
 SECTIONS = ("scalar", "cold", "batch", "arrays")
@@ -143,8 +143,9 @@ def _scalar_case(args: argparse.Namespace, workdir: Path, shape: str, n: int,
             log(f"  {shape:5} {n:>8} {engine:9} skipped: {skip}")
             continue
         start = time.perf_counter()
-        if engine == "cli":
-            result = end_to_end.run(program, inputs, args.budget, args.timeout)
+        if engine in end_to_end.FORMATS:
+            result = end_to_end.run(program, inputs, args.budget, args.timeout,
+                                    fmt=end_to_end.FORMATS[engine])
         else:
             result = run_json(python(str(BENCH / "scalar_case.py"), engine, str(data),
                                      "--budget", str(args.budget)), args.timeout)

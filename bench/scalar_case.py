@@ -2,8 +2,9 @@
 
     python bench/scalar_case.py ENGINE WORKLOAD [--budget SECONDS]
 
-ENGINE is ``tool`` (the library's stages in process: tokenize, parse, build, forward,
-backward, JSON rendering; then forward and backward again on the built graph), ``floor``
+ENGINE is ``tool`` (the library's stages in process, as the CLI runs them: compile (program
+text to graph), forward, backward, JSON rendering; then forward and backward again on the
+built graph), ``floor``
 (the hand-inlined tape), ``micrograd`` or ``torch``.
 Each stage is repeated while the budget lasts (at most 7 times) and its best CPU time
 (``time.process_time``, steadier than wall time on a shared machine) and best wall time kept.
@@ -63,12 +64,10 @@ def repeat(budget: float, once: Callable[[int], None]) -> int:
 
 
 def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
+    from backprop_cli.api import compile_program
     from backprop_cli.engine import backward, forward
     from backprop_cli.gcpause import paused_gc
-    from backprop_cli.graph import build
-    from backprop_cli.render.json import render_json
-    from backprop_cli.syntax import parse
-    from backprop_cli.tokens import tokenize
+    from backprop_cli.render.json import render_json_pieces
 
     w, text = workloads.load(path, with_ops=False)
     result["rss_base_kb"] = maxrss_kb()
@@ -82,14 +81,12 @@ def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
         return run
 
     def once(count: int) -> None:
-        watch.time("tokenize", paused(lambda: len(tokenize(text))))
-        program = watch.time("parse", paused(lambda: parse(text)))
-        graph = watch.time("build", paused(partial(build, program)))
-        del program  # as in the CLI, the parsed program is garbage once the graph is built
+        out.pop("graph", None)
+        graph = watch.time("compile", paused(partial(compile_program, text)))
         values = watch.time("forward", paused(lambda: forward(graph, w.inputs)))
         trace = watch.time("backward", paused(lambda: backward(graph, values)))
         out["rss_engine_kb"] = maxrss_kb()
-        out["bytes"] = len(watch.time("json", lambda: render_json(trace)))
+        out["bytes"] = watch.time("json", lambda: _written(render_json_pieces(trace)))
         out["gates"], out["graph"] = graph.gate_count(), graph
 
     def engine_once(count: int) -> None:
@@ -106,6 +103,11 @@ def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
                   value=float(trace.value),
                   grads=[float(trace.gradients[name]) for name in w.inputs],
                   rss_peak_kb=maxrss_kb())
+
+
+def _written(pieces: Any) -> int:
+    """Consume the JSON as the CLI writes it (piece by piece); its size in characters."""
+    return sum(len(piece) for piece in pieces)
 
 
 def run_replay(engine: str, path: Path, budget: float, result: dict[str, Any]) -> None:

@@ -176,3 +176,17 @@ def test_the_runner_as_a_command() -> None:
                              capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and "choose from scalar" in refused.stderr
     assert refused.stdout == ""
+
+
+def test_end_to_end_reads_the_answer_from_the_plain_summary(tmp_path: Path) -> None:
+    """``cli_plain``: a large graph's plain output is its value and input gradients."""
+    from conftest import invoke
+
+    program = "\n".join(["c = x * y"] + ["c = tanh(c*1.01 + y)"] * 100)
+    result = invoke("eval", program, "x=0.5", "y=-0.25", "--format", "plain")
+    assert "showing the output and input gradients only" in result.stdout
+    path = tmp_path / "out.txt"
+    path.write_text(result.stdout)
+    answer = bench("end_to_end").plain_answer(path)
+    trace = evaluate(compile_program(program), {"x": 0.5, "y": -0.25})
+    assert answer == {"value": trace.value, "gradients": trace.gradients}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import click
 
-from ..expand import expand_composites
 from ..numformat import format_float, format_value
 from ..paths import get_path
 from ..render.trace_view import trace_view
 from .common import circuit_options, no_grad_option, print_notes, run_circuit, seed_option
 from .output import choose_format, emit, output_options
-from .walk import show_steps
 
 STEP_FORMATS = ("auto", "table", "plain", "json")
 
@@ -65,7 +63,11 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
       backprop eval simple-circuit --steps --pause
       backprop eval sigmoid-neuron-grouped --expand
     """
-    transform = expand_composites if expand else None
+    transform = None
+    if expand:
+        from ..expand import expand_composites
+
+        transform = expand_composites
     if rows is not None:
         from .rows_mode import run_rows
 
@@ -85,6 +87,8 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
     if steps or pause:
         if fmt not in STEP_FORMATS or table is not None:
             raise click.UsageError("--steps shows table, plain or json (without --table)")
+        from .walk import show_steps
+
         show_steps(trace, choose_format(fmt, color), precision, pause)
         return
     results = None

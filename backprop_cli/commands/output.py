@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..render.formats import FORMATS, View, check_selection, render, selected_report
+from ..render.formats import FORMATS, View, check_selection, render_pieces, selected_report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -86,7 +86,8 @@ def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") ->
     """Print the view on stdout in the chosen format."""
     fmt = choose_format(fmt, color)
     if fmt != "table":
-        click.echo(render(view, fmt, table), nl=False)
+        for piece in render_pieces(view, fmt, table):
+            click.echo(piece, nl=False)
         return
     if table is not None:
         check_selection(view, fmt, table)

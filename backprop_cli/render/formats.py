@@ -14,13 +14,15 @@ and, when it has one, a JSON document; each is built only if the chosen format n
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
-from . import latex, markdown, plain, records
 from .report import Report
+
+if TYPE_CHECKING:
+    from .records import Table
 
 FORMATS = ("table", "plain", "json", "jsonl", "csv", "tsv", "markdown", "latex")
 REPORT_FORMATS = ("table", "plain", "markdown", "latex")
@@ -34,7 +36,9 @@ class View:
     ``report(math_cells)`` builds the sections (with math cells for LaTeX and Markdown);
     ``document()`` the JSON document; ``tables`` maps document keys to flat tables (see
     ``records.document_tables``); ``compact`` prints JSON on one line (large results);
-    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision).
+    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision); ``json_pieces``, when
+    given, writes the compact document as pieces of text without building it (None: it
+    does not apply, use ``document``).
     """
 
     report: Callable[[bool], Report]
@@ -42,6 +46,7 @@ class View:
     tables: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
     compact: bool = False
     precision: int | None = None
+    json_pieces: Callable[[], Iterator[str] | None] | None = None
 
     def keys(self) -> list[str]:
         """The names ``--table`` accepts."""
@@ -50,8 +55,21 @@ class View:
         return [section.key for section in self.report(False).sections]
 
 
+def render_pieces(view: View, fmt: str, select: str | None = None) -> Iterator[str]:
+    """``render`` in pieces: a large JSON document is written as it is produced."""
+    if fmt == "json" and select is None and view.json_pieces is not None:
+        pieces = view.json_pieces()
+        if pieces is not None:
+            return pieces
+    return iter([render(view, fmt, select)])
+
+
 def render(view: View, fmt: str, select: str | None = None) -> str:
     """The view as text in format ``fmt`` (any of FORMATS but ``table``)."""
+    if fmt == "json" and select is None and view.json_pieces is not None:
+        pieces = view.json_pieces()
+        if pieces is not None:
+            return "".join(pieces)
     if select is not None:
         check_selection(view, fmt, select)
     if fmt == "json":
@@ -60,17 +78,25 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
         indent = None if view.compact else 2
         return json.dumps(view.document(), indent=indent) + "\n"
     if fmt in FLAT_FORMATS:
+        from . import records
+
         tables = flat_tables(view, select)
         if fmt == "jsonl":
             return records.render_jsonl(tables)
         return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.precision)
     report = selected_report(view, fmt in ("markdown", "latex"), select)
     if fmt == "plain":
-        return plain.render_plain(report)
+        from .plain import render_plain
+
+        return render_plain(report)
     if fmt == "markdown":
-        return markdown.render_markdown(report)
+        from .markdown import render_markdown
+
+        return render_markdown(report)
     if fmt == "latex":
-        return latex.render_latex(report)
+        from .latex import render_latex
+
+        return render_latex(report)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -92,7 +118,9 @@ def selected_report(view: View, math_cells: bool, select: str | None) -> Report:
     return replace(report, sections=[s for s in report.sections if s.key == select])
 
 
-def flat_tables(view: View, select: str | None) -> list[records.Table]:
+def flat_tables(view: View, select: str | None) -> list[Table]:
+    from . import records
+
     if view.tables and view.document is not None:
         tables = records.document_tables(view.document(), view.tables)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..graph import CONST, INPUT, Graph
@@ -55,8 +55,8 @@ def _with_exact(record: dict[str, Any], key: str, value: Value, exact: bool) -> 
         record[f"{key}_exact"] = _exact_text(value)
 
 
-def trace_document(trace: Trace) -> dict[str, Any]:
-    """The trace as plain data, ready for ``json.dumps``."""
+def document_head(trace: Trace) -> dict[str, Any]:
+    """The document's fields before ``nodes``: output, value, gradients, inputs."""
     graph, exact = trace.graph, trace.exact
     document: dict[str, Any] = {"schema": SCHEMA, "output": graph.names[trace.output]}
     _with_exact(document, "value", trace.value, exact)
@@ -67,6 +67,13 @@ def trace_document(trace: Trace) -> dict[str, Any]:
                                        for name, g in trace.gradients.items()}
     document["inputs"] = {name: _number(trace.values[node])
                           for name, node in graph.inputs.items()}
+    return document
+
+
+def trace_document(trace: Trace) -> dict[str, Any]:
+    """The trace as plain data, ready for ``json.dumps``."""
+    graph, exact = trace.graph, trace.exact
+    document = document_head(trace)
     document["nodes"] = [_node(trace, node) for node in range(len(graph))
                          if graph.gates[node] != CONST]
     document["edges"] = [_edge(trace, index) for index in range(trace.edge_count())]
@@ -134,13 +141,35 @@ def jacobian_records(trace: Trace, results: Sequence[Jacobian]) -> list[dict[str
     return records
 
 
-def render_json(trace: Trace, jacobians: Sequence[Jacobian] | None = None) -> str:
-    """Indented for small graphs; one compact line for large ones (the C encoder is ~10x
-    faster without indentation), or for large arrays."""
-    indent = 2 if len(trace.graph) <= INDENT_MAX_NODES else None
-    if trace.arrays and sum(getattr(v, "size", 1) for v in trace.values) > INDENT_MAX_ENTRIES:
-        indent = None
+def is_compact(trace: Trace) -> bool:
+    """One line for a large graph (the C encoder is ~10x faster without indentation), or
+    for large arrays; indented otherwise."""
+    if len(trace.graph) > INDENT_MAX_NODES:
+        return True
+    return trace.arrays and \
+        sum(getattr(v, "size", 1) for v in trace.values) > INDENT_MAX_ENTRIES
+
+
+def streamed_json(trace: Trace) -> Iterator[str] | None:
+    """The compact document as pieces of text, written without a dict per node and edge
+    (see ``json_text``); None when that writer does not apply."""
+    from .json_text import json_chunks
+
+    return json_chunks(trace, document_head(trace)) if is_compact(trace) else None
+
+
+def render_json_pieces(trace: Trace,
+                       jacobians: Sequence[Jacobian] | None = None) -> Iterator[str]:
+    """``render_json`` in pieces (a large document is never held as one string)."""
+    pieces = streamed_json(trace) if jacobians is None else None
+    if pieces is not None:
+        return pieces
     document = trace_document(trace)
     if jacobians is not None:
         document["jacobians"] = jacobian_records(trace, jacobians)
-    return json.dumps(document, indent=indent) + "\n"
+    return iter([json.dumps(document, indent=None if is_compact(trace) else 2) + "\n"])
+
+
+def render_json(trace: Trace, jacobians: Sequence[Jacobian] | None = None) -> str:
+    """The document: indented for small graphs, one line for large ones."""
+    return "".join(render_json_pieces(trace, jacobians))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..trace import Trace
 from .formats import View
-from .json import INDENT_MAX_ENTRIES, INDENT_MAX_NODES, jacobian_records, trace_document
+from .json import is_compact, jacobian_records, streamed_json, trace_document
 from .report import Report, build_report
 
 if TYPE_CHECKING:
@@ -39,12 +39,5 @@ def trace_view(trace: Trace, precision: int | None = None, full: bool = False,
     if jacobians is not None:
         tables["jacobians"] = None
     return View(report=report, document=document, tables=tables,
-                compact=_compact(trace), precision=precision)
-
-
-def _compact(trace: Trace) -> bool:
-    """JSON on one line for a large graph or large arrays (as ``render_json`` decides)."""
-    if len(trace.graph) > INDENT_MAX_NODES:
-        return True
-    return trace.arrays and \
-        sum(getattr(v, "size", 1) for v in trace.values) > INDENT_MAX_ENTRIES
+                compact=is_compact(trace), precision=precision,
+                json_pieces=(lambda: streamed_json(trace)) if jacobians is None else None)

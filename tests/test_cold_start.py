@@ -1,0 +1,51 @@
+"""What a plain numeric ``backprop eval`` loads at start-up: not sympy, numpy or rich (the
+table renderer), and not the other commands. Times are measured in bench/, not here."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from backprop_cli.circuits import NAME_RE, bundled_names
+from backprop_cli.engine import FLOAT
+from backprop_cli.errors import BackpropError
+from backprop_cli.values import constant_value
+
+PROBE = ("import sys; from backprop_cli.cli import main; code = main({args!r}); "
+         "print(sorted(m for m in {modules!r} if m in sys.modules), file=sys.stderr)")
+HEAVY = ("sympy", "numpy", "rich.console", "tomllib", "backprop_cli.commands.draw_cmd",
+         "backprop_cli.commands.check_cmd", "backprop_cli.commands.walk")
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_a_numeric_eval_loads_nothing_heavy(fmt: str) -> None:
+    args = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4", "--format", fmt]
+    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args, modules=HEAVY)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_bundled_names_are_recognised_as_names() -> None:
+    assert bundled_names() and all(NAME_RE.fullmatch(name) for name in bundled_names())
+
+
+@pytest.mark.parametrize("text", ["-2", "+2", " 5 ", "0.5", ".5", "2.", "-0", "1e-3", "-1E+300",
+                                  "007", "\t3\f", "1e999", "-1e999", "1e-400"])
+def test_plain_numbers_read_as_the_parser_reads_them(text: str) -> None:
+    from backprop_cli.engine import forward
+    from backprop_cli.graph import build
+    from backprop_cli.syntax import parse_expression
+
+    try:
+        graph = build(parse_expression(text))
+        expected = forward(graph, {}, FLOAT)[graph.output]
+    except BackpropError as error:
+        with pytest.raises(BackpropError) as raised:
+            constant_value(text)
+        assert raised.value.message == error.message
+        return
+    got = constant_value(text)
+    assert repr(got) == repr(expected) and type(got) is float
