@@ -36,6 +36,7 @@ FLOOR = 1e-8
 NOISE_FACTOR = 8 * 2.0**-52
 KINK_GATES = ("relu", "abs", "max", "min")
 NUMERICAL_ERROR = "within numerical error"
+NOT_FINITE = "not checkable"
 VERDICTS = ((1e-7, "good"), (1e-4, "fine only near a kink"), (1e-2, "uncomfortable"),
             (math.inf, "probably wrong"))
 
@@ -75,6 +76,10 @@ class GradCheck:
         return sum(1 for item in self.inputs if item.kinks)
 
     @property
+    def unfinite(self) -> int:
+        return sum(1 for item in self.inputs if item.verdict == NOT_FINITE)
+
+    @property
     def explained(self) -> int:
         return sum(1 for item in self.inputs if item.verdict == NUMERICAL_ERROR)
 
@@ -83,7 +88,8 @@ class GradCheck:
         """The largest relative error among inputs judged by it (not excused by a kink or
         by the difference quotient's own error)."""
         return max((item.relative_error for item in self.inputs
-                    if not item.kinks and item.verdict != NUMERICAL_ERROR), default=0.0)
+                    if not item.kinks and item.verdict not in (NUMERICAL_ERROR, NOT_FINITE)),
+                   default=0.0)
 
 
 def relative_error(analytic: float, numerical: float) -> float:
@@ -196,6 +202,10 @@ def _check_element(point: _Point, probe: Graph, name: str, index: tuple[int, ...
     difference = point.difference(name, index, h)
     numerical = difference.quotient
     error = relative_error(analytic, numerical)
+    if not math.isfinite(numerical) and error:
+        return _Element(index, analytic, numerical, error, NOT_FINITE, True, (),
+                        difference.note or "the circuit is not finite within a step of "
+                        "the point (overflow): central differences cannot check it")
     kinks = _kinks_crossed(point.moved(probe), name, index, h)
     explained = error > VERDICTS[0][0] and abs(analytic - numerical) <= difference.uncertainty
     passed = bool(kinks) or error <= threshold or explained

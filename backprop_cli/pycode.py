@@ -27,9 +27,24 @@ from .graph import CONST, INPUT, Graph
 from .registry import GATES
 from .trace import Trace
 
-RESERVED = frozenset({"math", "print", "down", "upstream", "self"})
+RESERVED = frozenset({"math", "print", "down", "upstream", "self", "sigmoid", "sech"})
 MATH_FUNCTIONS = frozenset({"exp", "log", "sqrt", "sin", "cos", "tan", "tanh"})
-FUNCTION_CODE = {"sigmoid": "1 / (1 + math.exp(-{a}))", "relu": "max(0.0, {a})"}
+FUNCTION_CODE = {"sigmoid": "sigmoid({a})", "relu": "max(0.0, {a})"}
+# what the tool computes, written out where plain math.exp or math.cosh would overflow
+# (sigmoid(-1000) is 0 and tanh'(800) is 0, but math.exp(1000) raises OverflowError)
+HELPERS = {
+    "sigmoid": ['def sigmoid(x):',
+                '    """1 / (1 + exp(-x)), with exp never overflowing."""',
+                '    if x >= 0:',
+                '        return 1 / (1 + math.exp(-x))',
+                '    z = math.exp(x)',
+                '    return z / (1 + z)'],
+    "sech": ['def sech(x):',
+             '    """1 / cosh(x), with exp never overflowing: 2 e^-|x| / (1 + e^-2|x|)."""',
+             '    t = math.exp(-abs(x))',
+             '    return 2 * t / (1 + t * t)'],
+}
+_HELPER_CALL = re.compile(r"(?<![\w.])(sigmoid|sech)\(")
 CONSTANT_CODE = {"pi": "math.pi", "e": "math.e"}
 
 
@@ -57,10 +72,10 @@ class _Printer(PythonCodePrinter):  # type: ignore[misc]
         return f"max(0.0, {self._print(expr.args[0])})"
 
     def _print_sigmoid(self, expr: sp.Expr) -> str:
-        return f"(1 / (1 + math.exp({self._print(-expr.args[0])})))"
+        return f"sigmoid({self._print(expr.args[0])})"
 
     def _print_sech(self, expr: sp.Expr) -> str:
-        return f"(1 / {self._module_format('math.cosh')}({self._print(expr.args[0])}))"
+        return f"sech({self._print(expr.args[0])})"
 
     def factor(self, expr: sp.Expr) -> str:
         """The expression as the right factor of a product (parenthesised when needed)."""
@@ -173,6 +188,13 @@ def times(upstream: str, local: sp.Expr, code: str) -> str:
     return f"{upstream} * {code}"
 
 
+def with_helpers(lines: list[str]) -> str:
+    """The code, with the helper functions it calls defined after ``import math``."""
+    called = set(_HELPER_CALL.findall("\n".join(lines)))
+    helpers = [line for name in HELPERS if name in called for line in ["", *HELPERS[name]]]
+    return "\n".join([*lines[:1], *helpers, *lines[1:]]) + "\n"
+
+
 def _header(trace: Trace, names: _Names) -> list[str]:
     graph = trace.graph
     lines = ["import math", "", "# inputs"]
@@ -215,7 +237,7 @@ def flat_code(trace: Trace) -> str:
                                     names.grads[edge.node], local, code))
     lines.extend(_unused_inputs(trace, names, assigned))
     lines.extend(_footer(trace, names))
-    return "\n".join(lines) + "\n"
+    return with_helpers(lines)
 
 
 class _Templates:
@@ -310,7 +332,7 @@ def modular_code(trace: Trace) -> str:
         lines += _backward_call(trace, names, node, assigned)
     lines.extend(_unused_inputs(trace, names, assigned))
     lines.extend(_footer(trace, names))
-    return "\n".join(lines) + "\n"
+    return with_helpers(lines)
 
 
 def _backward_nodes(trace: Trace) -> list[int]:

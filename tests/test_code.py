@@ -91,16 +91,32 @@ def test_flat_code_is_the_lecture_code() -> None:
     lines = code.splitlines()
     forward = lines[lines.index("# forward pass") + 1: lines.index("# backward pass") - 1]
     assert forward == ["s0 = w0 * x0", "s1 = w1 * x1", "s2 = s0 + s1", "s3 = s2 + w2",
-                       "f = 1 / (1 + math.exp(-s3))"]
+                       "f = sigmoid(s3)"]
+    helper = code[code.index("def sigmoid(x):"):code.index("# inputs")]
+    assert "return 1 / (1 + math.exp(-x))" in helper  # the lecture's formula, for x >= 0
     backward = lines[lines.index("# backward pass") + 1:]
     backward = backward[:backward.index("")]
     assert backward[0] == "grad_f = 1.0"
     # the lecture's (1 - f) * f, with 1 - f as sigmoid(-s3), the tool's own stable form
-    assert backward[1] == "grad_s3 = grad_f * f*(1 / (1 + math.exp(s3)))"
+    assert backward[1] == "grad_s3 = grad_f * f*sigmoid(-s3)"
     assert sorted(backward[2:]) == sorted([
         "grad_w2 = grad_s3", "grad_s2 = grad_s3", "grad_s0 = grad_s2", "grad_s1 = grad_s2",
         "grad_w1 = grad_s1 * x1", "grad_x1 = grad_s1 * w1", "grad_w0 = grad_s0 * x0",
         "grad_x0 = grad_s0 * w0"])
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(("program", "x"), [("f = sigmoid(x)", -1000), ("f = sigmoid(x)", 1000),
+                                            ("f = tanh(x)", 800), ("f = tanh(exp(x*x))", 3),
+                                            ("f = sigmoid(x) * tanh(x)", -720)])
+def test_code_runs_where_math_exp_would_overflow(program: str, x: float, style: str) -> None:
+    """sigmoid(-1000) and tanh'(800) are 0 in the tool; the code must not raise
+    OverflowError on the way (math.exp(1000) does, where IEEE-754 gives inf)."""
+    code = generated(program, f"x={x}", style=style)
+    assert code.count("def ") - code.count("    def ") <= 2  # only the helpers it calls
+    trace = evaluate(compile_program(program), {"x": float(x)})
+    numbers = run_python(code)
+    assert numbers["f"] == trace.value and numbers["df/dx"] == trace.grads[trace.graph.inputs["x"]]
 
 
 def test_fan_out_accumulates_with_plus_equals() -> None:
@@ -115,8 +131,8 @@ def test_modular_gate_caches_only_what_backward_needs() -> None:
     add = code[code.index("class AddGate:"):code.index("class SigmoidGate:")]
     assert "self." not in add.split("def backward")[0]
     sigmoid = code[code.index("class SigmoidGate:"):].split("# inputs")[0]
-    assert "self.out = 1 / (1 + math.exp(-a))" in sigmoid
-    assert "return upstream * self.out*(1 / (1 + math.exp(self.a)))" in sigmoid
+    assert "self.out = sigmoid(a)" in sigmoid
+    assert "return upstream * self.out*sigmoid(-self.a)" in sigmoid
     mul = code[code.index("class MulGate:"):code.index("class AddGate:")]
     assert "self.a = a" in mul and "self.b = b" in mul
     assert "return upstream * self.b, upstream * self.a" in mul
@@ -189,3 +205,12 @@ def test_the_command_line_does_not_import_sympy_for_eval() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert done.stderr.split() == ["False", "False"]
+
+
+def test_code_warns_where_the_tool_took_inf() -> None:
+    """exp(1000) is inf in the tool; the printed code cannot be inf in plain Python."""
+    result = invoke("code", "exp(x)", "x=1000")
+    assert result.exit_code == 0
+    assert "raises OverflowError at these inputs" in result.stderr
+    assert "math.exp(x)" in result.stdout
+    assert "OverflowError" not in invoke("code", "exp(x)", "x=10").stderr

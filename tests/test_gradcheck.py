@@ -159,3 +159,17 @@ def test_random_expressions_pass_at_clean_points(data: st.DataObject) -> None:
     result = gradcheck(graph, point)
     assert result.passed, [(i.name, i.analytic, i.numerical, i.relative_error)
                            for i in result.inputs]
+
+
+def test_overflow_near_the_point_is_not_checkable_not_wrong() -> None:
+    """exp(1000) is inf: no difference quotient exists, so nothing is called wrong."""
+    result = invoke("gradcheck", "exp(x) * y", "x=1000", "y=0", "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    inputs = {item["name"]: item for item in json.loads(result.stdout)["inputs"]}
+    assert inputs["x"]["verdict"] == "not checkable" and "overflow" in inputs["x"]["note"]
+    assert inputs["y"]["verdict"] == "good"  # d/dy = exp(1000) = inf on both sides
+    alone = invoke("gradcheck", "exp(x)", "x=1000")
+    assert alone.exit_code == 0
+    assert "none could be compared" in alone.stdout
+    near = invoke("gradcheck", "exp(x)", "x=700")  # finite: still checked and passing
+    assert near.exit_code == 0 and "passed: 1 input agrees" in near.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from ..expand import expand_composites
@@ -46,4 +48,7 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
         click.echo("warning: the code computes in floating point; --exact only checks the "
                    "inputs", err=True)
     print_notes(trace)
+    if not trace.arrays and not all(map(math.isfinite, [*trace.values, *trace.grads])):
+        click.echo("warning: the code raises OverflowError at these inputs: Python's math "
+                   "module refuses what IEEE-754 (and the tool) takes as inf", err=True)
     click.echo(python_code(trace, style), nl=False)

@@ -42,8 +42,10 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
     below 1e-7 good. An input fails above --threshold; a step that crosses a kink (relu,
     abs, max, min; a hinge margin or an amax/amin tie) is reported, not failed. An array
     input is checked element by element (its worst element is shown); an array output
-    through L = sum(upstream * output). --seed draws randn(...) inputs.
-    Exit status: 0 passed, 1 failed, 2 bad input.
+    through L = sum(upstream * output). Where the circuit overflows within a step of the
+    point (exp(1000)), central differences cannot compare: reported, not failed.
+    --seed draws randn(...) inputs.
+    Exit status: 0 no input disagrees, 1 failed, 2 bad input.
 
     \b
     Example:

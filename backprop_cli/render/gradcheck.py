@@ -53,16 +53,19 @@ def summary(result: GradCheck) -> str:
     if failed:
         return (f"FAILED: {', '.join(failed)} ({len(failed)} of {_inputs(len(result.inputs))}"
                 f" above the {limit}; largest relative error {_error(result.worst)})")
-    checked = len(result.inputs) - result.kinked - result.explained
+    checked = len(result.inputs) - result.kinked - result.explained - result.unfinite
     everything = not result.kinked and not result.explained and checked > 1
     text = (f"passed: {'all ' if everything else ''}{_inputs(checked)} "
             f"agree{'s' if checked == 1 else ''} (largest relative error "
-            f"{_error(result.worst)}, {limit})")
+            f"{_error(result.worst)}, {limit})") if checked or result.explained else \
+        "passed: no input disagrees, but none could be compared either"
     if result.explained:
         text += (f"; {_inputs(result.explained)} within the error of the difference "
                  "quotient itself")
     if result.kinked:
         text += f"; {_inputs(result.kinked)} not checked: the step crosses a kink"
+    if result.unfinite:
+        text += f"; {_inputs(result.unfinite)} not checkable: not finite near the point"
     return text
 
 
