@@ -66,9 +66,47 @@ class _Commands(dict[str, click.Command]):
         return [(name, self[name]) for name in self]
 
 
+def dash_arguments(command: click.Command, args: list[str],
+                   help_names: list[str]) -> list[str]:
+    """A program that starts with a minus (``-x*y``, ``-2*x``) read as the argument it is,
+    not as an unknown option. When an argument with one leading dash is no option of
+    ``command``, the arguments are reordered: options (with their values) first, then
+    ``--``, then the positional arguments in their order."""
+    takes_value = {name: isinstance(param, click.Option) and not param.is_flag
+                   and not param.count for param in command.params
+                   for name in (*param.opts, *param.secondary_opts)}
+    takes_value.update(dict.fromkeys(help_names, False))
+    options: list[str] = []
+    positional: list[str] = []
+    dashed = False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            positional += args[index + 1:]
+            break
+        if arg.startswith("--") or arg in takes_value or arg[:2] in takes_value:
+            options.append(arg)
+            if takes_value.get(arg) and index + 1 < len(args):
+                options.append(args[index + 1])
+                index += 1
+        else:
+            dashed = dashed or (len(arg) > 1 and arg[0] == "-")
+            positional.append(arg)
+        index += 1
+    return [*options, "--", *positional] if dashed else args
+
+
 class _Group(click.Group):
     """Turns library errors into one-line messages with exit code 2, and a closed stdout
     (the reader went away: ``backprop ... | head -1``) into a quiet exit 0."""
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is None:
+            return name, command, rest
+        return name, command, dash_arguments(command, rest, ctx.help_option_names)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
