@@ -209,15 +209,7 @@ class RowReader:
         values: dict[str, list[float]] = {name: [] for name in layout.used}
         given: list[str] = []
         rows = 0
-        for offset, text in enumerate(texts):
-            line = first + offset
-            if self.failure is not None:
-                break
-            if text is None:
-                self._bad(bad, line, self.utf8_errors.pop(line, "not valid UTF-8"), "")
-                continue
-            if not text.strip():
-                continue
+        for line, text in self._readable_lines(texts, first, bad):
             parsed = self._parse_delimited(text, line, delimiter, bad)
             if parsed is not None:
                 rows += 1
@@ -227,6 +219,19 @@ class RowReader:
                     values[name].append(value)
         columns = {name: np.array(v, dtype=np.float64) for name, v in values.items()}
         return self._filled(RowChunk(columns, rows, bad, given))
+
+    def _readable_lines(self, texts: list[str | None], first: int,
+                        bad: list[BadRow]) -> Iterator[tuple[int, str]]:
+        """(line number, text) of each line that is not blank, until a row fails the run;
+        a line that is not valid UTF-8 is reported as a bad row."""
+        for offset, text in enumerate(texts):
+            line = first + offset
+            if self.failure is not None:
+                return
+            if text is None:
+                self._bad(bad, line, self.utf8_errors.pop(line, "not valid UTF-8"), "")
+            elif text.strip():
+                yield line, text
 
     def _fast_delimited(self, texts: list[str | None], delimiter: str) -> RowChunk | None:
         """The whole chunk through numpy's C reader, when every line is plain and numeric."""
@@ -296,15 +301,7 @@ class RowReader:
         bad: list[BadRow] = []
         values: dict[str, list[float]] = {name: [] for name in self.inputs}
         rows = 0
-        for offset, text in enumerate(texts):
-            line = first + offset
-            if self.failure is not None:
-                break
-            if text is None:
-                self._bad(bad, line, self.utf8_errors.pop(line, "not valid UTF-8"), "")
-                continue
-            if not text.strip():
-                continue
+        for line, text in self._readable_lines(texts, first, bad):
             row = self._parse_json(text, line, bad)
             if row is not None:
                 rows += 1
