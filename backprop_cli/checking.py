@@ -196,9 +196,13 @@ def computed_value(trace: Trace, item: Expectation) -> Value:
     try:
         node = trace.graph.node_named(item.name)
     except BackpropError:
-        known = ", ".join(sorted(set(trace.graph.bindings) | set(trace.graph.inputs)))
+        names = set(trace.graph.bindings) | set(trace.graph.inputs)
+        known = ", ".join(sorted(names))
+        meant = item.name.rpartition("/")[2][1:]  # dx or df/dx: the gradient grad.x
+        hint = f"; the gradient with respect to {meant} is written grad.{meant}" \
+            if not item.gradient and meant in names and item.name[:1] == "d" else ""
         raise InputError(f"expectation {item.key}: the circuit has no node named "
-                         f"{item.name!r} (its names: {known})") from None
+                         f"{item.name!r} (its names: {known}){hint}") from None
     return trace.grads[node] if item.gradient else trace.values[node]
 
 

@@ -158,6 +158,7 @@ def test_circuit_answers_do_not_apply_to_other_inputs() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--expect", "grad.nosuch=1"), "no node named 'nosuch'"),
+    (("--expect", "dx=-4"), "the gradient with respect to x is written grad.x"),
     (("--expect", "grad.x"), "NAME=VALUE"),
     (("--expect", "grad[0]=1"), "is not NAME or grad.NAME"),
     (("--expect", "f=(1"), "never closed"),
