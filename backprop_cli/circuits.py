@@ -7,6 +7,7 @@ optional upstream gradient and output name, and the expected answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -129,6 +130,24 @@ def resolve(source: str, stdin_text: str | None = None) -> Circuit:
     if NAME_RE.fullmatch(source) and source in bundled_names():
         return load_bundled(source)
     return Circuit(program=source)
+
+
+def refuse_misspelt_name(source: str, inputs: Iterable[str], given: Container[str]) -> None:
+    """``two-layer-softmax`` names no circuit, so it reads as the program two - layer -
+    softmax; when such a hyphenated word is close to a circuit's name and leaves inputs
+    without values, say what happened."""
+    missing = [name for name in inputs if name not in given]
+    if "-" not in source or not NAME_RE.fullmatch(source) or not missing:
+        return
+    import difflib
+
+    close = difflib.get_close_matches(source, bundled_names(), n=1)
+    if not close:
+        return  # x-y is a program that lacks a value, not a misspelt circuit
+    raise CircuitError(f"no bundled circuit is named {source!r} (did you mean {close[0]}?); "
+                       f"`backprop circuits` "
+                       f"lists them. As a program, {source!r} subtracts inputs without "
+                       f"values: {', '.join(missing)}")
 
 
 def _is_file(source: str) -> bool:

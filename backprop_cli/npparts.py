@@ -80,6 +80,9 @@ class NumpyPrinter(_Printer):
     def _print_sigmoid(self, expr: sp.Expr) -> str:
         return f"(1 / (1 + np.exp({self._print(-expr.args[0])})))"
 
+    def _print_sech(self, expr: sp.Expr) -> str:  # numpy's cosh overflows to inf: 1/inf = 0
+        return f"(1 / np.cosh({self._print(expr.args[0])}))"
+
     def _fold(self, function: str, expr: sp.Expr) -> str:
         text = str(self._print(expr.args[0]))
         for arg in expr.args[1:]:

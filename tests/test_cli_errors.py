@@ -485,3 +485,18 @@ def test_main_returns_2_without_a_traceback(args: list[str],
     assert captured.out == ""
     assert captured.err.startswith("error: ")
     assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("command", ["eval", "draw", "code", "gradcheck"])
+def test_a_misspelt_circuit_name_is_named_not_subtracted(command: str) -> None:
+    result = invoke(command, "two-layer-softmax")
+    assert result.exit_code == 2
+    assert "no bundled circuit is named 'two-layer-softmax' (did you mean " \
+           "two-layer-softmax-l2?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_hyphenated_program_still_reads_as_subtraction() -> None:
+    assert float(invoke("eval", "x-y", "x=1", "y=2", "--get", "value").stdout) == -1
+    result = invoke("eval", "x-y", "x=1")
+    assert result.exit_code == 2 and "missing value for input y" in result.stderr

@@ -13,7 +13,7 @@ import click
 
 from .. import ieee, limits
 from ..api import arithmetic_for, compile_circuit
-from ..circuits import Circuit, decode, resolve
+from ..circuits import Circuit, decode, refuse_misspelt_name, resolve
 from ..engine import evaluate
 from ..errors import BackpropError, InputError, inert
 from ..graph import Graph
@@ -131,19 +131,9 @@ def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
     ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation;
     ``no_grad`` names inputs held constant.
     """
+    graph, values, gradient_in = prepare_circuit(source, assignments, output, upstream, exact,
+                                                 seed, no_grad, circuit, transform)
     arithmetic = arithmetic_for(exact)
-    circuit = circuit if circuit is not None else load_circuit(source)
-    graph = compile_circuit(circuit, output)
-    if transform is not None:
-        graph = transform(graph)
-    held = [name.strip() for name in no_grad.split(",") if name.strip()]
-    if held:
-        graph = graph.without_gradients(held)
-    given = parse_assignments(assignments, arithmetic, seed)
-    values = {**coerce_values(circuit.inputs, arithmetic, seed), **given}
-    raw_upstream = upstream if upstream is not None else circuit.upstream
-    gradient_in = None if raw_upstream is None else \
-        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
     if not exact:
         return evaluate(graph, values, arithmetic, gradient_in)
     with limits.clock(), _alarm(limits.current().exact_seconds + 5):
@@ -172,17 +162,23 @@ def _alarm(seconds: float) -> Iterator[None]:
 
 def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
                     upstream: str | None, exact: bool = False, seed: int = 0,
-                    no_grad: str = "") -> tuple[Graph, dict[str, Any], Any]:
+                    no_grad: str = "", circuit: Circuit | None = None,
+                    transform: Callable[[Graph], Graph] | None = None,
+                    ) -> tuple[Graph, dict[str, Any], Any]:
     """Load and build a circuit and read its values and upstream gradient (None: 1),
-    without evaluating it; ``no_grad`` names inputs held constant."""
+    without evaluating it (see ``run_circuit`` for the arguments)."""
     arithmetic = arithmetic_for(exact)
-    circuit = load_circuit(source)
+    circuit = circuit if circuit is not None else load_circuit(source)
     graph = compile_circuit(circuit, output)
+    if transform is not None:
+        graph = transform(graph)
     held = [name.strip() for name in no_grad.split(",") if name.strip()]
     if held:
         graph = graph.without_gradients(held)
     values = {**coerce_values(circuit.inputs, arithmetic, seed),
               **parse_assignments(assignments, arithmetic, seed)}
+    if circuit.program == source:
+        refuse_misspelt_name(source, graph.inputs, values)
     raw_upstream = upstream if upstream is not None else circuit.upstream
     gradient_in = None if raw_upstream is None else \
         coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
