@@ -60,7 +60,7 @@ def _chunks(trace: Trace, head: dict[str, Any], expressions: dict[str, Slots],
     yield from _joined(_node_pieces(trace, expressions, values, grads))
     yield '], "edges": ['
     yield from _joined(_edge_pieces(trace, formulas, values, grads))
-    warnings = json.dumps([note.message for note in trace.notes])
+    warnings = json.dumps([trace.warning(note) for note in trace.notes])
     yield f'], "warnings": {warnings}, "exact": false}}\n'
 
 
