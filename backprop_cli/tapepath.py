@@ -10,6 +10,7 @@ something reads them (``TapeTrace``); notes come from the same functions as the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from math import isfinite
 from typing import Any
 
 from . import engine
@@ -119,7 +120,8 @@ def backward(graph: Graph, values: list[Value], upstream: Value = None) -> Trace
         engine._kink(trace, node, [values[a] for a in args[node]], engine.FLOAT)
     engine._note_unused_inputs(trace, tape.needed)
     trace.notes[:0] = forward_notes(graph, values)
-    gradient_notes(trace)
+    if not all(map(isfinite, grads)):  # else it finds no edge to warn about
+        gradient_notes(trace)
     return trace
 
 
