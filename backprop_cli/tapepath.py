@@ -10,6 +10,7 @@ something reads them (``TapeTrace``); notes come from the same functions as the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import chain
 from math import isfinite
 from typing import Any
 
@@ -39,6 +40,15 @@ class TapeTrace(Trace):
             self._edges.update(zip(("nodes", "positions", "locals", "downstreams"), lists,
                                    strict=True))
         return self._edges[name]
+
+    def edge_count(self) -> int:
+        """How many edges, without working them out: one per operand that takes a gradient
+        of each node the backward tape visits."""
+        tape = getattr(self, "_tape", None)
+        if tape is None:
+            return super().edge_count()
+        operands = chain.from_iterable(map(self.graph.args.__getitem__, tape.out))
+        return sum(map(self.graph.requires_grad.__getitem__, operands))
 
     def _set_edge_list(self, name: str, edges: list[Any]) -> None:
         if getattr(self, "_tape", None) is not None:

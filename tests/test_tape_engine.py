@@ -33,7 +33,8 @@ def _bits(value: Any) -> str:
 
 def summary(trace: Trace) -> tuple[Any, ...]:
     """Everything a renderer can read from a scalar trace."""
-    return (list(map(_bits, trace.values)), list(map(_bits, trace.grads)),
+    return (trace.edge_count(),  # first: a TapeTrace counts its edges before working them out
+            list(map(_bits, trace.values)), list(map(_bits, trace.grads)),
             list(trace.edge_nodes), list(trace.edge_positions),
             list(map(_bits, trace.edge_locals)), list(map(_bits, trace.edge_downstreams)),
             list(trace.notes), trace.exact, trace.arrays)
