@@ -130,7 +130,7 @@ def backward(graph: Graph, values: list[Value], upstream: Value = None) -> Trace
         engine._kink(trace, node, [values[a] for a in args[node]], engine.FLOAT)
     engine._note_unused_inputs(trace, tape.needed)
     trace.notes[:0] = forward_notes(graph, values)
-    if not all(map(isfinite, grads)):  # else it finds no edge to warn about
+    if not isfinite(sum(grads)):  # else every gradient is finite: no edge to warn about
         gradient_notes(trace)
     return trace
 

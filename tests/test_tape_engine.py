@@ -111,6 +111,7 @@ CASES = [
     ("a = x * 3; b = a + x; c = tanh(b) * sigmoid(a); d = c / (x + 2); d", {"x": 0.7}),
     ("1 / (x * 1e-300)", {"x": 1e-10}),  # a local gradient overflows in backward
     ("sin(x) * y", {"x": math.inf, "y": 1.0}),  # sin(inf) raises; an input already inf
+    ("x * 1e308 + y * 1e308", {"x": 1e-10, "y": 1e-10}),  # finite gradients, their sum inf
 ]
 
 
