@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from expression_gen import points, program_text, trees
@@ -53,7 +54,7 @@ def reference(graph: Graph, inputs: dict[str, float], upstream: float | None) ->
 
 def assert_same(graph: Graph, inputs: dict[str, float], upstream: float | None,
                 strict: bool) -> str:
-    with ieee.strict(strict):
+    with ieee.strict(strict), mock.patch.object(engine, "TAPE_MIN_NODES", 0):
         expected = outcome(lambda: reference(graph, inputs, upstream))
         actual = outcome(lambda: engine.evaluate(graph, inputs, upstream=upstream))
         split = outcome(lambda: tapepath.backward(graph, tapepath.forward(graph, inputs),
@@ -128,16 +129,27 @@ def test_the_cases_reach_both_outcomes() -> None:
     are compared (so the test above cannot pass by comparing nothing)."""
     kinds = {assert_same(compile_program(p), i, None, False) for p, i in CASES}
     assert kinds == {"trace", "error"}
-    traced = engine.evaluate(compile_program("exp(x) * y"), {"x": 1.0, "y": 2.0})
-    assert isinstance(traced, tapepath.TapeTrace)
-    settled = engine.evaluate(compile_program("exp(x) * y"), {"x": 1000.0, "y": 2.0})
+    graph = compile_program(LONG)
+    assert isinstance(engine.evaluate(graph, {"x": 1.0, "y": 2.0}), tapepath.TapeTrace)
+    settled = engine.evaluate(graph, {"x": 1000.0, "y": 2.0})
     assert not isinstance(settled, tapepath.TapeTrace) and settled.value == math.inf
+
+
+LONG = "c = exp(x) * y\n" + "c = max(c * 0.5, relu(x - 1)) + y\n" * 20  # 100+ nodes
+
+
+def test_small_graphs_take_the_reference_loop() -> None:
+    """Below TAPE_MIN_NODES the tape is not even imported (start-up time)."""
+    small, long = compile_program("(x+y)*z"), compile_program(LONG)
+    assert len(small) < engine.TAPE_MIN_NODES <= len(long)
+    trace = engine.evaluate(small, {"x": -2.0, "y": 5.0, "z": -4.0})
+    assert type(trace) is Trace and trace.gradients == {"x": -4.0, "y": -4.0, "z": 3.0}
 
 
 def test_edges_are_worked_out_on_first_access() -> None:
     graph = compile_program("f = (x + y) * max(x, y)")
-    trace = engine.evaluate(graph, {"x": 2.0, "y": 2.0})
-    assert trace.edge_count() == 6
+    trace = tapepath.evaluate(graph, {"x": 2.0, "y": 2.0})
+    assert isinstance(trace, tapepath.TapeTrace) and trace.edge_count() == 6
     assert trace.edges() == reference(graph, {"x": 2.0, "y": 2.0}, None).edges()
     trace.edge_locals = [9.0]  # an assignment replaces the list, as on a plain Trace
     assert trace.edge_locals == [9.0] and trace.edge_nodes == [4, 4, 3, 3, 2, 2]
@@ -160,6 +172,7 @@ def test_integer_inputs_take_the_reference_loop() -> None:
 def test_cli_output_is_the_reference_output(monkeypatch: pytest.MonkeyPatch,
                                             args: tuple[str, ...], fmt: str) -> None:
     """Every renderer shows the same bytes (and exit code, and warnings) either way."""
+    monkeypatch.setattr(engine, "TAPE_MIN_NODES", 0)
     fast = invoke("eval", *args, "--format", fmt)
     monkeypatch.setattr(tape, "forward_tape", lambda graph: None)
     slow = invoke("eval", *args, "--format", fmt)
@@ -172,7 +185,7 @@ def test_installed_command_matches_the_reference(monkeypatch: pytest.MonkeyPatch
     """The real command (on the tape) prints what the reference loop gives in process."""
     found = shutil.which("backprop", path=str(Path(sys.executable).parent))
     assert found, "the backprop command is not installed in this environment"
-    args = ["eval", "a = x * y; f = max(a, z) * exp(x)", "x=0", "y=3", "z=0", "--format", "json"]
+    args = ["eval", LONG, "x=1", "y=0", "--format", "json"]
     done = subprocess.run([found, *args], capture_output=True, text=True, check=False)
     monkeypatch.setattr(tape, "forward_tape", lambda graph: None)
     slow = invoke(*args)
