@@ -79,11 +79,11 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
             g[x] += go*((_sech(v[x]))**2)
         elif op == 4:  # div
             g[x] += go*(1.0/v[y])
-            g[y] += go*(-v[x]/v[y]**2)
+            g[y] += go*(-v[o]/v[y])
         elif op == 5:  # div, only a
             g[x] += go*(1.0/v[y])
         elif op == 6:  # div, only b
-            g[y] += go*(-v[x]/v[y]**2)
+            g[y] += go*(-v[o]/v[y])
         elif op == 7:  # neg
             g[x] -= go
         elif op == 8:  # exp
@@ -97,12 +97,25 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
             else:
                 g[x] += go*(_heaviside(v[x], 0.0))
         elif op == 11:  # pow
-            g[x] += go*(math.pow(v[x], v[y] - 1.0)*v[y])
-            g[y] += go*(math.pow(v[x], v[y])*math.log(v[x]))
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[x] += go*special[0]
+                g[y] += go*special[1]
+            else:
+                g[x] += go*(math.pow(v[x], v[y] - 1.0)*v[y])
+                g[y] += go*(math.pow(v[x], v[y])*math.log(v[x]))
         elif op == 12:  # pow, only a
-            g[x] += go*(math.pow(v[x], v[y] - 1.0)*v[y])
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[x] += go*special[0]
+            else:
+                g[x] += go*(math.pow(v[x], v[y] - 1.0)*v[y])
         elif op == 13:  # pow, only b
-            g[y] += go*(math.pow(v[x], v[y])*math.log(v[x]))
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[y] += go*special[1]
+            else:
+                g[y] += go*(math.pow(v[x], v[y])*math.log(v[x]))
         elif op == 14:  # log
             g[x] += go*(1.0/v[x])
         elif op == 15:  # sqrt

@@ -29,6 +29,9 @@ from .registry import CONSTANT_VALUES, GATES
 from .trace import Note, Trace, Value
 
 _NUMERIC_ERRORS = (ArithmeticError, ValueError)
+# graphs from this size on run on the compiled tape (``tapepath``: the same trace, faster);
+# smaller ones gain nothing worth its import at start-up
+TAPE_MIN_NODES = 64
 
 
 def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
@@ -341,11 +344,17 @@ def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic =
              upstream: Value = None) -> Trace:
     """Forward then backward: the whole trace of ``graph`` at ``inputs``.
 
-    Array values or array gates take the numpy path (``array_engine``); numbers stay here.
+    Array values or array gates take the numpy path (``array_engine``); numbers stay here
+    (in float arithmetic with built-in gates, graphs of ``TAPE_MIN_NODES`` nodes or more run
+    on the compiled tape: ``tapepath``).
     """
     if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
         from .array_engine import evaluate_arrays
 
         return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
     with paused_gc():
+        if arithmetic is FLOAT and not graph.user_gates and len(graph) >= TAPE_MIN_NODES:
+            from .tapepath import evaluate as evaluate_tape  # the same trace, faster
+
+            return evaluate_tape(graph, inputs, upstream)
         return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from operator import and_, itemgetter, not_
 from typing import Any
 
@@ -164,8 +164,7 @@ def run_backward(tape: BackwardTape, values: list[float],
     grads[tape.output] = upstream
     kinks: list[int] = []
     loops.backward(values, grads, tape.code, tape.out, tape.xa, tape.xb, kinks)
-    for node in tape.cleared:
-        grads[node] = 0.0
+    deque(map(grads.__setitem__, tape.cleared, repeat(0.0)), maxlen=0)
     return grads, kinks
 
 

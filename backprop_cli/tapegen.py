@@ -32,7 +32,7 @@ ORDER = ("mul", "add", "sub", "tanh", "div", "neg", "exp", "sigmoid", "relu", "p
 SAFE = frozenset({"add", "sub", "mul", "max", "min"})  # local gradients that cannot fail
 # where a gate's kink convention may apply (kinks.py then decides, and gives the locals)
 KINK_TESTS = {"relu": "a == 0", "abs": "a == 0", "sqrt": "a == 0", "max": "a == b",
-              "min": "a == b"}
+              "min": "a == b", "pow": "a == 0"}
 OPERANDS = {"a": "x", "b": "y", "out": "o"}  # parameter -> the tape's index variable
 
 HEADER = _DOCSTRING.replace("python -m backprop_cli.codegen", "python -m backprop_cli.tapegen") \
