@@ -255,7 +255,8 @@ def test_json_report() -> None:
 
 
 def test_comparison_is_elementwise_on_arrays() -> None:
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     expected = np.array([4.0, 0.0, 5.0, 0.0])
     tolerance = Tolerance()
     assert agrees(expected, np.array([4.0, 0.0, 5.0, 1e-13]), tolerance.allowed(expected, ""))

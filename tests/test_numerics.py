@@ -9,13 +9,13 @@ import json
 import math
 import re
 import shlex
-import shutil
 import subprocess
 from pathlib import Path
 
 import mpmath
 import numpy as np
 import pytest
+from test_check import installed_backprop
 
 from backprop_cli import run
 from backprop_cli.cli import cli
@@ -372,13 +372,12 @@ def test_draw_takes_strict() -> None:
     assert result.exit_code == 2 and "overflow" in result.stderr
 
 
-@pytest.mark.skipif(shutil.which("backprop") is None, reason="backprop is not installed")
 def test_installed_command_carries_on_or_refuses() -> None:
-    carried = subprocess.run(["backprop", "eval", "exp(x)", "x=1000", "--format", "json"],
+    carried = subprocess.run([installed_backprop(), "eval", "exp(x)", "x=1000", "--format", "json"],
                              capture_output=True, text=True, check=False)
     assert carried.returncode == 0 and json.loads(carried.stdout)["value"] == "inf"
     assert carried.stderr.startswith("warning: f = exp(x): overflow")
-    refused = subprocess.run(["backprop", "eval", "exp(x)", "x=1000", "--strict"],
+    refused = subprocess.run([installed_backprop(), "eval", "exp(x)", "x=1000", "--strict"],
                              capture_output=True, text=True, check=False)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.startswith("error: overflow")
