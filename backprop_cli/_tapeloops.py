@@ -152,3 +152,169 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
                 g[x] += go*special[0]
             else:
                 g[x] += go*(_sign(v[x]))
+
+
+def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
+          out: list[int], xa: list[int], xb: list[int], add) -> None:
+    """Each edge of the backward tape as (node, position, local, downstream), in
+    the reference loop's order; ``r``: which nodes take a gradient."""
+    for op, o, x, y in zip(code, out, xa, xb):
+        go = g[o]
+        if op == 0:  # mul
+            if r[x]:
+                local = v[y]
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = v[x]
+                add((o, 1, local, go*local))
+        elif op == 1:  # add
+            if r[x]:
+                local = 1.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 1.0
+                add((o, 1, local, go*local))
+        elif op == 2:  # sub
+            if r[x]:
+                local = 1.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = -1.0
+                add((o, 1, local, go*local))
+        elif op == 3:  # tanh
+            if r[x]:
+                local = (_sech(v[x]))**2
+                add((o, 0, local, go*local))
+        elif op == 4:  # div
+            if r[x]:
+                local = 1.0/v[y]
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = -v[o]/v[y]
+                add((o, 1, local, go*local))
+        elif op == 5:  # div, only a
+            if r[x]:
+                local = 1.0/v[y]
+                add((o, 0, local, go*local))
+        elif op == 6:  # div, only b
+            if r[y]:
+                local = -v[o]/v[y]
+                add((o, 1, local, go*local))
+        elif op == 7:  # neg
+            if r[x]:
+                local = -1.0
+                add((o, 0, local, go*local))
+        elif op == 8:  # exp
+            if r[x]:
+                local = v[o]
+                add((o, 0, local, go*local))
+        elif op == 9:  # sigmoid
+            if r[x]:
+                local = v[o]*_sigmoid(-v[x])
+                add((o, 0, local, go*local))
+        elif op == 10:  # relu
+            if v[x] == 0 and (special := kink_locals('relu', (v[x],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = _heaviside(v[x], 0.0)
+                    add((o, 0, local, go*local))
+        elif op == 11:  # pow
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = special[1]
+                    add((o, 1, local, go*local))
+            else:
+                if r[x]:
+                    local = math.pow(v[x], v[y] - 1.0)*v[y]
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = math.pow(v[x], v[y])*math.log(v[x])
+                    add((o, 1, local, go*local))
+        elif op == 12:  # pow, only a
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = math.pow(v[x], v[y] - 1.0)*v[y]
+                    add((o, 0, local, go*local))
+        elif op == 13:  # pow, only b
+            if v[x] == 0 and (special := kink_locals('pow', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[y]:
+                    local = special[1]
+                    add((o, 1, local, go*local))
+            else:
+                if r[y]:
+                    local = math.pow(v[x], v[y])*math.log(v[x])
+                    add((o, 1, local, go*local))
+        elif op == 14:  # log
+            if r[x]:
+                local = 1.0/v[x]
+                add((o, 0, local, go*local))
+        elif op == 15:  # sqrt
+            if v[x] == 0 and (special := kink_locals('sqrt', (v[x],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = (1/2)/v[o]
+                    add((o, 0, local, go*local))
+        elif op == 16:  # sin
+            if r[x]:
+                local = math.cos(v[x])
+                add((o, 0, local, go*local))
+        elif op == 17:  # cos
+            if r[x]:
+                local = -math.sin(v[x])
+                add((o, 0, local, go*local))
+        elif op == 18:  # tan
+            if r[x]:
+                local = v[o]**2 + 1.0
+                add((o, 0, local, go*local))
+        elif op == 19:  # max
+            if v[x] == v[y] and (special := kink_locals('max', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = special[1]
+                    add((o, 1, local, go*local))
+            else:
+                if r[x]:
+                    local = _heaviside(v[x] - v[y], 1/2)
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = _heaviside(-v[x] + v[y], 1/2)
+                    add((o, 1, local, go*local))
+        elif op == 20:  # min
+            if v[x] == v[y] and (special := kink_locals('min', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = special[1]
+                    add((o, 1, local, go*local))
+            else:
+                if r[x]:
+                    local = _heaviside(-v[x] + v[y], 1/2)
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = _heaviside(v[x] - v[y], 1/2)
+                    add((o, 1, local, go*local))
+        elif op == 21:  # abs
+            if v[x] == 0 and (special := kink_locals('abs', (v[x],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = _sign(v[x])
+                    add((o, 0, local, go*local))

@@ -24,8 +24,7 @@ from typing import Any
 
 from . import _tapeloops as loops
 from .graph import CONST, INPUT, Graph
-from .kinks import KINKS, kink_locals
-from .registry import CONSTANT_VALUES, GATES
+from .registry import CONSTANT_VALUES
 
 _FIRST, _LAST = itemgetter(0), itemgetter(-1)
 _BOTH = {name: codes[0] for name, codes in loops.BACKWARD_CODES.items()}
@@ -171,25 +170,12 @@ def run_backward(tape: BackwardTape, values: list[float],
 def edge_lists(graph: Graph, values: list[float], grads: list[float],
                tape: BackwardTape) -> tuple[list[int], list[int], list[float], list[float]]:
     """The backward pass's edges in backward order (node, position, local, downstream), as
-    the reference loop records them: from the gate's partials, or its kink convention."""
-    nodes: list[int] = []
-    positions: list[int] = []
-    locals_: list[float] = []
-    downstreams: list[float] = []
-    requires, gates, args = graph.requires_grad, graph.gates, graph.args
-    for node in tape.out:
-        gate, sources = gates[node], args[node]
-        operands = [values[a] for a in sources]
-        special = kink_locals(gate, operands, 0.5, math.inf) if gate in KINKS else None
-        partials = GATES[gate].partials
-        upstream = grads[node]
-        for position, source in enumerate(sources):
-            if not requires[source]:
-                continue
-            local = special[position] if special is not None else \
-                partials[position](*operands, values[node])
-            nodes.append(node)
-            positions.append(position)
-            locals_.append(local)
-            downstreams.append(upstream * local)
+    the reference loop records them: from the same local-gradient formulas, or the kink
+    convention, in the generated ``edges`` loop."""
+    records: list[tuple[int, int, float, float]] = []
+    loops.edges(values, grads, graph.requires_grad, tape.code, tape.out, tape.xa, tape.xb,
+                records.append)
+    if not records:
+        return [], [], [], []
+    nodes, positions, locals_, downstreams = map(list, zip(*records, strict=True))
     return nodes, positions, locals_, downstreams

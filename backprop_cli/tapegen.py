@@ -120,6 +120,52 @@ def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, in
     return lines
 
 
+def _recorded(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
+              indent: str) -> list[str]:
+    """Each edge of the node, recorded: the local gradient as the gate table computes it
+    (or the kink convention), and upstream × local."""
+    partials = gate.numeric_partials()
+    targets = ("x", "y")
+
+    def record(k: int, local: str, at: str) -> list[str]:
+        return [f"{at}if r[{targets[k]}]:", f"{at}    local = {local}",
+                f"{at}    add((o, {k}, local, go*local))"]
+
+    if gate.name not in KINK_TESTS:
+        return [line for k in positions
+                for line in record(k, _code(printer, partials[k]), indent)]
+    params = ", ".join(f"v[{t}]" for t in targets[:gate.arity])
+    test = re.sub(r"\b(a|b)\b", lambda m: f"v[{OPERANDS[m.group(1)]}]", KINK_TESTS[gate.name])
+    inner = indent + "    "
+    return [f"{indent}if {test} and (special := kink_locals({gate.name!r}, ({params},), "
+            "0.5, math.inf)) is not None:",
+            *(line for k in positions for line in record(k, f"special[{k}]", inner)),
+            f"{indent}else:",
+            *(line for k in positions for line in record(k, _code(printer, partials[k]), inner))]
+
+
+def _edges_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
+    lines = ["def edges(v: list[float], g: list[float], r: list[bool], code: list[int],",
+             "          out: list[int], xa: list[int], xb: list[int], add) -> None:",
+             '    """Each edge of the backward tape as (node, position, local, downstream), in',
+             "    the reference loop's order; ``r``: which nodes take a gradient.\"\"\"",
+             "    for op, o, x, y in zip(code, out, xa, xb):",
+             "        go = g[o]"]
+    first = True
+    for name in ORDER:
+        gate = GATES_BY_NAME[name]
+        both, only_a, only_b = backward[name]
+        variants = [(both, tuple(range(gate.arity)), "")]
+        if only_a != both:
+            variants += [(only_a, (0,), ", only a"), (only_b, (1,), ", only b")]
+        for code, positions, note in variants:
+            keyword = "if" if first else "elif"
+            first = False
+            lines.append(f"        {keyword} op == {code}:  # {name}{note}")
+            lines += _recorded(printer, gate, positions, " " * 12)
+    return lines
+
+
 def generate() -> str:
     """The full text of ``_tapeloops.py``."""
     printer = _MathPrinter({"fully_qualified_modules": True})
@@ -128,7 +174,8 @@ def generate() -> str:
             "# gate -> backward codes: (both operands need a gradient, only a, only b)",
             f"BACKWARD_CODES = {backward!r}", "", "",
             *_forward_loop(printer, forward), "", "",
-            *_backward_loop(printer, backward)]
+            *_backward_loop(printer, backward), "", "",
+            *_edges_loop(printer, backward)]
     return HEADER + "\n\n" + "\n".join(body) + "\n"
 
 
