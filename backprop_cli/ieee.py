@@ -92,15 +92,25 @@ def operands_text(graph: Graph, values: Sequence[Any], node: int) -> str:
 def first_non_finite(values: Sequence[float]) -> int | None:
     """The first node whose value is inf, -inf or nan: the one that produced it, since
     nodes come in forward order and inputs are finite."""
-    if all(map(math.isfinite, values)):
+    if _finite_sum(values) or all(map(math.isfinite, values)):
         return None
     return next(i for i, v in enumerate(values) if not math.isfinite(v))
 
 
+def _finite_sum(values: Sequence[float]) -> bool:
+    """Whether the values sum to a finite number, which none can then be inf or nan (a
+    sum that overflowed says nothing: the caller looks at each value)."""
+    try:
+        return math.isfinite(sum(values))
+    except (OverflowError, TypeError):
+        return False
+
+
 def first_underflow(graph: Graph, values: Sequence[float]) -> int | None:
     """The first node whose exact result is not 0 but whose double is 0 or subnormal."""
-    if min(map(abs, values), default=1.0) >= TINY:
-        return None
+    if not values or min(values) >= TINY or max(values) <= -TINY or \
+            min(map(abs, values)) >= TINY:
+        return None  # one sign and no tiny value: two cheap passes decide most graphs
     gates, args = graph.gates, graph.args
     for node, value in enumerate(values):
         if -TINY < value < TINY and gates[node] in UNDERFLOW_GATES and \

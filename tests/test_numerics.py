@@ -456,3 +456,18 @@ def test_a_local_gradient_without_a_real_value_is_an_error_on_both_paths(
     assert result.exit_code == 2
     assert result.stderr.startswith(("error: the local gradient of p is undefined here",
                                      "error: the derivative of a ** b with respect to b"))
+
+
+def test_the_quick_scans_find_what_the_full_scans_find() -> None:
+    """first_non_finite sums first (a sum that overflows must not hide or invent an inf);
+    first_underflow looks at min and max first (mixed signs must still be scanned)."""
+    from backprop_cli.ieee import first_non_finite, first_underflow
+
+    assert first_non_finite([1e308, 1e308, -1e308]) is None  # the sum overflows: look
+    assert first_non_finite([1.0, math.inf, -math.inf]) == 1
+    assert first_non_finite([2.0, -3.0, math.nan]) == 2
+    graph = run("a = x * y; b = -x; f = a + b", {"x": 1e-200, "y": -1e-200}).graph
+    values = [1e-200, -1e-200, -0.0, -1e-200, -1e-200]  # x, y, a = x*y (underflowed), b, f
+    assert [graph.gates[n] for n in range(3)] == ["input", "input", "mul"]
+    assert first_underflow(graph, values) == 2
+    assert first_underflow(graph, [0.5, 0.25, 0.125, -0.5, -0.375]) is None
