@@ -90,7 +90,6 @@ def test_floor_tape_computes_what_the_tool_computes(shape: str) -> None:
 
 
 def test_micrograd_peer_agrees_with_the_floor() -> None:
-    pytest.importorskip("micrograd")
     w = bench("workloads").make("dag", 3000)
     forward, backward = bench("peers").micrograd_runner(w)
     values = forward()
