@@ -500,3 +500,13 @@ def test_a_hyphenated_program_still_reads_as_subtraction() -> None:
     assert float(invoke("eval", "x-y", "x=1", "y=2", "--get", "value").stdout) == -1
     result = invoke("eval", "x-y", "x=1")
     assert result.exit_code == 2 and "missing value for input y" in result.stderr
+
+
+def test_a_circuit_without_inputs_says_so() -> None:
+    forgot = invoke("eval", "x=1")
+    assert forgot.exit_code == 0
+    assert "the circuit has no inputs" in forgot.stderr
+    assert "write the program first: backprop eval PROGRAM x=1" in forgot.stderr
+    constants = invoke("eval", "2*3", "--get", "value")
+    assert float(constants.stdout) == 6 and "no inputs" in constants.stderr
+    assert "no inputs" not in invoke("eval", "2*x", "x=3").stderr

@@ -7,7 +7,14 @@ import click
 from ..numformat import format_float, format_value
 from ..paths import get_path
 from ..render.trace_view import trace_view
-from .common import circuit_options, no_grad_option, print_notes, run_circuit, seed_option
+from .common import (
+    circuit_options,
+    no_grad_option,
+    print_notes,
+    run_circuit,
+    seed_option,
+    warn,
+)
 from .output import choose_format, emit, output_options
 
 STEP_FORMATS = ("auto", "table", "plain", "json")
@@ -81,6 +88,8 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
     trace = run_circuit(source, assignments, output, upstream, exact, seed, no_grad,
                         transform=transform)
     print_notes(trace)
+    if not trace.graph.inputs:
+        warn_no_inputs(source)
     if get is not None:
         click.echo(got_text(get_path(trace, get), precision, exact))
         return
@@ -97,6 +106,17 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
 
         results = jacobians(trace)
     emit(trace_view(trace, precision, full, results), fmt, table, color)
+
+
+def warn_no_inputs(source: str) -> None:
+    """A circuit of constants has nothing to differentiate; ``backprop eval x=1`` is most
+    likely a forgotten program."""
+    hint = ""
+    name, equals, _ = source.partition("=")
+    if equals and name.strip().isidentifier() and "\n" not in source and ";" not in source:
+        hint = (f" ({source!r} assigns a constant; to give an input its value, write the "
+                f"program first: backprop eval PROGRAM {source.replace(' ', '')})")
+    warn(f"the circuit has no inputs: there is no gradient to show{hint}")
 
 
 def _check_get(ctx: click.Context, get: str | None, table: str | None) -> None:
