@@ -145,9 +145,8 @@ def refuse_misspelt_name(source: str, inputs: Iterable[str], given: Container[st
     if not close:
         return  # x-y is a program that lacks a value, not a misspelt circuit
     raise CircuitError(f"no bundled circuit is named {source!r} (did you mean {close[0]}?); "
-                       f"`backprop circuits` "
-                       f"lists them. As a program, {source!r} subtracts inputs without "
-                       f"values: {', '.join(missing)}")
+                       f"`backprop circuits` lists them. As a program, {source!r} subtracts "
+                       f"inputs without values: {', '.join(missing)}")
 
 
 def _is_file(source: str) -> bool:

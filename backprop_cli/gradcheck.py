@@ -76,7 +76,7 @@ class GradCheck:
         return sum(1 for item in self.inputs if item.kinks)
 
     @property
-    def unfinite(self) -> int:
+    def not_checkable(self) -> int:
         return sum(1 for item in self.inputs if item.verdict == NOT_FINITE)
 
     @property

@@ -53,7 +53,7 @@ def summary(result: GradCheck) -> str:
     if failed:
         return (f"FAILED: {', '.join(failed)} ({len(failed)} of {_inputs(len(result.inputs))}"
                 f" above the {limit}; largest relative error {_error(result.worst)})")
-    checked = len(result.inputs) - result.kinked - result.explained - result.unfinite
+    checked = len(result.inputs) - result.kinked - result.explained - result.not_checkable
     everything = not result.kinked and not result.explained and checked > 1
     text = (f"passed: {'all ' if everything else ''}{_inputs(checked)} "
             f"agree{'s' if checked == 1 else ''} (largest relative error "
@@ -64,8 +64,8 @@ def summary(result: GradCheck) -> str:
                  "quotient itself")
     if result.kinked:
         text += f"; {_inputs(result.kinked)} not checked: the step crosses a kink"
-    if result.unfinite:
-        text += f"; {_inputs(result.unfinite)} not checkable: not finite near the point"
+    if result.not_checkable:
+        text += f"; {_inputs(result.not_checkable)} not checkable: not finite near the point"
     return text
 
 
