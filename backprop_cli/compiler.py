@@ -94,7 +94,12 @@ class _Compiler:
 
     def _statements(self, piece_lists: Iterator[list[str]]) -> None:
         """The statement loop: tokens are read and reduced straight into nodes (an
-        operator-precedence parse with an explicit stack, as ``syntax`` does)."""
+        operator-precedence parse with an explicit stack, as ``syntax`` does).
+
+        One long loop on purpose: it is the hot path of a 10^6-gate program, where a
+        function call per token would cost more than the parse itself. ``syntax`` and
+        ``graph`` are the readable reference; the differential tests hold this loop to
+        the graph they build."""
         graph = self.graph
         gates, requires, literals, bindings = (graph.gates, graph.requires_grad,
                                                graph.literals, graph.bindings)
