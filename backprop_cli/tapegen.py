@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .codegen import _DOCSTRING, MATH_HEADER, _MathPrinter
@@ -98,14 +99,12 @@ def _edges(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
     return lines
 
 
-def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
-    lines = ["def backward(v: list[float], g: list[float], code: list[int], out: list[int],",
-             "             xa: list[int], xb: list[int], kinks: list[int]) -> None:",
-             '    """Gradients, instruction by instruction (the tape is in backward order); the',
-             '    nodes where a kink convention was used are appended to ``kinks``."""',
-             "    for op, o, x, y in zip(code, out, xa, xb):",
-             "        go = g[o]"]
-    first = True
+def _branches(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]],
+              body: Callable[[_MathPrinter, GateDef, tuple[int, ...], str], list[str]],
+              ) -> list[str]:
+    """The if/elif over backward op codes (a code per operand variant of div and pow), each
+    branch's lines written by ``body``."""
+    lines: list[str] = []
     for name in ORDER:
         gate = GATES_BY_NAME[name]
         both, only_a, only_b = backward[name]
@@ -113,11 +112,20 @@ def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, in
         if only_a != both:
             variants += [(only_a, (0,), ", only a"), (only_b, (1,), ", only b")]
         for code, positions, note in variants:
-            keyword = "if" if first else "elif"
-            first = False
+            keyword = "elif" if lines else "if"
             lines.append(f"        {keyword} op == {code}:  # {name}{note}")
-            lines += _edges(printer, gate, positions, " " * 12)
+            lines += body(printer, gate, positions, " " * 12)
     return lines
+
+
+def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
+    return ["def backward(v: list[float], g: list[float], code: list[int], out: list[int],",
+            "             xa: list[int], xb: list[int], kinks: list[int]) -> None:",
+            '    """Gradients, instruction by instruction (the tape is in backward order); the',
+            '    nodes where a kink convention was used are appended to ``kinks``."""',
+            "    for op, o, x, y in zip(code, out, xa, xb):",
+            "        go = g[o]",
+            *_branches(printer, backward, _edges)]
 
 
 def _recorded(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
@@ -145,25 +153,13 @@ def _recorded(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
 
 
 def _edges_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
-    lines = ["def edges(v: list[float], g: list[float], r: list[bool], code: list[int],",
-             "          out: list[int], xa: list[int], xb: list[int], add) -> None:",
-             '    """Each edge of the backward tape as (node, position, local, downstream), in',
-             "    the reference loop's order; ``r``: which nodes take a gradient.\"\"\"",
-             "    for op, o, x, y in zip(code, out, xa, xb):",
-             "        go = g[o]"]
-    first = True
-    for name in ORDER:
-        gate = GATES_BY_NAME[name]
-        both, only_a, only_b = backward[name]
-        variants = [(both, tuple(range(gate.arity)), "")]
-        if only_a != both:
-            variants += [(only_a, (0,), ", only a"), (only_b, (1,), ", only b")]
-        for code, positions, note in variants:
-            keyword = "if" if first else "elif"
-            first = False
-            lines.append(f"        {keyword} op == {code}:  # {name}{note}")
-            lines += _recorded(printer, gate, positions, " " * 12)
-    return lines
+    return ["def edges(v: list[float], g: list[float], r: list[bool], code: list[int],",
+            "          out: list[int], xa: list[int], xb: list[int], add) -> None:",
+            '    """Each edge of the backward tape as (node, position, local, downstream), in',
+            "    the reference loop's order; ``r``: which nodes take a gradient.\"\"\"",
+            "    for op, o, x, y in zip(code, out, xa, xb):",
+            "        go = g[o]",
+            *_branches(printer, backward, _recorded)]
 
 
 def generate() -> str:
