@@ -83,6 +83,7 @@ def exact_kit() -> Kit:
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
     infinities = (sp.oo, -sp.oo)  # a kink's convention (sqrt'(0) = oo) is kept as it is
+    # v is a value the exact engine computed (a sympy or Python number), never user text
     settle_all = vectorised(lambda v: v if v in infinities else _settle(sp.sympify(v)), 1)
     return Kit(exact=True, elementwise=elementwise,
                exp=vectorised(lambda v: _settle(sp.exp(v)), 1),

@@ -44,6 +44,7 @@ HELPERS = {
              '    t = math.exp(-abs(x))',
              '    return 2 * t / (1 + t * t)'],
 }
+# searched in the code this module generated from the graph (user names are identifiers)
 _HELPER_CALL = re.compile(r"(?<![\w.])(sigmoid|sech)\(")
 CONSTANT_CODE = {"pi": "math.pi", "e": "math.e"}
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from expression_gen import points, program_text, trees
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_tape_engine import held_or_other_output
 
 from backprop_cli import tape, tapegen
 from backprop_cli.api import compile_program
@@ -82,14 +83,7 @@ def test_random_programs(data: st.DataObject) -> None:
     if data.draw(st.booleans()):  # land on kinks and ties
         point = {name: data.draw(st.one_of(ON_KINKS, st.just(value)))
                  for name, value in point.items()}
-    held = data.draw(st.lists(st.sampled_from(sorted(graph.inputs)), unique=True)) \
-        if graph.inputs else []
-    if held and len(held) < len(graph.inputs):
-        graph = graph.without_gradients(held)
-    nodes = [name for name in graph.names if name in graph.bindings]
-    if nodes and data.draw(st.booleans()):
-        graph = graph.with_output(data.draw(st.sampled_from(nodes)))
-    assert_tape_matches(graph, point)
+    assert_tape_matches(held_or_other_output(data, graph), point)
 
 
 def test_dead_ends_literals_and_one_sided_gates() -> None:
