@@ -1,11 +1,11 @@
 """backprop: a backpropagation calculator. See ``backprop_cli.api`` for the Python API."""
 
 from .api import compile_circuit, compile_program, run
-from .circuits import Circuit, bundled_names, load_bundled, resolve
-from .engine import evaluate
+from .engine.reference import evaluate
+from .engine.trace import Edge, Trace
 from .errors import BackpropError
-from .graph import Graph
-from .trace import Edge, Trace
+from .graph.graph import Graph
+from .inputs.circuits import Circuit, bundled_names, load_bundled, resolve
 
 __version__ = "0.1.0"
 

@@ -11,25 +11,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import ieee
-from .circuits import Circuit, resolve
-from .compiler import compile_text
-from .engine import FLOAT, Arithmetic, evaluate
+from .engine import ieee
+from .engine.reference import FLOAT, Arithmetic, evaluate
+from .engine.trace import Trace
 from .errors import BackpropError
 from .gcpause import paused_gc
-from .graph import Graph, build
-from .trace import Trace
-from .values import coerce_value, coerce_values
+from .graph.compiler import compile_text
+from .graph.graph import Graph, build
+from .inputs.circuits import Circuit, resolve
+from .inputs.values import coerce_value, coerce_values
 
 if TYPE_CHECKING:
-    from .syntax import Definition
+    from .language.parser import Definition
 
 
 def arithmetic_for(exact: bool) -> Arithmetic:
     """Floats, or exact sympy numbers (sympy is imported only then)."""
     if not exact:
         return FLOAT
-    from .exact import exact_arithmetic
+    from .gates.exact import exact_arithmetic
 
     return exact_arithmetic()
 
@@ -42,7 +42,7 @@ def compile_program(text: str, output: str | None = None, where: str | None = No
         with paused_gc():
             graph = None if definitions else compile_text(text)
             if graph is None:  # not the common case, or an error: the reference path
-                from .syntax import parse
+                from .language.parser import parse
 
                 return build(parse(text), output, definitions)
             return graph.with_output(output) if output is not None else graph
@@ -54,7 +54,7 @@ def compile_circuit(circuit: Circuit, output: str | None = None) -> Graph:
     where = f"the program of {circuit.path}" if circuit.path else None
     definitions: Sequence[Definition] = ()
     if circuit.gates:
-        from .userdefs import table_definitions
+        from .gates.user_gates import table_definitions
 
         definitions = table_definitions(circuit.gates, circuit.path or circuit.name)
     return compile_program(circuit.program, output or circuit.output, where, definitions)

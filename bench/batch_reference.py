@@ -13,7 +13,7 @@ Input CSV: header ``w0,x0,w1,x1,w2``. Output CSV: the inputs, then ``f`` and
 ``grad.w0,grad.x0,grad.w1,grad.x1,grad.w2``, every number written with ``%.17g``.
 
 ``compute`` also times the tool's batch engine on the same columns when the library has one
-(``backprop_cli.batch.Batch(graph).run(columns, rows)``, the bundled ``sigmoid-neuron``
+(``backprop_cli.engine.batch.Batch(graph).run(columns, rows)``, the bundled ``sigmoid-neuron``
 circuit), in one call over all rows and in the chunks the CLI uses; otherwise it says why not.
 """
 
@@ -75,7 +75,7 @@ def tool_compute(columns: np.ndarray) -> dict[str, Any]:
     """The tool's batch engine on the same rows, if the library has one."""
     try:
         from backprop_cli import compile_circuit, load_bundled
-        from backprop_cli.batch import Batch, chunk_rows
+        from backprop_cli.engine.batch import Batch, chunk_rows
     except ImportError as error:
         return {"unavailable": f"no batch engine in the library yet ({error})"}
     graph = compile_circuit(load_bundled("sigmoid-neuron"))

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.expand import expand_composites
-from backprop_cli.gradcheck import gradcheck
-from backprop_cli.pycode import flat_code, modular_code, python_code
-from backprop_cli.steps import backward_steps
+from backprop_cli.analysis.gradcheck import gradcheck
+from backprop_cli.analysis.walk import backward_steps
+from backprop_cli.codegen.python import flat_code, modular_code, python_code
+from backprop_cli.graph.expand import expand_composites
 
 
 def chain(lines: int, body: str = "tanh(c*1.01 + 0.1)") -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import workloads
 
 from backprop_cli.api import compile_program
-from backprop_cli.engine import backward, forward
+from backprop_cli.engine.reference import backward, forward
 from backprop_cli.gcpause import paused_gc
 from backprop_cli.render.json import render_json_pieces
 

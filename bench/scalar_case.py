@@ -65,9 +65,9 @@ def repeat(budget: float, once: Callable[[int], None]) -> int:
 
 def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
     from backprop_cli.api import compile_program
+    from backprop_cli.engine.tape_passes import backward, forward  # the passes engine.evaluate runs
     from backprop_cli.gcpause import paused_gc
     from backprop_cli.render.json import render_json_pieces
-    from backprop_cli.tapepath import backward, forward  # the passes engine.evaluate runs
 
     w, text = workloads.load(path, with_ops=False)
     result["rss_base_kb"] = maxrss_kb()

@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing with atheris of everything that reads text: the tokenizer,
 parser and graph builder (subscripts, ``@``, ``.T`` included), constant and array values
-(``backprop_cli.values``), both engines on small graphs, and the drawing renderers.
+(``backprop_cli.inputs.values``), both engines on small graphs, and the drawing renderers.
 
     pip install atheris
     python fuzz/fuzz_parser.py -max_total_time=300 fuzz/corpus

@@ -12,17 +12,17 @@ import contextlib
 import numpy as np
 
 from backprop_cli import limits
-from backprop_cli.array_engine import infer_shapes
-from backprop_cli.engine import evaluate
+from backprop_cli.engine.arrays import infer_shapes
+from backprop_cli.engine.reference import evaluate
+from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import BackpropError
-from backprop_cli.graph import build
+from backprop_cli.graph.graph import build
+from backprop_cli.inputs.values import parse_value
+from backprop_cli.language.parser import parse
 from backprop_cli.render.diagram import render_diagram
 from backprop_cli.render.dot import render_dot
 from backprop_cli.render.mermaid import render_mermaid
 from backprop_cli.render.picture import Options, build_picture
-from backprop_cli.syntax import parse
-from backprop_cli.trace import Trace
-from backprop_cli.values import parse_value
 
 # small enough that one input never allocates or computes for long
 FUZZ_LIMITS = limits.Limits(array_elements=4096, gates=2000, exact_seconds=2.0)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import cli
+from backprop_cli.cli.main import cli
 
 
 def invoke(*args: str, input: str | None = None) -> Result:

@@ -222,7 +222,7 @@ def test_array_syntax_errors(program: str, message: str) -> None:
 
 
 def test_the_scalar_command_line_path_imports_neither_numpy_nor_sympy() -> None:
-    code = ("import sys\nfrom backprop_cli.cli import main\n"
+    code = ("import sys\nfrom backprop_cli.cli.main import main\n"
             "main(['eval', 'q = x + y; f = q * z', 'x=-2', 'y=5', 'z=-4'])\n"
             "print('numpy' in sys.modules, 'sympy' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -288,7 +288,7 @@ def test_exact_and_float_arrays_agree(exact: bool) -> None:
 
 
 def test_forward_only_pass_for_numerical_gradients() -> None:
-    from backprop_cli.array_engine import forward_arrays
+    from backprop_cli.engine.arrays import forward_arrays
 
     graph = compile_program("h = relu(x @ w); L = sum(h)")
     values = forward_arrays(graph, {"x": np.array([[1.0, -2.0]]), "w": np.eye(2)})

@@ -15,8 +15,8 @@ import pytest
 
 import backprop_cli
 from backprop_cli import run
-from backprop_cli.circuits import load_bundled
-from backprop_cli.jacobian import memory_text
+from backprop_cli.analysis.jacobian import memory_text
+from backprop_cli.inputs.circuits import load_bundled
 
 from conftest import eval_json, invoke
 

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.batch import MAX_CHUNK_ROWS, Batch, chunk_rows
+from backprop_cli.engine.batch import MAX_CHUNK_ROWS, Batch, chunk_rows
+from backprop_cli.engine.ieee import strict
 from backprop_cli.errors import DomainError
-from backprop_cli.graph import Graph
-from backprop_cli.ieee import strict
+from backprop_cli.graph.graph import Graph
 
 # Values that hit kinks (0, ties), domain edges (log 0, sqrt of negatives, division by 0)
 # and ordinary points.
@@ -240,7 +240,7 @@ def test_random_programs_batch_equals_eval(tree: object, seed: int) -> None:
 
 
 def test_a_long_run_in_one_call_is_chunked_and_joined(monkeypatch: pytest.MonkeyPatch) -> None:
-    import backprop_cli.batch as batch_module
+    import backprop_cli.engine.batch as batch_module
 
     monkeypatch.setattr(batch_module, "MAX_CHUNK_ROWS", 7)
     graph = compile_program("f = log(x) * relu(y)")

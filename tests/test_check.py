@@ -16,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backprop_cli import bundled_names
-from backprop_cli.checking import Tolerance, agrees, digits_half_unit
+from backprop_cli.analysis.expectations import Tolerance, agrees, digits_half_unit
 
 from conftest import invoke
 

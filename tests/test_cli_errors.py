@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli.cli import cli, main
+from backprop_cli.cli.main import cli, main
 
 # --------------------------------------------------------------------------- helpers
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from test_check import installed_backprop
 
 from backprop_cli import bundled_names, compile_program, evaluate, run
-from backprop_cli.pycode import python_code
+from backprop_cli.codegen.python import python_code
 
 from conftest import invoke
 
@@ -199,7 +199,7 @@ def test_installed_code_piped_into_python() -> None:
 
 def test_the_command_line_does_not_import_sympy_for_eval() -> None:
     """Registering ``backprop code`` (which prints with sympy) must not slow down eval."""
-    code = ("import sys\nfrom backprop_cli.cli import main\n"
+    code = ("import sys\nfrom backprop_cli.cli.main import main\n"
             "main(['eval', '(x+y)*z', 'x=-2', 'y=5', 'z=-4', '--steps'])\n"
             "print('sympy' in sys.modules, 'numpy' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

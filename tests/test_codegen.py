@@ -6,22 +6,22 @@ import math
 
 import sympy as sp
 
-from backprop_cli import codegen
-from backprop_cli.gates import GATE_DEFS, A, sigmoid
-from backprop_cli.registry import GATES
+from backprop_cli.gates import generate as codegen
+from backprop_cli.gates.registry import GATES
+from backprop_cli.gates.symbolic import GATE_DEFS, A, sigmoid
 
 
 def test_generated_tables_are_up_to_date() -> None:
     assert codegen.TABLE_PATH.read_text(encoding="utf-8") == codegen.generate(), \
-        "run `python -m backprop_cli.codegen` and commit _gatetable.py"
+        "run `python -m backprop_cli.gates.generate` and commit _gatetable.py"
     assert codegen.NUMPY_TABLE_PATH.read_text(encoding="utf-8") == codegen.generate_numpy(), \
-        "run `python -m backprop_cli.codegen` and commit _gatetable_np.py"
+        "run `python -m backprop_cli.gates.generate` and commit _gatetable_np.py"
 
 
 def test_numpy_table_agrees_with_math_table_elementwise() -> None:
     import numpy as np
 
-    from backprop_cli._gatetable_np import NUMPY_GATES
+    from backprop_cli.gates._gatetable_np import NUMPY_GATES
 
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0.1, 2.0, 50), rng.uniform(-2.0, 2.0, 50)
@@ -49,7 +49,7 @@ def test_sigmoid_declared_derivative_equals_derivative_of_its_definition() -> No
 
 
 def test_stable_numeric_forms_are_identities() -> None:
-    from backprop_cli.gates import STABLE_FORMS
+    from backprop_cli.gates.symbolic import STABLE_FORMS
 
     for original, stable in STABLE_FORMS.items():
         assert sp.simplify((original - stable).rewrite(sp.exp)) == 0

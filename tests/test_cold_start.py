@@ -8,15 +8,15 @@ import sys
 
 import pytest
 
-from backprop_cli.circuits import NAME_RE, bundled_names
-from backprop_cli.engine import FLOAT
+from backprop_cli.engine.reference import FLOAT
 from backprop_cli.errors import BackpropError
-from backprop_cli.values import constant_value
+from backprop_cli.inputs.circuits import NAME_RE, bundled_names
+from backprop_cli.inputs.values import constant_value
 
-PROBE = ("import sys; from backprop_cli.cli import main; code = main({args!r}); "
+PROBE = ("import sys; from backprop_cli.cli.main import main; code = main({args!r}); "
          "print(sorted(m for m in {modules!r} if m in sys.modules), file=sys.stderr)")
-HEAVY = ("sympy", "numpy", "rich.console", "tomllib", "backprop_cli.commands.draw_cmd",
-         "backprop_cli.commands.check_cmd", "backprop_cli.commands.walk")
+HEAVY = ("sympy", "numpy", "rich.console", "tomllib", "backprop_cli.cli.draw_cmd",
+         "backprop_cli.cli.check_cmd", "backprop_cli.cli.walk")
 
 
 @pytest.mark.parametrize("fmt", ["plain", "json"])
@@ -35,9 +35,9 @@ def test_bundled_names_are_recognised_as_names() -> None:
 @pytest.mark.parametrize("text", ["-2", "+2", " 5 ", "0.5", ".5", "2.", "-0", "1e-3", "-1E+300",
                                   "007", "\t3\f", "1e999", "-1e999", "1e-400"])
 def test_plain_numbers_read_as_the_parser_reads_them(text: str) -> None:
-    from backprop_cli.engine import forward
-    from backprop_cli.graph import build
-    from backprop_cli.syntax import parse_expression
+    from backprop_cli.engine.reference import forward
+    from backprop_cli.graph.graph import build
+    from backprop_cli.language.parser import parse_expression
 
     try:
         graph = build(parse_expression(text))

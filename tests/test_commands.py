@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_cli.cli import cli
+from backprop_cli.cli.main import cli
 
 from conftest import invoke
 

@@ -9,13 +9,13 @@ from expression_gen import program_text, trees
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import compiler
 from backprop_cli.api import compile_program
-from backprop_cli.compiler import compile_text
 from backprop_cli.errors import BackpropError
-from backprop_cli.graph import Graph, build
+from backprop_cli.graph import compiler
+from backprop_cli.graph.compiler import compile_text
+from backprop_cli.graph.graph import Graph, build
+from backprop_cli.language.parser import parse
 from backprop_cli.limits import Limits, using
-from backprop_cli.syntax import parse
 
 PIECES = ["x", "y", "z", "c", "f", "out", "out_2", "t1", "t2", "c_2", "f_2", "pi", "e", "tanh",
           "max", "min", "pow", "sum", "sigmoid", "exp", "1", "2.5", ".5", "3e2", "0", "1.e1", "=",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from draw_helpers import check_golden, dot_edges
 
-from backprop_cli.circuits import bundled_names
+from backprop_cli.inputs.circuits import bundled_names
 from backprop_cli.render.mermaid import escape, yaml_string
 
 from conftest import invoke
@@ -212,7 +212,7 @@ def test_mermaid_shape() -> None:
 def test_png_is_not_written_to_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from types import SimpleNamespace
 
-    from backprop_cli.commands import draw_cmd
+    from backprop_cli.cli import draw_cmd
 
     terminal = SimpleNamespace(stdout=SimpleNamespace(isatty=lambda: True))
     monkeypatch.setattr(draw_cmd, "sys", terminal)
@@ -225,7 +225,7 @@ def test_drawing_a_scalar_circuit_imports_neither_sympy_nor_numpy() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from backprop_cli.cli import main; "
+    code = ("import sys; from backprop_cli.cli.main import main; "
             "main(['draw', '(x+y)*z', 'x=-2', 'y=5', 'z=-4']); "
             "main(['draw', 'sigmoid-neuron-grouped', '--expand', '--format', 'dot']); "
             "print('sympy' in sys.modules, 'numpy' in sys.modules, file=sys.stderr)")

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
 from backprop_cli.api import arithmetic_for, compile_circuit
-from backprop_cli.circuits import resolve
+from backprop_cli.engine.ieee import strict
 from backprop_cli.errors import BackpropError
-from backprop_cli.expand import COMPOSITES, expand_composites
-from backprop_cli.graph import Graph
-from backprop_cli.ieee import strict
+from backprop_cli.graph.expand import COMPOSITES, expand_composites
+from backprop_cli.graph.graph import Graph
+from backprop_cli.inputs.circuits import resolve
 
 from conftest import invoke
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop_cli.circuits import bundled_names
+from backprop_cli.inputs.circuits import bundled_names
 
 from conftest import invoke
 

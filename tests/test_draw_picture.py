@@ -7,7 +7,7 @@ import pytest
 import sympy
 
 from backprop_cli import compile_program, run
-from backprop_cli.registry import GATES
+from backprop_cli.gates.registry import GATES
 from backprop_cli.render.picture import build_picture, gate_label, gate_symbol, wire_text
 
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from backprop_cli import run
-from backprop_cli.commands import draw_cmd
-from backprop_cli.commands.draw_cmd import drawing_text
+from backprop_cli.cli import draw_cmd
+from backprop_cli.cli.draw_cmd import drawing_text
 from backprop_cli.errors import BackpropError
 from backprop_cli.render import diagram
 from backprop_cli.render.diagram import CONTINUED, Drawing, render_diagram

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, load_bundled, run
 from backprop_cli.api import compile_circuit
-from backprop_cli.expand import expand_composites, is_expandable
+from backprop_cli.graph.expand import expand_composites, is_expandable
 
 from conftest import eval_json, invoke
 

@@ -208,7 +208,7 @@ def test_unknown_table_names_the_choices() -> None:
 
 
 def test_formats_other_than_latex_do_not_import_sympy() -> None:
-    code = ("import sys; from backprop_cli.cli import main; "
+    code = ("import sys; from backprop_cli.cli.main import main; "
             "[main(['eval', '(x+y)*z', 'x=1', 'y=2', 'z=3', '--format', f]) "
             "for f in ('markdown', 'csv', 'jsonl', 'tsv', 'plain', 'json')]; "
             "print('sympy' in sys.modules, 'numpy' in sys.modules, file=sys.stderr)")

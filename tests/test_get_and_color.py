@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from backprop_cli.cli import cli
+from backprop_cli.cli.main import cli
 
 from conftest import eval_json, invoke
 

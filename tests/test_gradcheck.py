@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program
-from backprop_cli.engine import FLOAT
-from backprop_cli.gradcheck import gradcheck, relative_error, verdict
+from backprop_cli.analysis.gradcheck import gradcheck, relative_error, verdict
+from backprop_cli.engine.reference import FLOAT
 
 from conftest import invoke
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, run
-from backprop_cli.graph import Graph
+from backprop_cli.graph.graph import Graph
 
 from conftest import eval_json, invoke
 

@@ -18,9 +18,9 @@ import pytest
 from test_check import installed_backprop
 
 from backprop_cli import run
-from backprop_cli.cli import cli
+from backprop_cli.cli.main import cli
+from backprop_cli.engine.ieee import strict
 from backprop_cli.errors import DomainError, InputError
-from backprop_cli.ieee import strict
 
 from conftest import invoke
 
@@ -461,7 +461,7 @@ def test_a_local_gradient_without_a_real_value_is_an_error_on_both_paths(
 def test_the_quick_scans_find_what_the_full_scans_find() -> None:
     """first_non_finite sums first (a sum that overflows must not hide or invent an inf);
     first_underflow looks at min and max first (mixed signs must still be scanned)."""
-    from backprop_cli.ieee import first_non_finite, first_underflow
+    from backprop_cli.engine.ieee import first_non_finite, first_underflow
 
     assert first_non_finite([1e308, 1e308, -1e308]) is None  # the sum overflows: look
     assert first_non_finite([1.0, math.inf, -math.inf]) == 1

@@ -43,10 +43,11 @@ from expression_gen import (
 from hypothesis import HealthCheck, Phase, assume, event, given, note, settings
 from hypothesis import strategies as st
 
-from backprop_cli import compile_program, registry, run
-from backprop_cli.cli import cli
+from backprop_cli import compile_program, run
+from backprop_cli.cli.main import cli
+from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import DomainError
-from backprop_cli.trace import Trace
+from backprop_cli.gates import registry
 
 EXAMPLES = int(os.environ.get("BACKPROP_ORACLE_EXAMPLES", "200"))
 settings.register_profile(

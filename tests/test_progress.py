@@ -6,8 +6,8 @@ import io
 
 import pytest
 
-from backprop_cli.commands import progress as progress_module
-from backprop_cli.commands.progress import Progress
+from backprop_cli.cli import progress as progress_module
+from backprop_cli.cli.progress import Progress
 
 
 class Terminal(io.StringIO):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from backprop_cli import batch
-from backprop_cli.cli import cli
+from backprop_cli.cli.main import cli
+from backprop_cli.engine import batch
 
 from conftest import eval_json
 

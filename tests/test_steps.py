@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.commands import walk
-from backprop_cli.steps import DONE, EDGE, START, SUM, backward_steps
+from backprop_cli.analysis.walk import DONE, EDGE, START, SUM, backward_steps
+from backprop_cli.cli import walk
 
 from conftest import invoke
 

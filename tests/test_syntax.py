@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from backprop_cli import compile_program, run
-from backprop_cli.engine import check_inputs
+from backprop_cli.engine.reference import check_inputs
 from backprop_cli.errors import (
     BackpropError,
     DomainError,
@@ -21,10 +21,10 @@ from backprop_cli.errors import (
     ParseError,
     Span,
 )
-from backprop_cli.graph import CONST, INPUT, build
-from backprop_cli.syntax import parse
-from backprop_cli.tokens import tokenize
-from backprop_cli.values import parse_assignments
+from backprop_cli.graph.graph import CONST, INPUT, build
+from backprop_cli.inputs.values import parse_assignments
+from backprop_cli.language.parser import parse
+from backprop_cli.language.tokens import tokenize
 
 # --------------------------------------------------------------------------- helpers
 

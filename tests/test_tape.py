@@ -8,13 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_tape_engine import held_or_other_output
 
-from backprop_cli import tape, tapegen
 from backprop_cli.api import compile_program
-from backprop_cli.engine import backward, forward
+from backprop_cli.engine import tape, tapegen
+from backprop_cli.engine.reference import backward, forward
 from backprop_cli.errors import DomainError
-from backprop_cli.graph import Graph
-from backprop_cli.kinks import KINKS, warns
-from backprop_cli.registry import GATES
+from backprop_cli.gates.kinks import KINKS, warns
+from backprop_cli.gates.registry import GATES
+from backprop_cli.graph.graph import Graph
 
 
 def same(first: list[float], second: list[float]) -> bool:
@@ -27,7 +27,7 @@ def _bits(a: float, b: float) -> bool:
 
 def test_generated_loops_are_up_to_date() -> None:
     assert tapegen.PATH.read_text(encoding="utf-8") == tapegen.generate(), \
-        "run `python -m backprop_cli.tapegen` and commit _tapeloops.py"
+        "run `python -m backprop_cli.engine.tapegen` and commit _tapeloops.py"
 
 
 def test_every_gate_has_a_branch_and_every_kink_a_test() -> None:

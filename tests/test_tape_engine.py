@@ -19,11 +19,13 @@ from expression_gen import points, program_text, trees
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backprop_cli import engine, ieee, tape, tapepath
 from backprop_cli.api import compile_program
+from backprop_cli.engine import ieee, tape
+from backprop_cli.engine import reference as engine
+from backprop_cli.engine import tape_passes as tapepath
+from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import DomainError
-from backprop_cli.graph import Graph
-from backprop_cli.trace import Trace
+from backprop_cli.graph.graph import Graph
 
 from conftest import invoke
 

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.expand import expand_composites
+from backprop_cli.graph.expand import expand_composites
 
 from conftest import eval_json, invoke
 

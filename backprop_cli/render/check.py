@@ -6,8 +6,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..answers import ProblemResult
-from ..checking import Verdict
+from ..analysis.answers import ProblemResult
+from ..analysis.expectations import Verdict
 from ..numformat import format_value
 from .report import Report, Section
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..descent import Descent
+from ..analysis.descent import Descent
 from ..numformat import as_float, format_value
 from .report import Report, Section
 

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from ..gradcheck import GradCheck
+from ..analysis.gradcheck import GradCheck
 from ..numformat import format_value
 from .report import Report, Section
 

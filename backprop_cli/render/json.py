@@ -7,15 +7,15 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..graph import CONST, INPUT, Graph
-from ..trace import Trace, Value
+from ..engine.trace import Trace, Value
+from ..graph.graph import CONST, INPUT, Graph
 
 if TYPE_CHECKING:
-    from ..jacobian import Jacobian
+    from ..analysis.jacobian import Jacobian
 
 
 def label_inputs(graph: Graph) -> list[str]:
-    from ..arraycalls import label_inputs as labels
+    from ..graph.array_calls import label_inputs as labels
 
     return labels(graph)
 

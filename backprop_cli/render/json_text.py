@@ -19,9 +19,9 @@ from math import isfinite
 from string import Formatter
 from typing import Any
 
-from ..graph import CONST, INPUT, Graph
-from ..registry import GATES
-from ..trace import Trace, formula_pieces
+from ..engine.trace import Trace, formula_pieces
+from ..gates.registry import GATES
+from ..graph.graph import CONST, INPUT, Graph
 
 CHUNK = 4096  # records written per piece of text
 _UNSAFE = re.compile('[\x00-\x1f"\\\\\x80-\U0010ffff]')  # what json.dumps escapes

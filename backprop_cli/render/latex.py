@@ -77,7 +77,7 @@ def _formula(cell: GateFormula) -> str | None:
     cells keep their text)."""
     import sympy as sp
 
-    from ..gates import GATES_BY_NAME
+    from ..gates.symbolic import GATES_BY_NAME
 
     gate = GATES_BY_NAME.get(cell.gate)
     if gate is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..graph import CONST, Graph
+from ..graph.graph import CONST, Graph
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from ..graph import CONST, INPUT, Graph
+from ..engine.trace import Trace, Value
+from ..gates.registry import GATES, describe_call
+from ..graph.graph import CONST, INPUT, Graph
 from ..numformat import format_float, format_value
-from ..registry import GATES, describe_call
-from ..trace import Trace, Value
 
 SIGNIFICANT = 4
 EXACT_MAX = 16

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..graph import CONST, INPUT
+from ..engine.trace import Trace
+from ..graph.graph import CONST, INPUT
 from ..numformat import format_float, format_value
-from ..trace import Trace
 from .mathcells import Derivative, ExactNumber, MathCell, Name, gate_formula
 
 if TYPE_CHECKING:
-    from ..jacobian import Jacobian
+    from ..analysis.jacobian import Jacobian
 
 LARGE_GRAPH_NODES = 200
 
@@ -151,7 +151,7 @@ def jacobian_sections(trace: Trace, results: Sequence[Jacobian],
                       precision: int | None) -> list[Section]:
     """Each formed Jacobian as a matrix, then one summary row per edge: the check that
     Jᵀ · upstream equals the implicit downstream gradient, or the memory it would take."""
-    from ..jacobian import memory_text
+    from ..analysis.jacobian import memory_text
 
     graph = trace.graph
     sections: list[Section] = []

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from ..trace import Trace
+from ..engine.trace import Trace
 from .formats import View
 from .json import is_compact, jacobian_records, streamed_json, trace_document
 from .report import Report, build_report
 
 if TYPE_CHECKING:
-    from ..jacobian import Jacobian
+    from ..analysis.jacobian import Jacobian
 
 TRACE_TABLES: dict[str, tuple[str, str] | None] = {
     "nodes": None, "edges": None, "gradients": ("input", "grad"),

@@ -1,0 +1,213 @@
+"""What every command shares: reading the circuit, inputs and options, and output streams."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from .. import limits
+from ..api import arithmetic_for, compile_circuit
+from ..engine import ieee
+from ..engine.reference import evaluate
+from ..engine.trace import Trace
+from ..errors import BackpropError, InputError, inert
+from ..graph.graph import Graph
+from ..inputs.circuits import Circuit, decode, refuse_misspelt_name, resolve
+from ..inputs.values import coerce_value, coerce_values, parse_assignments
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_stdin() -> str:
+    """Standard input as text: UTF-8, BOM stripped, NUL bytes refused by the parser."""
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else \
+        sys.stdin.read().encode("utf-8")
+    text = decode(data, "standard input")
+    if not text.strip():
+        raise InputError("standard input is empty: give a program on stdin or as an argument")
+    return text
+
+
+def load_circuit(source: str) -> Circuit:
+    """Resolve SOURCE: ``-`` reads the program from stdin."""
+    return resolve(source, read_stdin() if source == "-" else None)
+
+
+def complete_source(ctx: click.Context, param: click.Parameter,
+                    incomplete: str) -> list[Any]:
+    """Shell completion for SOURCE: files, and the bundled circuits by name."""
+    from click.shell_completion import CompletionItem
+
+    from ..inputs.circuits import bundled_names
+
+    return [CompletionItem(incomplete, type="file"),
+            *(CompletionItem(name) for name in bundled_names() if name.startswith(incomplete))]
+
+
+def circuit_options(function: F) -> F:
+    """SOURCE, NAME=VALUE inputs, and the options that choose what is differentiated."""
+    decorators = [
+        click.argument("source", shell_complete=complete_source),
+        click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]..."),
+        click.option("--output", "output", metavar="NAME",
+                     help="Differentiate this node instead of the last assignment."),
+        click.option("--upstream", metavar="VALUE",
+                     help="Gradient arriving at the output (default 1; an array such as "
+                          "\"[4,-1,5,9]\" for an array output)."),
+        click.option("--exact", is_flag=True,
+                     help="Exact values and gradients (fractions, e, pi) with decimals."),
+    ]
+    function = limit_option(function)  # listed after these in --help
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+def limit_option(function: F) -> F:
+    """``--strict`` and ``--limit NAME=N``, for every command that evaluates (alone for
+    commands that declare their own circuit arguments)."""
+    function = click.option(
+        "--limit", "limit_settings", multiple=True, metavar="NAME=N", expose_value=False,
+        callback=_set_limits, is_eager=True,
+        help="Raise a resource limit, e.g. --limit gates=10000000 "
+             "(see README, Safety and limits).")(function)
+    return click.option(
+        "--strict", is_flag=True, expose_value=False, callback=_set_strict, is_eager=True,
+        help="Make overflow, underflow, inf and nan errors (exit 2) instead of warnings "
+             "(see README, Numerics).")(function)
+
+
+@contextmanager
+def exact_clock(exact: bool) -> Iterator[None]:
+    """The wall-clock budget (and backstop alarm) of an exact evaluation; nothing for floats."""
+    if not exact:
+        yield
+        return
+    with limits.clock(), _alarm(limits.current().exact_seconds + 5):
+        yield
+
+
+def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ...]) -> None:
+    """Put the limits in force for this command: BACKPROP_LIMITS, then --limit options."""
+    from_env = [item for item in os.environ.get("BACKPROP_LIMITS", "").split(",") if item]
+    try:
+        chosen = limits.parse_settings([*from_env, *items])
+    except BackpropError as error:
+        raise click.BadParameter(error.message) from None
+    ctx.with_resource(limits.using(chosen))
+
+
+def _set_strict(ctx: click.Context, param: click.Parameter, on: bool) -> None:
+    """Put strict floating point in force for this command."""
+    if on:
+        ctx.with_resource(ieee.strict())
+
+
+def seed_option(function: F) -> F:
+    """``--seed N`` for randn(...)/rand(...)/randint(...) input values."""
+    return click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+                        help="Seed for randn(...), rand(...) and randint(...) values "
+                             "(each input draws its own stream).")(function)
+
+
+def no_grad_option(function: F) -> F:
+    """``--no-grad NAME[,NAME...]``: inputs held constant (data, not parameters)."""
+    return click.option("--no-grad", "no_grad", metavar="NAMES", default="",
+                        help="Comma-separated inputs that need no gradient (data such as "
+                             "x): they are not differentiated.")(function)
+
+
+def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
+                upstream: str | None, exact: bool, seed: int = 0, no_grad: str = "",
+                circuit: Circuit | None = None,
+                transform: Callable[[Graph], Graph] | None = None) -> Trace:
+    """Load, build and evaluate: the circuit file's inputs, overridden on the command line.
+
+    ``circuit`` is SOURCE already loaded; ``transform`` rewrites the graph before evaluation;
+    ``no_grad`` names inputs held constant.
+    """
+    graph, values, gradient_in = prepare_circuit(source, assignments, output, upstream, exact,
+                                                 seed, no_grad, circuit, transform)
+    arithmetic = arithmetic_for(exact)
+    if not exact:
+        return evaluate(graph, values, arithmetic, gradient_in)
+    with limits.clock(), _alarm(limits.current().exact_seconds + 5):
+        return evaluate(graph, values, arithmetic, gradient_in)
+
+
+@contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """A backstop for exact mode: a sympy call that never returns is interrupted."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise limits.LimitError(f"exact evaluation took longer than {seconds:g} s; raise it "
+                                "with --limit exact-seconds=N, or drop --exact")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,
+                    upstream: str | None, exact: bool = False, seed: int = 0,
+                    no_grad: str = "", circuit: Circuit | None = None,
+                    transform: Callable[[Graph], Graph] | None = None,
+                    ) -> tuple[Graph, dict[str, Any], Any]:
+    """Load and build a circuit and read its values and upstream gradient (None: 1),
+    without evaluating it (see ``run_circuit`` for the arguments)."""
+    arithmetic = arithmetic_for(exact)
+    circuit = circuit if circuit is not None else load_circuit(source)
+    graph = compile_circuit(circuit, output)
+    if transform is not None:
+        graph = transform(graph)
+    held = [name.strip() for name in no_grad.split(",") if name.strip()]
+    if held:
+        graph = graph.without_gradients(held)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed),
+              **parse_assignments(assignments, arithmetic, seed)}
+    if circuit.program == source:
+        refuse_misspelt_name(source, graph.inputs, values)
+    raw_upstream = upstream if upstream is not None else circuit.upstream
+    gradient_in = None if raw_upstream is None else \
+        coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
+    return graph, values, gradient_in
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def print_gate_warnings(graph: Graph) -> None:
+    """What was noticed when the user-defined gates were defined (hand-written gradients
+    that disagree with sympy's)."""
+    for gate in graph.user_gates.values():
+        for message in gate.warnings:
+            warn(message)
+
+
+def print_notes(trace: Trace) -> None:
+    print_gate_warnings(trace.graph)
+    for note in trace.notes:
+        warn(trace.warning(note))
+
+
+def echo_error(error: BackpropError) -> None:
+    """``error: ...`` on one line, then the source line and a caret, on stderr."""
+    click.echo(f"error: {inert(error.headline())}", err=True)
+    excerpt = error.source_excerpt()
+    if excerpt is not None:
+        line, caret = excerpt
+        click.echo(f"  {line}\n  {caret}", err=True)

@@ -1,0 +1,65 @@
+"""``backprop eval --steps``: the forward values, the backward walk, the input gradients.
+
+With ``--pause`` the walk waits for Enter between steps, but only when both standard input
+and standard output are terminals; in a pipe every step prints at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.console import Console
+
+from ..analysis.walk import backward_steps
+from ..engine.trace import Trace
+from ..render.json import INDENT_MAX_NODES, trace_document
+from ..render.plain import render_section
+from ..render.report import Section, forward_section, gradient_section
+from ..render.table import section_table
+from ..render.walk import step_lines, step_records
+
+TITLE = "Backward pass, step by step"
+
+
+def interactive() -> bool:
+    """Both ends are terminals: the only case where pausing makes sense."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def show_steps(trace: Trace, fmt: str, precision: int | None, pause: bool) -> None:
+    """Print the walk in the chosen format, pausing between steps when asked and possible."""
+    steps = backward_steps(trace)
+    if fmt == "json":
+        document = trace_document(trace)
+        document["steps"] = step_records(trace, steps)
+        indent = 2 if len(trace.graph) <= INDENT_MAX_NODES else None
+        click.echo(json.dumps(document, indent=indent))
+        return
+    table = fmt == "table" or (fmt == "auto" and sys.stdout.isatty())
+    console = Console(highlight=False, soft_wrap=False) if table else None
+    _section(forward_section(trace, precision), console)
+    click.echo(f"\n{TITLE}")
+    lines = step_lines(trace, steps, precision)
+    waiting = pause and interactive()
+    for index, line in enumerate(lines):
+        click.echo(f"  {line}")
+        if waiting and index < len(lines) - 1:
+            waiting = _wait()
+    click.echo()
+    _section(gradient_section(trace, precision), console)
+
+
+def _section(section: Section, console: Console | None) -> None:
+    if console is None:
+        click.echo(render_section(section))
+    else:
+        console.print(section_table(section))
+
+
+def _wait() -> bool:
+    """Wait for Enter; ``q`` (or end of input) stops pausing. True: keep pausing."""
+    click.echo("     [Enter: next step, q: show the rest] ", nl=False, err=True)
+    answer = sys.stdin.readline()
+    return bool(answer) and answer.strip().lower() != "q"

@@ -1,0 +1,288 @@
+"""A circuit of arrays in the lecture's modular form, with numpy (text only; never run here).
+
+One class per gate type: ``forward()`` caches what ``backward()`` needs, ``backward(upstream)``
+returns the downstream gradient of each input. Elementwise gates multiply by their
+sympy-derived local gradient (summing back over broadcast axes with ``unbroadcast`` where
+this circuit broadcasts); structural gates apply their vector-Jacobian rule. Gates with
+literal arguments (an axis, a shape, a subscript, a margin) take them when constructed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sympy as sp
+
+from ..engine.trace import Trace
+from ..gates.array_gates import ARRAY_GATES
+from ..gates.registry import GATES
+from ..graph.graph import CONST, INPUT, Graph
+from ..language.subscripts import format_subscript
+from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
+from .numpy_rules import ELEMENTWISE_CODE
+from .python import _class_name, _local, forward_expression, gate_math, times
+
+_MATMUL_MATRICES = '''    def forward(self, a, b):
+        self.a = a
+        self.b = b
+        return a.dot(b)
+
+    def backward(self, upstream):
+        return upstream.dot(self.b.T), self.a.T.dot(upstream)'''
+_MATMUL_VECTORS = '''    def forward(self, a, b):
+        self.a = a
+        self.b = b
+        return a.dot(b)
+
+    def backward(self, upstream):
+        a = self.a.reshape(1, -1) if self.a.ndim == 1 else self.a  # a vector as a row
+        b = self.b.reshape(-1, 1) if self.b.ndim == 1 else self.b  # and as a column
+        g = np.reshape(upstream, (a.shape[0], b.shape[1]))
+        return g.dot(b.T).reshape(self.a.shape), a.T.dot(g).reshape(self.b.shape)'''
+_AXIS_INIT = '''    def __init__(self, axis=None):
+        self.axis = axis
+
+'''
+_EXTREME = '''    def forward(self, a):
+        self.a = a
+        self.out = np.{function}(a, axis=self.axis)
+        return self.out
+
+    def backward(self, upstream):
+        out, g = self.out, upstream
+        if self.axis is not None:
+            out, g = np.expand_dims(out, self.axis), np.expand_dims(g, self.axis)
+        winners = self.a == out  # ties share the gradient
+        return winners * (g / np.sum(winners, axis=self.axis, keepdims=True))'''
+STRUCTURAL_CLASSES = {
+    "transpose": '''    def forward(self, a):
+        return np.transpose(a)
+
+    def backward(self, upstream):
+        return np.transpose(upstream)''',
+    "reshape": '''    def __init__(self, *shape):
+        self.shape = shape
+
+    def forward(self, a):
+        self.a_shape = np.shape(a)
+        return np.reshape(a, self.shape)
+
+    def backward(self, upstream):
+        return np.reshape(upstream, self.a_shape)''',
+    "index": '''    def __init__(self, index):
+        self.index = index
+
+    def forward(self, a):
+        self.a_shape = np.shape(a)
+        return a[self.index]
+
+    def backward(self, upstream):
+        grad = np.zeros(self.a_shape)
+        grad[self.index] = upstream
+        return grad''',
+    "sum": _AXIS_INIT + '''    def forward(self, a):
+        self.a_shape = np.shape(a)
+        return np.sum(a, axis=self.axis)
+
+    def backward(self, upstream):
+        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        return np.ones(self.a_shape) * g''',
+    "mean": _AXIS_INIT + '''    def forward(self, a):
+        self.a_shape = np.shape(a)
+        return np.mean(a, axis=self.axis)
+
+    def backward(self, upstream):
+        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        count = np.prod(self.a_shape) if self.axis is None else self.a_shape[self.axis]
+        return np.ones(self.a_shape) * g / count''',
+    "amax": _AXIS_INIT + _EXTREME.replace("{function}", "max"),
+    "amin": _AXIS_INIT + _EXTREME.replace("{function}", "min"),
+    "softmax": '''    def forward(self, a):
+        self.out = softmax(a)
+        return self.out
+
+    def backward(self, upstream):
+        return self.out * (upstream - np.sum(upstream * self.out, axis=-1, keepdims=True))''',
+    "log_softmax": '''    def forward(self, a):
+        self.a = a
+        return a - logsumexp(a)[..., None]
+
+    def backward(self, upstream):
+        return upstream - softmax(self.a) * np.sum(upstream, axis=-1, keepdims=True)''',
+    "cross_entropy": '''    def forward(self, s, y):
+        self.s = s
+        self.y = y
+        return logsumexp(s) - np.take_along_axis(s, y[..., None], axis=-1)[..., 0]
+
+    def backward(self, upstream):
+        onehot = np.eye(self.s.shape[-1])[self.y]
+        return (softmax(self.s) - onehot) * np.expand_dims(upstream, -1), None''',
+    "hinge": '''    def __init__(self, margin=1.0):
+        self.margin = margin
+
+    def forward(self, s, y):
+        self.s = s
+        self.y = y
+        return np.sum(hinge_margins(s, y, self.margin), axis=-1)
+
+    def backward(self, upstream):
+        grad = hinge_grad(self.s, self.y, self.margin)
+        return grad * np.expand_dims(upstream, -1), None''',
+    "l2": '''    def forward(self, a):
+        self.a = a
+        return np.sum(a * a)
+
+    def backward(self, upstream):
+        return self.a * (2 * upstream)''',
+}
+
+
+def _broadcasts(trace: Trace, gate: str) -> bool:
+    """Whether some node of this gate type broadcasts an operand that takes a gradient."""
+    graph = trace.graph
+    return any(trace.shape(a) != trace.shape(node)
+               for node, name in enumerate(graph.gates) if name == gate
+               for a in graph.args[node] if graph.requires_grad[a])
+
+
+def elementwise_class(trace: Trace, gate: str, printer: NumpyPrinter) -> list[str]:
+    """``class MulGate`` on arrays: forward() caches what backward() needs; backward()
+    sums back over broadcast axes when this circuit broadcasts the gate's operands."""
+    graph = trace.graph
+    gm = gate_math(graph, gate)
+    params = [str(p) for p in gm.params]
+    cached = {p: sp.Symbol(f"self.{p}", real=True) for p in params}
+    out = sp.Symbol("self.out", real=True)
+    locals_ = [_local(gm, k, list(cached.values()), out) for k in range(len(params))]
+    needed = set().union(*(local.free_symbols for local in locals_))
+    broadcast = _broadcasts(trace, gate)
+    lines = [f"class {_class_name(gate)}:", f"    def forward(self, {', '.join(params)}):"]
+    for param in params:
+        if cached[param] in needed:
+            lines.append(f"        self.{param} = {param}")
+        if broadcast:
+            lines.append(f"        self.{param}_shape = np.shape({param})")
+    forward = _elementwise_forward(graph, gate, params, printer)
+    if out in needed:
+        lines += [f"        self.out = {forward}", "        return self.out"]
+    else:
+        lines.append(f"        return {forward}")
+    downstream = []
+    for param, local in zip(params, locals_, strict=True):
+        code = "upstream" if local == 1 else "-upstream" if local == -1 else \
+            times("upstream", local, printer.factor(local))
+        if gate == "pow" and param == "b":  # log(a) only where it exists, without warnings
+            code = code.replace("np.log(self.a)", "np.log(np.where(self.a > 0, self.a, np.nan))")
+        downstream.append(f"unbroadcast({code}, self.{param}_shape)" if broadcast else code)
+    return [*lines, "", "    def backward(self, upstream):",
+            f"        return {', '.join(downstream)}"]
+
+
+def _elementwise_forward(graph: Graph, gate: str, params: list[str],
+                         printer: NumpyPrinter) -> str:
+    if gate in graph.user_gates:
+        return forward_expression(graph, gate, params, printer)
+    mapping = dict(zip(("a", "b"), params, strict=False))
+    return ELEMENTWISE_CODE.get(gate, GATES[gate].pattern).format(**mapping)
+
+
+def structural_class(trace: Trace, gate: str) -> list[str]:
+    body = STRUCTURAL_CLASSES.get(gate)
+    if gate == "matmul":
+        graph = trace.graph
+        matrices = all(len(trace.shape(a)) == 2 for node, name in enumerate(graph.gates)
+                       if name == gate for a in graph.args[node])
+        body = _MATMUL_MATRICES if matrices else _MATMUL_VECTORS
+    assert body is not None
+    return [f"class {_class_name(gate)}:", *body.split("\n")]
+
+
+def _constructor(trace: Trace, node: int) -> str:
+    """``SumGate(axis=1)``, ``ReshapeGate(2, -1)``, ``IndexGate(np.s_[0, 1:3])``."""
+    graph = trace.graph
+    gate, attrs = graph.gates[node], graph.attrs.get(node, ())
+    arguments = ""
+    if gate == "reshape":
+        arguments = ", ".join(str(n) for n in attrs)
+    elif gate == "index":
+        arguments = f"np.s_[{format_subscript(attrs)}]"
+    elif gate in ("sum", "mean", "amax", "amin") and attrs and attrs[0] is not None:
+        arguments = f"axis={attrs[0]}"
+    elif gate == "hinge":
+        arguments = f"margin={float(attrs[0])!r}"
+    return f"{_class_name(gate)}({arguments})"
+
+
+def _operands(names: ArrayNames, trace: Trace, node: int) -> str:
+    graph = trace.graph
+    spec = ARRAY_GATES.get(graph.gates[node])
+    return ", ".join(names.labels_of(a) if spec is not None and not spec.differentiable(k)
+                     else names.operand(a) for k, a in enumerate(graph.args[node]))
+
+
+class _Calls:
+    """The backward calls, ``+=`` at fan-out. The first gradient of a value that fans out
+    is copied when the gate may hand back the upstream array itself (``AddGate``) or a view
+    of it (``TransposeGate``), so that ``+=`` never writes through a shared array."""
+
+    def __init__(self, trace: Trace, names: ArrayNames) -> None:
+        self.trace, self.names = trace, names
+        self.fan_in = Counter(names.grads[edge.source] for edge in trace.edges())
+        self.assigned = {names.grads[trace.graph.output]}
+
+    def lines(self, node: int) -> list[str]:
+        graph, names = self.trace.graph, self.names
+        targets = [names.grads[a] if graph.requires_grad[a] else "_" for a in graph.args[node]]
+        call = f"{names.gate_object(node)}.backward({names.grads[node]})"
+        copies = [t != "_" and t not in self.assigned and self.fan_in[t] > 1 and
+                  _may_share(graph, node, k) for k, t in enumerate(targets)]
+        real = [t for t in targets if t != "_"]
+        if len(set(real)) == len(real) and not self.assigned.intersection(real) and \
+                not any(copies):
+            self.assigned.update(real)
+            return [f"{', '.join(targets)} = {call}"]
+        lines = [f"down = {call}"]
+        for index, target in enumerate(targets):
+            if target == "_":
+                continue
+            source = "down" if len(targets) == 1 else f"down[{index}]"
+            if target in self.assigned:
+                lines.append(f"{target} += {source}")
+            else:
+                self.assigned.add(target)
+                lines.append(f"{target} = {f'np.copy({source})' if copies[index] else source}")
+        return lines
+
+
+def _may_share(graph: Graph, node: int, position: int) -> bool:
+    """Whether the gate's backward may return the upstream array or a view of it."""
+    gate = graph.gates[node]
+    if gate in ARRAY_GATES:
+        return gate in ("transpose", "reshape")
+    gm = gate_math(graph, gate)
+    return bool(gm.partials[position] == 1)
+
+
+def modular_numpy_code(trace: Trace) -> str:
+    """Gate classes, one gate object per node, and the forward and backward passes."""
+    graph, printer, names = trace.graph, NumpyPrinter(), ArrayNames(trace)
+    nodes = [n for n in range(graph.output + 1) if graph.gates[n] not in (INPUT, CONST)]
+    gates = list(dict.fromkeys(graph.gates[n] for n in nodes))
+    classes = ["\n".join(structural_class(trace, gate) if gate in ARRAY_GATES else
+                          elementwise_class(trace, gate, printer)) for gate in gates]
+    unbroadcast = any(_broadcasts(trace, g) for g in gates if g not in ARRAY_GATES)
+    lines = header(trace, names, classes, unbroadcast)
+    lines += ["", "# one gate object per gate of the circuit"]
+    for node in nodes:
+        lines.append(f"{names.gate_object(node)} = {_constructor(trace, node)}")
+    lines.append("\n# forward pass")
+    for node in nodes:
+        lines.append(f"{names.values[node]} = {names.gate_object(node)}.forward("
+                     f"{_operands(names, trace, node)})")
+    lines += ["\n# backward pass", seed_line(trace, names)]
+    calls = _Calls(trace, names)
+    for node in dict.fromkeys(trace.edge_nodes):
+        lines += calls.lines(node)
+    lines += unused_inputs(trace, names, calls.assigned)
+    lines += footer(trace, names)
+    return "\n".join(lines) + "\n"

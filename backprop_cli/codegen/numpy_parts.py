@@ -1,0 +1,193 @@
+"""What the numpy code of a circuit of arrays is made of, in either style: the printer of
+local gradients, the Python names, the helper functions of the loss gates, and the lines
+before and after the passes (inputs as ``np.array`` literals, the printed results)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..engine.trace import Trace
+from ..graph.array_calls import label_inputs
+from ..graph.graph import CONST, Graph
+from .python import RESERVED, _class_name, _Names, _Printer
+
+Shape = tuple[int, ...]
+
+HELPERS = {
+    "softmax": '''def softmax(a):
+    """exp(a) / sum(exp(a)) along the last axis (shifted by the largest entry: no overflow)."""
+    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)''',
+    "logsumexp": '''def logsumexp(a):
+    """log(sum(exp(a))) along the last axis, without overflow."""
+    top = np.max(a, axis=-1)
+    return top + np.log(np.sum(np.exp(a - top[..., None]), axis=-1))''',
+    "hinge_margins": '''def hinge_margins(s, y, margin):
+    """max(0, s_j - s_y + margin) for every class j, and 0 at the label y."""
+    s_y = np.take_along_axis(s, y[..., None], axis=-1)
+    onehot = np.eye(s.shape[-1])[y]
+    return np.maximum(0.0, s - s_y + margin) * (1 - onehot)''',
+    "hinge_grad": '''def hinge_grad(s, y, margin):
+    """d hinge / d s: 1 where a margin is positive, minus how many are, at the label y."""
+    active = (hinge_margins(s, y, margin) > 0) * 1.0
+    return active - np.eye(s.shape[-1])[y] * np.sum(active, axis=-1, keepdims=True)''',
+    "unbroadcast": '''def unbroadcast(grad, shape):
+    """Sum a gradient over the axes broadcasting added, back to shape."""
+    while np.ndim(grad) > len(shape):
+        grad = np.sum(grad, axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and np.shape(grad)[axis] != 1:
+            grad = np.sum(grad, axis=axis, keepdims=True)
+    return grad''',
+}
+# the helpers each gate needs (forward and backward)
+GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp"),
+                "cross_entropy": ("softmax", "logsumexp"),
+                "hinge": ("hinge_margins", "hinge_grad")}
+NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
+
+
+class NumpyPrinter(_Printer):
+    """Local gradients as numpy code, elementwise, with the engine's conventions at kinks
+    (``np.heaviside(x, 0)``: relu'(0) = 0; ``np.sign(0)`` = 0; 1/2 at a max/min tie)."""
+
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        return "np." + fqn.split(".")[-1] if fqn.startswith("math.") else \
+            str(super()._module_format(fqn, register))
+
+    def _call(self, function: str, *args: sp.Expr) -> str:
+        return f"np.{function}({', '.join(self._print(a) for a in args)})"
+
+    def _print_Heaviside(self, expr: sp.Expr) -> str:
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        return f"np.heaviside({self._print(expr.args[0])}, {float(at_zero)!r})"
+
+    def _print_sign(self, expr: sp.Expr) -> str:
+        return self._call("sign", expr.args[0])
+
+    def _print_abs(self, expr: sp.Expr) -> str:
+        return self._call("abs", expr.args[0])
+
+    _print_Abs = _print_abs
+
+    def _print_relu(self, expr: sp.Expr) -> str:
+        return f"np.maximum(0.0, {self._print(expr.args[0])})"
+
+    def _print_sigmoid(self, expr: sp.Expr) -> str:
+        return f"(1 / (1 + np.exp({self._print(-expr.args[0])})))"
+
+    def _print_sech(self, expr: sp.Expr) -> str:  # numpy's cosh overflows to inf: 1/inf = 0
+        return f"(1 / np.cosh({self._print(expr.args[0])}))"
+
+    def _fold(self, function: str, expr: sp.Expr) -> str:
+        text = str(self._print(expr.args[0]))
+        for arg in expr.args[1:]:
+            text = f"np.{function}({text}, {self._print(arg)})"
+        return text
+
+    def _print_Max(self, expr: sp.Expr) -> str:
+        return self._fold("maximum", expr)
+
+    def _print_Min(self, expr: sp.Expr) -> str:
+        return self._fold("minimum", expr)
+
+
+class ArrayNames(_Names):
+    """Python identifiers (``np`` and the helpers' names are taken) and how operands are
+    written: constants as literals, class labels as integer arrays."""
+
+    def __init__(self, trace: Trace) -> None:
+        classes = {_class_name(gate) for gate in trace.graph.gates}  # the modular style's
+        super().__init__(trace.graph, NUMPY_RESERVED | classes)
+        self.labels = {trace.graph.inputs[name] for name in label_inputs(trace.graph)}
+
+    def operand(self, node: int) -> str:
+        if self.graph.gates[node] == CONST and self.graph.literals[node] in ("pi", "e"):
+            return f"np.{self.graph.literals[node]}"
+        return super().operand(node)
+
+    def labels_of(self, node: int) -> str:
+        """Class labels as integer indices (an input of labels is printed as integers)."""
+        text = self.operand(node)
+        return text if node in self.labels else f"{text}.astype(int)"
+
+
+
+
+# ----------------------------------------------------------------------------- values
+
+def array_literal(value: Any, integers: bool = False) -> str:
+    """A value as code: ``0.5``, or ``np.array([[1.0, 2.0], [3.0, 4.0]])`` (full precision)."""
+    array = np.asarray(value, dtype=float)
+    if integers:
+        return f"np.array({array.astype(int).tolist()!r})"
+    if not array.ndim:
+        return repr(float(array))
+    return f"np.array({array.tolist()!r})"
+
+
+
+def helpers_for(graph: Graph, unbroadcast: bool = False) -> list[str]:
+    """The helper functions the circuit's gates need, in a fixed order."""
+    needed = {h for gate in graph.gates for h in GATE_HELPERS.get(gate, ())}
+    if unbroadcast:
+        needed.add("unbroadcast")
+    return [HELPERS[name] for name in HELPERS if name in needed]
+
+
+def header(trace: Trace, names: ArrayNames, definitions: Sequence[str] = (),
+           unbroadcast: bool = False) -> list[str]:
+    """``import numpy as np``, the helpers and ``definitions`` (gate classes), and the
+    inputs as literals."""
+    lines = ["import numpy as np", ""]
+    for definition in [*helpers_for(trace.graph, unbroadcast), *definitions]:
+        lines += ["", definition, ""]
+    if len(lines) > 2:
+        lines.append("")
+    lines.append("# inputs")
+    for node in trace.graph.inputs.values():
+        integers = node in names.labels
+        note = "  # class labels" if integers else ""
+        lines.append(f"{names.values[node]} = "
+                     f"{array_literal(trace.values[node], integers)}{note}")
+    return lines
+
+
+def seed_line(trace: Trace, names: ArrayNames) -> str:
+    graph = trace.graph
+    return f"{names.grads[graph.output]} = {array_literal(trace.grads[graph.output])}"
+
+
+def footer(trace: Trace, names: ArrayNames) -> list[str]:
+    """Print the output and every input's gradient in full precision (nested lists)."""
+    graph = trace.graph
+    lines = ["", f'print("{graph.names[graph.output]} =", '
+                 f'{_printed(names.values[graph.output], trace.shape(graph.output))})']
+    loss = trace.loss_name()
+    for name, node in graph.inputs.items():
+        if graph.requires_grad[node]:
+            lines.append(f'print("d{loss}/d{name} =", '
+                         f'{_printed(names.grads[node], trace.shape(node))})')
+    return lines
+
+
+def _printed(name: str, shape: Shape) -> str:
+    return f"float({name})" if not shape else f"{name}.tolist()"
+
+
+def unused_inputs(trace: Trace, names: ArrayNames, assigned: set[str]) -> list[str]:
+    graph = trace.graph
+    out = graph.names[graph.output]
+    return [f"{names.grads[node]} = {_zeros(trace.shape(node))}  # {name} does not affect "
+            f"{out}" for name, node in graph.inputs.items()
+            if graph.requires_grad[node] and names.grads[node] not in assigned]
+
+
+def _zeros(shape: Shape) -> str:
+    return f"np.zeros({shape!r})" if shape else "0.0"
+
+

@@ -1,0 +1,175 @@
+"""Each gate of a circuit of arrays as numpy code: its forward expression and the code of
+the gradient it sends to each input (the structural gates' vector-Jacobian rules, and the
+sum over broadcast axes of an elementwise gate's upstream × local gradient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..engine.trace import Trace
+from ..gates.registry import GATES
+from ..language.subscripts import format_subscript
+from .numpy_parts import ArrayNames, NumpyPrinter
+from .python import forward_expression
+
+Shape = tuple[int, ...]
+
+ELEMENTWISE_CODE = {"exp": "np.exp({a})", "log": "np.log({a})", "sqrt": "np.sqrt({a})",
+                    "sin": "np.sin({a})", "cos": "np.cos({a})", "tan": "np.tan({a})",
+                    "tanh": "np.tanh({a})", "sigmoid": "1 / (1 + np.exp(-{a}))",
+                    "relu": "np.maximum(0.0, {a})", "max": "np.maximum({a}, {b})",
+                    "min": "np.minimum({a}, {b})", "abs": "np.abs({a})"}
+
+
+def keep_axis(name: str, axis: int) -> str:
+    """``g[:, None]``: a reduced gradient with the axis ``axis`` put back (size 1)."""
+    return f"{name}[{', '.join([':'] * axis + ['None'])}]"
+
+
+def axis_of(attrs: tuple[Any, ...], ndim: int) -> int | None:
+    """The reduction's axis as a non-negative number (None: all axes)."""
+    return None if not attrs or attrs[0] is None else int(attrs[0]) % ndim
+
+
+def axis_text(attrs: tuple[Any, ...]) -> str:
+    return "" if not attrs or attrs[0] is None else f", axis={attrs[0]}"
+
+
+def picked(scores: str, labels: str, shape: Shape) -> str:
+    """Each row's score at its label: ``s[np.arange(3), y]``."""
+    if len(shape) == 1:
+        return f"{scores}[{labels}]"
+    if len(shape) == 2:
+        return f"{scores}[np.arange({shape[0]}), {labels}]"
+    return f"np.take_along_axis({scores}, {labels}[..., None], axis=-1)[..., 0]"
+
+
+def per_row(upstream: str, out_shape: Shape) -> str:
+    """A loss's upstream gradient (one per row) against the scores (one more axis)."""
+    return upstream if not out_shape else keep_axis(upstream, len(out_shape))
+
+
+
+# ----------------------------------------------------------------------------- forward
+
+def forward_code(trace: Trace, names: ArrayNames, printer: NumpyPrinter, node: int) -> str:
+    """The right-hand side of a node's forward line."""
+    graph = trace.graph
+    gate, args = graph.gates[node], graph.args[node]
+    operands = [names.operand(a) for a in args]
+    if gate in graph.user_gates:
+        return forward_expression(graph, gate, operands, printer)
+    if gate in GATES:
+        mapping = dict(zip(("a", "b"), operands, strict=False))
+        return ELEMENTWISE_CODE.get(gate, GATES[gate].pattern).format(**mapping)
+    return _structural_forward(trace, names, node, operands)
+
+
+def _structural_forward(trace: Trace, names: ArrayNames, node: int,
+                        operands: list[str]) -> str:
+    graph = trace.graph
+    gate, attrs = graph.gates[node], graph.attrs.get(node, ())
+    a = operands[0]
+    if gate == "matmul":
+        return f"{a}.dot({operands[1]})"
+    if gate == "transpose":
+        return f"{a}.T"
+    if gate == "reshape":
+        return f"{a}.reshape({', '.join(str(n) for n in attrs)})"
+    if gate == "index":
+        return f"{a}[{format_subscript(attrs)}]"
+    if gate in ("sum", "mean", "amax", "amin"):
+        function = {"amax": "max", "amin": "min"}.get(gate, gate)
+        return f"np.{function}({a}{axis_text(attrs)})"
+    if gate == "softmax":
+        return f"softmax({a})"
+    if gate == "log_softmax":
+        return f"{a} - logsumexp({a})[..., None]"
+    if gate == "l2":
+        return f"np.sum({a} * {a})"
+    labels = names.labels_of(graph.args[node][1])
+    if gate == "cross_entropy":
+        return f"logsumexp({a}) - {picked(a, labels, trace.shape(graph.args[node][0]))}"
+    if gate == "hinge":
+        return f"np.sum(hinge_margins({a}, {labels}, {float(attrs[0])!r}), axis=-1)"
+    raise ValueError(f"no numpy code for the gate {gate}")  # pragma: no cover
+
+
+
+# ----------------------------------------------------------------------------- backward
+
+def unbroadcast_code(expression: str, shape: Shape, target: Shape) -> str:
+    """Sum ``expression`` (of ``shape``) over the axes broadcasting added, to ``target``."""
+    if shape == target:
+        return expression
+    if not target:
+        return f"np.sum({expression})"
+    extra = len(shape) - len(target)
+    kept = [extra + i for i, n in enumerate(target) if n == 1 and shape[extra + i] != 1]
+    axes = [*range(extra), *kept]
+    axis = str(axes[0]) if len(axes) == 1 else str(tuple(axes))
+    summed = f"np.sum({expression}, axis={axis})"
+    return f"{summed}.reshape({target!r})" if kept else summed
+
+
+def structural_gradient(trace: Trace, names: ArrayNames, node: int,
+                        position: int) -> tuple[str, bool]:
+    """A structural gate's downstream gradient as code, and whether it may share memory
+    with the upstream gradient (a view: ``.T``, ``.reshape``)."""
+    graph = trace.graph
+    gate, attrs, args = graph.gates[node], graph.attrs.get(node, ()), graph.args[node]
+    g, out = names.grads[node], names.values[node]
+    a = names.operand(args[0])
+    shape = trace.shape(args[0])
+    if gate == "matmul":
+        return _matmul_gradient(g, a, names.operand(args[1]), shape,
+                                trace.shape(args[1]), position), False
+    if gate == "transpose":
+        return f"{g}.T", True
+    if gate == "reshape":
+        return f"{g}.reshape({shape!r})", True
+    if gate in ("sum", "mean", "amax", "amin"):
+        return _reduction_gradient(gate, g, a, out, shape, axis_of(attrs, len(shape))), False
+    if gate == "softmax":
+        return f"{out} * ({g} - np.sum({g} * {out}, axis=-1, keepdims=True))", False
+    if gate == "log_softmax":
+        return f"{g} - softmax({a}) * np.sum({g}, axis=-1, keepdims=True)", False
+    if gate == "l2":
+        return f"{a} * (2 * {g})", False
+    labels = names.labels_of(args[1])
+    upstream = per_row(g, trace.shape(node))
+    if gate == "cross_entropy":
+        return f"(softmax({a}) - np.eye({shape[-1]})[{labels}]) * {upstream}", False
+    if gate == "hinge":
+        return f"hinge_grad({a}, {labels}, {float(attrs[0])!r}) * {upstream}", False
+    raise ValueError(f"no numpy gradient for the gate {gate}")  # pragma: no cover
+
+
+def _matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
+                     position: int) -> str:
+    """dL/da = dL/dy @ b.T, dL/db = a.T @ dL/dy; outer products where a vector is involved."""
+    if position == 0:
+        if len(b_shape) == 1:
+            return f"np.outer({g}, {b})" if len(a_shape) == 2 else f"{g} * {b}"
+        return f"{g}.dot({b}.T)"
+    if len(a_shape) == 1:
+        return f"np.outer({a}, {g})" if len(b_shape) == 2 else f"{a} * {g}"
+    return f"{a}.T.dot({g})"
+
+
+def _reduction_gradient(gate: str, g: str, a: str, out: str, shape: Shape,
+                        axis: int | None) -> str:
+    """sum/mean copy the upstream gradient to every element reduced (divided by their
+    count for mean); amax/amin route it to the extreme elements (ties share it)."""
+    spread = g if axis is None else keep_axis(g, axis)
+    if gate == "sum":
+        return f"np.ones_like({a}) * {spread}"
+    if gate == "mean":
+        count = int(np.prod(shape)) if axis is None else shape[axis]
+        return f"np.ones_like({a}) * {spread} / {count}"
+    winners = f"({a} == {out if axis is None else keep_axis(out, axis)})"
+    if axis is None:
+        return f"{winners} * {g} / np.sum({winners})"
+    return f"{winners} * ({spread} / np.sum({winners}, axis={axis}, keepdims=True))"

@@ -1,0 +1,360 @@
+"""Forward and backward passes in double precision -> Trace.
+
+Forward walks the nodes in order, backward in reverse order; gradients accumulate with
+``+=`` so fan-out (the copy gate) sums. Both loops are iterative, so depth is no limit.
+The chain rule lives here and only here; gates know only their local derivatives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from ..errors import DomainError, InputError
+from ..gates.kinks import KINKS, kink_locals, warns
+from ..gates.registry import CONSTANT_VALUES, GATES
+from ..gcpause import paused_gc
+from ..graph.graph import CONST, INPUT, Graph
+from ..numformat import format_value
+from .ieee import (
+    forward_notes,
+    gradient_notes,
+    ieee_value,
+    is_strict,
+    node_error,
+    refuse_forward,
+    underflow_hint,
+)
+from .trace import Note, Trace, Value
+
+_NUMERIC_ERRORS = (ArithmeticError, ValueError)
+# graphs from this size on run on the compiled tape (``tapepath``: the same trace, faster);
+# smaller ones gain nothing worth its import at start-up
+TAPE_MIN_NODES = 64
+
+
+def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
+    """Every input of the graph must be given a value, and nothing else."""
+    missing = [name for name in graph.inputs if name not in inputs]
+    if missing:
+        listed = ", ".join(missing)
+        plural = "s" if len(missing) > 1 else ""
+        raise InputError(f"missing value{plural} for input{plural} {listed} "
+                         f"(give them as {missing[0]}=VALUE)")
+    unknown = [name for name in inputs if name not in graph.inputs]
+    if unknown:
+        known = ", ".join(graph.inputs) or "none"
+        raise InputError(f"unknown input {unknown[0]!r}: the circuit's inputs are {known}")
+
+
+def literal_value(text: str) -> float:
+    """The float value of a number literal or named constant."""
+    if text in CONSTANT_VALUES:
+        return CONSTANT_VALUES[text]
+    value = float(text)
+    if math.isinf(value):
+        raise OverflowError(f"the number {text} is too large for a double")
+    return value
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    """The number system a pass runs in: gate functions, constants, and a finiteness test."""
+
+    forwards: dict[str, Callable[..., Value]]
+    partials: dict[str, tuple[Callable[..., Value], ...]]
+    literal: Callable[[str], Value]
+    zero: Value
+    one: Value
+    half: Value
+    inf: Value
+    is_finite: Callable[[Value], bool]
+    exact: bool = False
+
+
+FLOAT = Arithmetic(
+    forwards={name: spec.forward for name, spec in GATES.items()},
+    partials={name: spec.partials for name, spec in GATES.items()},
+    literal=literal_value,
+    zero=0.0, one=1.0, half=0.5, inf=math.inf,
+    is_finite=math.isfinite,
+)
+
+
+def with_user_gates(arithmetic: Arithmetic, graph: Graph) -> Arithmetic:
+    """The arithmetic extended with the graph's user-defined gates, in its number system."""
+    if not graph.user_gates:
+        return arithmetic
+    forwards, partials = dict(arithmetic.forwards), dict(arithmetic.partials)
+    for name, gate in graph.user_gates.items():
+        forwards[name], partials[name] = gate.functions(arithmetic)
+    return replace(arithmetic, forwards=forwards, partials=partials)
+
+
+def forward(graph: Graph, inputs: Mapping[str, Value],
+            arithmetic: Arithmetic = FLOAT) -> list[Value]:
+    """Every node's value, in forward order.
+
+    In floating point, overflow and what follows from it take IEEE-754 values (strict mode:
+    an error); exact values must be finite.
+    """
+    check_inputs(graph, inputs)
+    arithmetic = with_user_gates(arithmetic, graph)
+    values: list[Value] = [arithmetic.zero] * len(graph)
+    forwards, literal = arithmetic.forwards, arithmetic.literal
+    names, gates, args, literals = graph.names, graph.gates, graph.args, graph.literals
+    node = start = 0
+    while start < len(gates):  # the loop resumes after a node that IEEE arithmetic settled
+        try:
+            for node in range(start, len(gates)):
+                gate = gates[node]
+                if gate == INPUT:
+                    values[node] = inputs[names[node]]
+                elif gate == CONST:
+                    values[node] = literal(literals[node])
+                else:
+                    values[node] = forwards[gate](*[values[a] for a in args[node]])
+            break
+        except _NUMERIC_ERRORS as error:
+            values[node] = _settle(graph, values, node, error, arithmetic)
+            start = node + 1
+    if arithmetic.exact:
+        refuse_non_finite(graph, values, arithmetic)
+    elif is_strict():
+        refuse_forward(graph, values)
+    return values
+
+
+def refuse_non_finite(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT) -> None:
+    """A value that is not finite is an error (exact mode, and constant input values)."""
+    if not all(map(arithmetic.is_finite, values)):
+        bad = next(i for i, v in enumerate(values) if not arithmetic.is_finite(v))
+        raise _domain_error(graph, values, bad, None)
+
+
+def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
+            arithmetic: Arithmetic, position: int | None = None) -> float:
+    """The IEEE-754 result where a math function raised: for overflow (exp(1000)), or an
+    operand already inf or nan. Operations without a real value (log(0), x / 0), exact
+    mode and strict mode raise a DomainError instead."""
+    gate = graph.gates[node]
+    what = "value" if position is None else "local gradient"
+    if arithmetic.exact or gate in (INPUT, CONST):
+        raise _domain_error(graph, values, node, error, what) from None
+    operands = [values[a] for a in graph.args[node]]
+    finite = all(map(math.isfinite, operands))
+    if finite and position is None and not isinstance(error, OverflowError):
+        raise _domain_error(graph, values, node, error, what) from None
+    if finite and position is not None and \
+            local_undefined(graph, gate, operands, position, values[node], error):
+        raise _domain_error(graph, values, node, ValueError(), what) from None
+    result = ieee_value(graph, gate, operands, position, values[node])
+    if is_strict() and not math.isfinite(result):
+        if not finite:  # an operand overflowed without an exception (1e308 * 10)
+            refuse_forward(graph, values[:node])
+        raise node_error(graph, values, node, f"overflow: the {what} is {format_value(result)}",
+                         "; --strict refuses it")
+    return result
+
+
+def local_undefined(graph: Graph, gate: str, operands: Sequence[float], position: int,
+                    out: float, error: BaseException | None = None) -> bool:
+    """Whether a local gradient that failed at finite operands has no real value (a domain
+    error: d/db of a ** b for a < 0, a log of a negative number in a user gate's formula)
+    rather than an overflow inside its formula (IEEE-754 carries on: softplus' at 1000 is
+    exp(t) / (1 + exp(t)) = inf / inf). ``error``: what the math module raised, if known."""
+    if gate == "pow" and position == 1 and operands[0] < 0:
+        return True
+    if error is None:
+        partial = graph.user_gates[gate].functions(FLOAT)[1][position] \
+            if gate in graph.user_gates else GATES[gate].partials[position]
+        try:
+            partial(*operands, out)
+        except _NUMERIC_ERRORS as raised:
+            error = raised
+        else:
+            return False
+    return not isinstance(error, OverflowError)
+
+
+def _undefined(gate: str, operands: list[Value], what: str) -> str | None:
+    """Why a gate has no real value at these operands, when the gate can say."""
+    if gate == "log":
+        return "log is undefined for inputs <= 0"
+    if gate == "sqrt":
+        return "sqrt is undefined for negative inputs"
+    if gate != "pow":
+        return None
+    if what != "value":
+        return "the derivative of a ** b with respect to b needs a > 0"
+    if operands and operands[0] == 0:
+        return "0 cannot be raised to a negative power"
+    return "a negative base needs an integer exponent"
+
+
+def _domain_error(graph: Graph, values: list[Value], node: int,
+                  error: BaseException | None, what: str = "value") -> DomainError:
+    """Name the node, its gate and its input values."""
+    described = graph.describe(node)
+    operands = ", ".join(f"{graph.names[a]} = {format_value(values[a])}"
+                         for a in graph.args[node] if graph.gates[a] != CONST)
+    if error is None:
+        cause = f"overflow: the {what} is {format_value(values[node])}"
+    else:
+        operand_values = [values[a] for a in graph.args[node]]
+        undefined = None if isinstance(error, OverflowError) else \
+            _undefined(graph.gates[node], operand_values, what)
+        cause = undefined or _cause(error, graph.gates[node], what)
+    message = f"{cause} at node {graph.names[node]} = {described}"
+    if operands:
+        message += f" (with {operands})"
+    if error is not None:
+        message += underflow_hint(graph, values, graph.args[node])
+    return DomainError(message, source=graph.source, span=graph.span(node))
+
+
+def _cause(error: BaseException, gate: str, what: str) -> str:
+    if isinstance(error, ZeroDivisionError):
+        return "division by zero" + ("" if what == "value" else f" in the {what}")
+    if isinstance(error, OverflowError):
+        return str(error) if gate == CONST else f"overflow: the {what} is too large for a double"
+    return f"the {what} of {gate} is undefined here"
+
+
+def _is_array(value: object) -> bool:
+    """A vector, matrix or higher array (a list or anything with ndim >= 1)."""
+    return isinstance(value, list | tuple) or bool(getattr(value, "ndim", 0))
+
+
+def needed_nodes(graph: Graph) -> list[bool]:
+    """Which nodes the output depends on through inputs (so they need a gradient)."""
+    needed = [False] * len(graph)
+    needed[graph.output] = graph.requires_grad[graph.output]
+    requires, args = graph.requires_grad, graph.args
+    for node in range(graph.output, -1, -1):
+        if needed[node]:
+            for a in args[node]:
+                if requires[a]:
+                    needed[a] = True
+    return needed
+
+
+def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
+             upstream: Value = None) -> Trace:
+    """Gradients of the output with respect to every node, edge by edge.
+
+    ``upstream`` is the gradient arriving at the output (default 1).
+    """
+    arithmetic = with_user_gates(arithmetic, graph)
+    trace = Trace(graph, values, [arithmetic.zero] * len(graph), exact=arithmetic.exact)
+    grads = trace.grads
+    grads[graph.output] = arithmetic.one if upstream is None else upstream
+    needed = needed_nodes(graph)
+    partials = arithmetic.partials
+    requires, args, gates = graph.requires_grad, graph.args, graph.gates
+    edge_nodes, edge_positions = trace.edge_nodes, trace.edge_positions
+    edge_locals, edge_downstreams = trace.edge_locals, trace.edge_downstreams
+    node = start = graph.output
+    position = 0
+    while start >= 0:  # the loop resumes after a node whose local gradient IEEE settled
+        try:
+            for node in range(start, -1, -1):
+                if not needed[node] or not args[node]:
+                    continue
+                gate = gates[node]
+                upstream = grads[node]
+                operands = [values[a] for a in args[node]]
+                special = _kink(trace, node, operands, arithmetic) if gate in KINKS else None
+                for position, source in enumerate(args[node]):
+                    if not requires[source]:
+                        continue
+                    local = special[position] if special is not None else \
+                        partials[gate][position](*operands, values[node])
+                    downstream = upstream * local
+                    grads[source] += downstream
+                    edge_nodes.append(node)
+                    edge_positions.append(position)
+                    edge_locals.append(local)
+                    edge_downstreams.append(downstream)
+            break
+        except _NUMERIC_ERRORS as error:
+            _finish_node(trace, node, position, error, arithmetic)
+            start = node - 1
+    _note_unused_inputs(trace, needed)
+    if arithmetic.exact:
+        _note_non_finite(trace, arithmetic)
+    else:
+        trace.notes[:0] = forward_notes(graph, values)
+        gradient_notes(trace)
+    return trace
+
+
+def _finish_node(trace: Trace, node: int, first: int, error: BaseException,
+                 arithmetic: Arithmetic) -> None:
+    """The edges of ``node`` from operand ``first`` on, after its local gradient raised
+    ``error`` there: each failing local gradient takes its IEEE-754 value, or raises."""
+    graph, values, grads = trace.graph, trace.values, trace.grads
+    operands = [values[a] for a in graph.args[node]]
+    partials = arithmetic.partials[graph.gates[node]]
+    for position in range(first, len(operands)):
+        source = graph.args[node][position]
+        if not graph.requires_grad[source]:
+            continue
+        try:
+            local = partials[position](*operands, values[node])
+        except _NUMERIC_ERRORS as failure:
+            local = _settle(graph, values, node, failure, arithmetic, position)
+        downstream = grads[node] * local
+        grads[source] += downstream
+        trace.edge_nodes.append(node)
+        trace.edge_positions.append(position)
+        trace.edge_locals.append(local)
+        trace.edge_downstreams.append(downstream)
+
+
+def _kink(trace: Trace, node: int, operands: list[Value],
+          arithmetic: Arithmetic) -> tuple[Value, ...] | None:
+    gate = trace.graph.gates[node]
+    special = kink_locals(gate, operands, arithmetic.half, arithmetic.inf)
+    needed = [trace.graph.requires_grad[a] for a in trace.graph.args[node]]
+    if special is not None and warns(gate, operands, needed):
+        kink = KINKS[gate]
+        trace.notes.append(Note(node, f"{gate} is not differentiable at {kink.where}; "
+                                      f"using {kink.convention}, as PyTorch does"))
+    return special
+
+
+def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+    requires = trace.graph.requires_grad
+    for name, node in trace.graph.inputs.items():
+        if not needed[node] and requires[node]:
+            trace.notes.append(Note(node, f"input {name} does not affect the output; "
+                                          "its gradient is 0"))
+
+
+def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
+    for node, grad in enumerate(trace.grads):
+        if not arithmetic.is_finite(grad):
+            trace.notes.append(Note(node, f"the gradient at {trace.graph.names[node]} "
+                                          f"is {grad!r}"))
+
+
+def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
+             upstream: Value = None) -> Trace:
+    """Forward then backward: the whole trace of ``graph`` at ``inputs``.
+
+    Array values or array gates take the numpy path (``array_engine``); numbers stay here
+    (in float arithmetic with built-in gates, graphs of ``TAPE_MIN_NODES`` nodes or more run
+    on the compiled tape: ``tapepath``).
+    """
+    if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
+        from .arrays import evaluate_arrays
+
+        return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
+    with paused_gc():
+        if arithmetic is FLOAT and not graph.user_gates and len(graph) >= TAPE_MIN_NODES:
+            from .tape_passes import evaluate as evaluate_tape
+
+            return evaluate_tape(graph, inputs, upstream)
+        return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

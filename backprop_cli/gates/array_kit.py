@@ -1,0 +1,148 @@
+"""The number system of an array pass: float64 numpy arrays, or object arrays of exact sympy
+numbers for ``--exact``. Gates written against a Kit run unchanged in both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+
+from ..engine.reference import Arithmetic, literal_value
+from ._gatetable_np import NUMPY_GATES
+
+if TYPE_CHECKING:
+    from ..graph.graph import Graph
+
+Array = Any  # a numpy array (float64, or object holding sympy numbers)
+Elementwise = tuple[Callable[..., Array], tuple[Callable[..., Array], ...]]
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Elementwise gate functions, exp/log, and the constants the conventions need."""
+
+    exact: bool
+    elementwise: dict[str, Elementwise]
+    exp: Callable[[Array], Array]
+    log: Callable[[Array], Array]
+    dtype: Any
+    half: Any
+    inf: Any
+    one: Any
+    literal: Callable[[str], Any]
+    convert: Callable[[Any], Array]
+    settle: Callable[[Array], Array]  # exact: simplify each element; floats: unchanged
+
+    def asarray(self, value: Any) -> Array:
+        return np.asarray(value, dtype=self.dtype)
+
+    def zeros(self, shape: tuple[int, ...]) -> Array:
+        if not self.exact:
+            return np.zeros(shape)
+        return np.full(shape, self.one * 0, dtype=object)
+
+
+def _to_float(value: Any) -> Array:
+    return np.asarray(value, dtype=float)
+
+
+FLOAT_KIT = Kit(exact=False, elementwise=cast(dict[str, Elementwise], NUMPY_GATES),
+                exp=np.exp, log=np.log, dtype=float, half=0.5, inf=np.inf, one=1.0,
+                literal=literal_value, convert=_to_float, settle=_to_float)
+
+
+@cache
+def exact_kit() -> Kit:
+    """Object arrays of sympy numbers; each gate applied element by element (small arrays)."""
+    import sympy as sp
+
+    from .exact import _settle, exact_arithmetic, exact_literal
+
+    arithmetic = exact_arithmetic()
+
+    def vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
+        ufunc = np.frompyfunc(function, arity, 1)
+        return lambda *args: np.asarray(ufunc(*args), dtype=object)
+
+    elementwise: dict[str, Elementwise] = {}
+    for name, forward in arithmetic.forwards.items():
+        arity = len(NUMPY_GATES[name][1])
+        partials = tuple(vectorised(p, arity + 1) for p in arithmetic.partials[name])
+        elementwise[name] = (vectorised(forward, arity), partials)
+
+    def exact_number(value: Any) -> Any:
+        if isinstance(value, sp.Basic):
+            return value
+        if isinstance(value, int | np.integer):
+            return sp.Integer(int(value))
+        return exact_literal(repr(float(value)))
+
+    convert_all = np.frompyfunc(exact_number, 1, 1)
+    infinities = (sp.oo, -sp.oo)  # a kink's convention (sqrt'(0) = oo) is kept as it is
+    # v is a value the exact engine computed (a sympy or Python number), never user text
+    settle_all = vectorised(lambda v: v if v in infinities else _settle(sp.sympify(v)), 1)
+    return Kit(exact=True, elementwise=elementwise,
+               exp=vectorised(lambda v: _settle(sp.exp(v)), 1),
+               log=vectorised(lambda v: _settle(sp.log(v)), 1),
+               dtype=object, half=sp.Rational(1, 2), inf=sp.oo, one=sp.Integer(1),
+               literal=exact_literal,
+               convert=lambda value: np.asarray(convert_all(np.asarray(value, dtype=object)),
+                                                dtype=object),
+               settle=settle_all)
+
+
+def kit_for(exact: bool) -> Kit:
+    return exact_kit() if exact else FLOAT_KIT
+
+
+# The numpy gate table as an Arithmetic: a user-defined gate's tape (``userdefs.Tape``) built
+# on it evaluates the gate and its sympy-derived local gradients elementwise on arrays.
+NUMPY_ARITHMETIC = Arithmetic(
+    forwards={name: pair[0] for name, pair in FLOAT_KIT.elementwise.items()},
+    partials={name: pair[1] for name, pair in FLOAT_KIT.elementwise.items()},
+    literal=literal_value, zero=0.0, one=1.0, half=0.5, inf=np.inf,
+    is_finite=lambda value: bool(np.isfinite(value).all()))
+
+
+def with_user_gates(kit: Kit, graph: Graph) -> Kit:
+    """The kit with the graph's user-defined gates as elementwise gates (numpy tapes for
+    floats; sympy substitution element by element in exact mode)."""
+    used = [name for name in graph.user_gates if name in graph.gates]
+    if not used:
+        return kit
+    elementwise = dict(kit.elementwise)
+    for name in used:
+        gate = graph.user_gates[name]
+        if not kit.exact:
+            elementwise[name] = gate.functions(NUMPY_ARITHMETIC)
+            continue
+        from .exact import exact_arithmetic
+
+        forward, partials = gate.functions(exact_arithmetic())
+        arity = len(gate.symbols)
+        elementwise[name] = (_vectorised(forward, arity),
+                             tuple(_vectorised(p, arity + 1) for p in partials))
+    return replace(kit, elementwise=elementwise)
+
+
+def _vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
+    ufunc = np.frompyfunc(function, arity, 1)
+    return lambda *args: np.asarray(ufunc(*args), dtype=object)
+
+
+def unbroadcast(gradient: Array, shape: tuple[int, ...]) -> Array:
+    """Sum a gradient over the axes broadcasting added, back to ``shape``."""
+    gradient = np.asarray(gradient)
+    if gradient.shape == shape:
+        return gradient
+    extra = gradient.ndim - len(shape)
+    if extra > 0:  # (an object array summed to 0-d is a bare number: asarray again)
+        gradient = np.asarray(gradient.sum(axis=tuple(range(extra))))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and gradient.shape[i] != 1)
+    if axes:
+        gradient = gradient.sum(axis=axes, keepdims=True)
+    return np.broadcast_to(gradient, shape).copy() if gradient.shape != shape else gradient

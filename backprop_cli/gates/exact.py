@@ -1,0 +1,139 @@
+"""Exact arithmetic for ``--exact``: the same passes, with sympy numbers instead of floats.
+
+Values are sympy numbers built from the graph's literals (never from user text through
+sympy's parser); each gate's sympy definition and derivatives are applied by substitution.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from ..engine.reference import Arithmetic
+from ..limits import LimitError, check_clock, current, exceeded
+from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
+
+Value = Any
+
+# Exact numbers may have up to --limit exact-digits digits; Python refuses to print ints over
+# 4300 digits by default, so make room for what the limits allow.
+_INT_DIGITS_ROOM = 10_000_000
+if sys.get_int_max_str_digits() and sys.get_int_max_str_digits() < _INT_DIGITS_ROOM:
+    sys.set_int_max_str_digits(_INT_DIGITS_ROOM)
+SIMPLIFY_MAX_TERMS = 40
+
+
+def exact_literal(text: str) -> sp.Expr:
+    """A literal as an exact number: ``0.5`` is 1/2, ``1e-3`` is 1/1000, ``pi`` is pi."""
+    if text in CONSTANTS:
+        return CONSTANTS[text]
+    fraction = Fraction(text)
+    return sp.Rational(fraction.numerator, fraction.denominator)
+
+
+def _tree_size(expr: sp.Basic) -> int:
+    """Terms in the expression written out as a tree, counted without writing it out."""
+    stack = [expr]
+    while stack:
+        top = stack[-1]
+        if top in _SIZES:
+            stack.pop()
+            continue
+        pending = [arg for arg in top.args if arg not in _SIZES]
+        if pending:
+            stack.extend(pending)
+            continue
+        _SIZES[top] = 1 + sum(_SIZES[arg] for arg in top.args)
+        stack.pop()
+    if len(_SIZES) > 200_000:
+        _SIZES.clear()
+        return _tree_size(expr)
+    return _SIZES[expr]
+
+
+_SIZES: dict[sp.Basic, int] = {}
+
+
+def _check_size(value: sp.Expr) -> None:
+    """Refuse values too large to compute with or print (exact_terms, exact_digits)."""
+    limits = current()
+    size = _tree_size(value)
+    if size > limits.exact_terms:
+        raise exceeded("the size of an exact value in terms", size, "exact_terms")
+    max_bits = limits.exact_digits * 3.33
+    for atom in value.atoms(sp.Rational):
+        bits = max(abs(atom.p).bit_length(), atom.q.bit_length())
+        if bits > max_bits:
+            raise exceeded("the number of digits of an exact number", int(bits / 3.33),
+                           "exact_digits")
+
+
+def _guard_pow(base: sp.Expr, exponent: sp.Expr) -> None:
+    """Refuse a ** b whose exact result would have more digits than allowed (9**9**9)."""
+    if not (base.is_Rational and exponent.is_Rational) or base == 0:
+        return
+    magnitude = max(abs(base.p), base.q)
+    digits = abs(exponent) * sp.log(magnitude, 10)
+    if magnitude > 1 and float(digits) > current().exact_digits:
+        raise exceeded("the number of digits of an exact power", int(float(digits)),
+                       "exact_digits")
+
+
+def _settle(value: sp.Expr) -> sp.Expr:
+    """Write sigmoid out through exp, and refuse what is not a finite real number."""
+    check_clock()
+    _check_size(value)
+    value = value.replace(sigmoid, lambda x: 1 / (1 + sp.exp(-x)))
+    if value.has(sp.zoo) or value is sp.nan:
+        raise ZeroDivisionError("division by zero")
+    if value.has(sp.oo, -sp.oo):
+        raise OverflowError("overflow")
+    if value.is_real is False or (value.is_real is None and sp.im(value.evalf()) != 0):
+        raise ValueError("math domain error: the result is not a real number")
+    if not value.is_Rational and _tree_size(value) <= SIMPLIFY_MAX_TERMS:
+        value = sp.simplify(value)
+    return value
+
+
+def _substituter(gate: GateDef, expr: sp.Expr, with_out: bool) -> Callable[..., sp.Expr]:
+    params = gate.params
+
+    def apply(*args: sp.Expr) -> sp.Expr:
+        if with_out:
+            *inputs, out = args
+            mapping = dict(zip(params, inputs, strict=True))
+            mapping[OUT] = out
+        else:
+            mapping = dict(zip(params, args, strict=True))
+        if gate.name == "pow":
+            _guard_pow(mapping[params[0]], mapping[params[1]])
+        try:
+            return _settle(expr.xreplace(mapping))
+        except RecursionError:
+            raise LimitError("an exact value is nested too deeply for sympy; "
+                             "drop --exact for this circuit") from None
+
+    return apply
+
+
+def is_finite(value: sp.Expr) -> bool:
+    return not value.has(sp.oo, -sp.oo, sp.zoo, sp.nan)
+
+
+@cache
+def exact_arithmetic() -> Arithmetic:
+    """The Arithmetic of exact sympy numbers."""
+    return Arithmetic(
+        forwards={g.name: _substituter(g, g.expr, False) for g in GATE_DEFS},
+        partials={g.name: tuple(_substituter(g, d, True) for d in g.partials())
+                  for g in GATE_DEFS},
+        literal=exact_literal,
+        zero=sp.Integer(0), one=sp.Integer(1), half=sp.Rational(1, 2), inf=sp.oo,
+        is_finite=is_finite,
+        exact=True,
+    )

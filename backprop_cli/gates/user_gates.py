@@ -1,0 +1,432 @@
+"""User-defined gates: ``def softplus(t): log(1 + exp(t))`` in a program, or a circuit file's
+``[gates.NAME]`` table (``params``, ``body``, optional hand-written ``grad.PARAM``).
+
+The body is parsed by the project's own parser; the tool builds its sympy expression from
+the postfix items (sympy never sees text), and ``sympy.diff`` derives the local gradients
+once per gate. Numbers are never computed by lambdify or eval: the sympy trees are compiled
+into a short tape of the arithmetic's own gate functions (float, or later numpy), or, in
+exact mode, substituted by sympy itself.
+
+A hand-written local gradient (``grad.t = "sigmoid(t)"``, may use ``out``, the gate's
+output) is used as given. It is compared with sympy's derivative when the gate is defined;
+a disagreement is a warning, and ``backprop gradcheck`` fails such a gate numerically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+
+from ..engine.reference import FLOAT, Arithmetic
+from ..errors import BackpropError, GraphError, Span
+from ..language.parser import Definition, Item, parse, parse_definition
+from ..limits import current, exceeded
+from .registry import BINARY_GATES, GATES
+from .spec import GateSpec
+from .symbolic import CONSTANTS, GATES_BY_NAME, OUT, sigmoid
+
+Value = Any
+RESERVED = frozenset({"out", "E", "I", "S", "N", "O", "Q", "oo", "zoo", "nan", "Heaviside",
+                      "sign", "Max", "Min", "Abs", "re", "im", "pi", "e"})
+TABLE_KEYS = frozenset({"params", "body", "grad"})
+_CHECK_POINTS = (0.3, 0.7, 1.3, 2.1)
+
+
+class relu(sp.Function):  # type: ignore[misc]  # named as it is written in programs
+    """max(0, x) with PyTorch's relu'(0) = 0 built into its derivative (Heaviside(x, 0))."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Heaviside(self.args[0], 0)
+
+    def _eval_rewrite_as_Max(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.Max(0, x)
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        return sp.Max(0, x) if x.is_number else None
+
+
+class RealAbs(sp.Function):  # type: ignore[misc]
+    """|x| for a real x, with derivative sign(x) (sympy's Abs, not knowing that a value such
+    as log(t) is real, would differentiate it through re() and im())."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.sign(self.args[0])
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        return sp.Abs(x) if x.is_number else None
+
+
+RealAbs.__name__ = "abs"  # printed as it is written in programs
+
+
+@dataclass
+class UserGate:
+    """A user-defined gate: its definition, sympy expression and local gradients.
+
+    ``partials`` are what is evaluated and shown (a hand-written one where given, else
+    ``derived``, sympy's); ``spec`` is the gate as the rest of the tool sees it.
+    """
+
+    definition: Definition
+    symbols: tuple[sp.Symbol, ...]
+    expr: sp.Expr
+    derived: tuple[sp.Expr, ...]
+    partials: tuple[sp.Expr, ...]
+    overridden: tuple[bool, ...]
+    warnings: tuple[str, ...]
+    spec: GateSpec = field(init=False)
+    _functions: dict[int, tuple[Callable[..., Value], tuple[Callable[..., Value], ...]]] = \
+        field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        forward, partials = self.functions(FLOAT)
+        name, params = self.definition.name, self.definition.params
+        self.spec = GateSpec(
+            name=name, params=params,
+            pattern=f"{name}({', '.join('{' + p + '}' for p in params)})",
+            summary="user-defined", definition=sp.sstr(self.expr),
+            partial_formulas=tuple(sp.sstr(d) for d in self.partials),
+            forward=forward, partials=partials)
+
+    @property
+    def body(self) -> list[Item]:
+        return self.definition.rpn
+
+    @property
+    def numeric_partials(self) -> tuple[sp.Expr, ...]:
+        return self.partials
+
+    def functions(self, arithmetic: Arithmetic) -> tuple[Callable[..., Value],
+                                                         tuple[Callable[..., Value], ...]]:
+        """The forward function and local gradients in ``arithmetic``'s number system."""
+        key = id(arithmetic)
+        if key not in self._functions:
+            inputs = (*self.symbols, OUT)
+            if arithmetic.exact:
+                made = (_substituter(self.expr, self.symbols),
+                        tuple(_substituter(d, inputs) for d in self.partials))
+            else:
+                made = (Tape(self.expr, self.symbols, arithmetic, self.definition.name),
+                        tuple(Tape(d, inputs, arithmetic, self.definition.name)
+                              for d in self.partials))
+            self._functions[key] = made
+        return self._functions[key]
+
+
+def define_gates(definitions: Sequence[Definition]) -> dict[str, UserGate]:
+    """Every definition in order; a gate may use the gates defined before it."""
+    gates: dict[str, UserGate] = {}
+    for definition in definitions:
+        try:
+            gates[definition.name] = _define(definition, gates)
+        except BackpropError as error:
+            raise error.located(definition.source, definition.where) from None
+    return gates
+
+
+def _error(message: str, definition: Definition, item: Item | None = None) -> GraphError:
+    span = definition.span if item is None else \
+        Span(item.line, item.column, max(len(item.text), 1))
+    return GraphError(message, source=definition.source, span=span, where=definition.where)
+
+
+def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
+    name = definition.name
+    if name in GATES or name in known:
+        raise _error(f"gate {name!r} is already defined", definition)
+    if name in RESERVED or name in CONSTANTS:
+        raise _error(f"{name!r} cannot be a gate's name", definition)
+    for param in definition.params:
+        if param in GATES or param in known or param in RESERVED or param in CONSTANTS:
+            raise _error(f"{param!r} cannot be a parameter name", definition)
+    symbols = tuple(sp.Symbol(p, real=True) for p in definition.params)
+    names: dict[str, sp.Expr] = dict(zip(definition.params, symbols, strict=True))
+    expr = _bounded(_build(definition.rpn, names, known, definition), definition, "")
+    derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
+                    for s in symbols)
+    partials, overridden, warnings = list(derived), [False] * len(symbols), []
+    for param, rpn, text in definition.overrides:
+        if param not in names:
+            raise _error(f"grad.{param}: {param!r} is not a parameter of {name}", definition)
+        index = definition.params.index(param)
+        formula = replace(definition, source=text, where=f"grad.{param} of {definition.where}")
+        given = _build(rpn, {**names, "out": OUT}, known, formula)
+        partials[index], overridden[index] = given, True
+        if _differs(given.xreplace({OUT: expr}), derived[index], symbols):
+            warnings.append(f"gate {name}: the given local gradient d/d{param} = {text} is "
+                            f"not sympy's derivative {sp.sstr(derived[index])}; it is used "
+                            "as given (backprop gradcheck tells which is right)")
+    return UserGate(definition, symbols, expr, derived, tuple(partials), tuple(overridden),
+                    tuple(warnings))
+
+
+def tree_size(expr: sp.Expr) -> int:
+    """The number of nodes of ``expr`` written out as a tree (shared subtrees counted each
+    time they occur), computed over the distinct subexpressions, without recursion."""
+    sizes: dict[sp.Basic, int] = {}
+    pending: list[tuple[sp.Basic, bool]] = [(expr, False)]
+    while pending:
+        node, ready = pending.pop()
+        if node in sizes:
+            continue
+        if ready or not node.args:
+            sizes[node] = 1 + sum(sizes[arg] for arg in node.args)
+        else:
+            pending.append((node, True))
+            pending.extend((arg, False) for arg in node.args)
+    return sizes[expr]
+
+
+def _bounded(expr: sp.Expr, definition: Definition, what: str) -> sp.Expr:
+    """Refuse a definition whose expression (a gate built on gates grows fast) or
+    derivative is too large to differentiate or show."""
+    size = tree_size(expr)
+    if size > current().gate_terms:
+        raise exceeded(f"{what}gate {definition.name} written out as a tree", size,
+                       "gate_terms", source=definition.source, span=definition.span)
+    return expr
+
+
+def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str, UserGate],
+           definition: Definition) -> sp.Expr:
+    """The sympy expression of postfix items (built here, never parsed from text)."""
+    stack: list[sp.Expr] = []
+    for item in rpn:
+        if item.kind == "num":
+            fraction = Fraction(item.text)
+            stack.append(sp.Rational(fraction.numerator, fraction.denominator))
+        elif item.kind == "name":
+            stack.append(_name(item, names, known, definition))
+        elif item.kind == "unary":
+            stack.append(-stack.pop())
+        elif item.kind == "binary":
+            right, left = stack.pop(), stack.pop()
+            stack.append(_binary(BINARY_GATES[item.text], left, right))
+        else:
+            args = stack[len(stack) - item.argc:]
+            del stack[len(stack) - item.argc:]
+            stack.append(_call(item, args, known, definition))
+    return stack[-1]
+
+
+def _name(item: Item, names: Mapping[str, sp.Expr], known: Mapping[str, UserGate],
+          definition: Definition) -> sp.Expr:
+    if item.text in names:
+        return names[item.text]
+    if item.text in CONSTANTS:
+        return CONSTANTS[item.text]
+    if item.text in GATES or item.text in known:
+        raise _error(f"{item.text!r} is a gate; call it as {item.text}(...)", definition, item)
+    allowed = ", ".join(n for n in names)
+    raise _error(f"gate {definition.name} uses {item.text!r}, which is not one of its "
+                 f"parameters ({allowed})", definition, item)
+
+
+def _binary(gate: str, left: sp.Expr, right: sp.Expr) -> sp.Expr:
+    if gate == "add":
+        return left + right
+    if gate == "sub":
+        return left - right
+    if gate == "mul":
+        return left * right
+    if gate == "div":
+        return left / right
+    return left**right
+
+
+def _call(item: Item, args: list[sp.Expr], known: Mapping[str, UserGate],
+          definition: Definition) -> sp.Expr:
+    name = item.text
+    if name == definition.name:
+        raise _error(f"gate {name} cannot use itself", definition, item)
+    if name in known:
+        params, expr = known[name].symbols, known[name].expr
+    elif name in GATES_BY_NAME:
+        params, expr = GATES_BY_NAME[name].params, GATES_BY_NAME[name].expr
+    else:
+        raise _error(f"unknown gate {name!r} (gates must be defined before use)",
+                     definition, item)
+    if len(args) != len(params):
+        plural = "s" if len(params) != 1 else ""
+        raise _error(f"{name}() takes {len(params)} argument{plural}, got {len(args)}",
+                     definition, item)
+    if name == "relu":
+        return relu(args[0])
+    if name == "abs":
+        return RealAbs(args[0])
+    return expr.xreplace(dict(zip(params, args, strict=True)))
+
+
+def _differs(given: sp.Expr, derived: sp.Expr, symbols: Sequence[sp.Symbol]) -> bool:
+    """Whether a hand-written derivative disagrees with sympy's (checked numerically where
+    sympy cannot simplify the difference to 0)."""
+    difference = (given - derived).rewrite(sp.exp).rewrite(sp.Max)
+    if sp.simplify(difference) == 0:
+        return False
+    for point in _CHECK_POINTS:
+        value = complex(difference.subs({s: point + k / 10 for k, s in enumerate(symbols)})
+                        .evalf())
+        if value == value and abs(value) > 1e-9 * (1 + abs(complex(derived.subs(
+                {s: point + k / 10 for k, s in enumerate(symbols)}).evalf()))):
+            return True
+    return False
+
+
+# ------------------------------------------------------------------------ evaluation
+
+def _substituter(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., sp.Expr]:
+    """Exact mode: sympy substitutes exact numbers into the tool-built expression."""
+    from .exact import _settle
+
+    def apply(*values: sp.Expr) -> sp.Expr:
+        return _settle(expr.xreplace(dict(zip(symbols, values, strict=True))))
+
+    return apply
+
+
+class Tape:
+    """A sympy expression compiled into steps of the arithmetic's own gate functions.
+
+    Only whitelisted node types are accepted (numbers, pi, e, the parameters, + * **, the
+    gates' functions, and the Heaviside/sign steps of their derivatives); anything else is
+    an error when the gate is defined, never at evaluation time.
+    """
+
+    def __init__(self, expr: sp.Expr, symbols: Sequence[sp.Symbol], arithmetic: Arithmetic,
+                 gate: str) -> None:
+        self.arithmetic, self.gate = arithmetic, gate
+        self.width = len(symbols)
+        self.registers: list[Value] = [arithmetic.zero] * self.width
+        self.steps: list[tuple[Callable[..., Value], tuple[int, ...], int]] = []
+        self.slots: dict[sp.Expr, int] = {s: i for i, s in enumerate(symbols)}
+        self.result = self._compile(expr)
+
+    def __call__(self, *values: Value) -> Value:
+        registers = list(self.registers)
+        registers[:self.width] = values[:self.width]
+        for function, args, out in self.steps:
+            registers[out] = function(*[registers[a] for a in args])
+        return registers[self.result]
+
+    def _constant(self, value: Value) -> int:
+        self.registers.append(value)
+        return len(self.registers) - 1
+
+    def _step(self, function: Callable[..., Value], args: tuple[int, ...]) -> int:
+        out = self._constant(self.arithmetic.zero)
+        self.steps.append((function, args, out))
+        return out
+
+    def _compile(self, root: sp.Expr) -> int:
+        """Post-order over the tree with an explicit stack; shared subtrees computed once."""
+        pending: list[tuple[sp.Expr, bool]] = [(root, False)]
+        while pending:
+            node, ready = pending.pop()
+            if node in self.slots:
+                continue
+            leaf = self._leaf(node)
+            if leaf is not None:
+                self.slots[node] = leaf
+            elif ready:
+                self.slots[node] = self._apply(node, [self.slots[a] for a in node.args])
+            else:
+                pending.append((node, True))
+                pending.extend((arg, False) for arg in node.args)
+        return self.slots[root]
+
+    def _leaf(self, node: sp.Expr) -> int | None:
+        literal = self.arithmetic.literal
+        if node.is_Integer:
+            return self._constant(literal(str(int(node))))
+        if node.is_Rational:
+            return self._constant(self.arithmetic.forwards["div"](
+                literal(str(node.p)), literal(str(node.q))))
+        if node.is_Float:
+            return self._constant(literal(repr(float(node))))
+        if node is sp.pi or node is sp.E:
+            return self._constant(literal("pi" if node is sp.pi else "e"))
+        if node.is_Symbol:
+            raise GraphError(f"gate {self.gate}: unknown symbol {node} in its derivative")
+        return None
+
+    def _apply(self, node: sp.Expr, args: list[int]) -> int:
+        forwards, partials = self.arithmetic.forwards, self.arithmetic.partials
+        if node.is_Add or node.is_Mul or isinstance(node, sp.Max | sp.Min):
+            gate = "add" if node.is_Add else "mul" if node.is_Mul else \
+                "max" if isinstance(node, sp.Max) else "min"
+            result = args[0]
+            for arg in args[1:]:
+                result = self._step(forwards[gate], (result, arg))
+            return result
+        if node.is_Pow:
+            if node.exp == sp.Rational(1, 2):
+                return self._step(forwards["sqrt"], (args[0],))
+            return self._step(forwards["pow"], (args[0], args[1]))
+        if isinstance(node, sp.Heaviside):
+            if len(node.args) == 1 or node.args[1] == sp.Rational(1, 2):
+                zero = self._constant(self.arithmetic.zero)
+                return self._step(lambda x, z: partials["max"][0](x, z, None), (args[0], zero))
+            if node.args[1] == 0:
+                return self._step(lambda x: partials["relu"][0](x, None), (args[0],))
+        if isinstance(node, sp.sign):
+            return self._step(lambda x: partials["abs"][0](x, None), (args[0],))
+        name = _FUNCTIONS.get(type(node))
+        if name is not None:
+            return self._step(forwards[name], tuple(args))
+        raise GraphError(f"gate {self.gate}: cannot evaluate {type(node).__name__} "
+                         "(it appears in its definition or derivative)")
+
+
+_FUNCTIONS: dict[type, str] = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos",
+                               sp.tan: "tan", sp.tanh: "tanh", sigmoid: "sigmoid",
+                               relu: "relu", RealAbs: "abs", sp.Abs: "abs"}
+
+
+# ------------------------------------------------------------------------ circuit files
+
+def table_definitions(table: Mapping[str, Any], where: str) -> list[Definition]:
+    """A circuit file's ``[gates]`` table as definitions, in the order written."""
+    definitions = []
+    for name, entry in table.items():
+        here = f"gate {name} of {where}"
+        if not isinstance(entry, Mapping):
+            raise GraphError(f"{here}: write [gates.{name}] with params and body")
+        unknown = sorted(set(entry) - TABLE_KEYS)
+        if unknown:
+            raise GraphError(f"{here}: unknown key {unknown[0]!r} (known: grad, params, body)")
+        params, body, grads = entry.get("params"), entry.get("body"), entry.get("grad", {})
+        if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
+            raise GraphError(f"{here}: params must be a list of names, e.g. params = [\"t\"]")
+        if not isinstance(body, str) or not isinstance(grads, Mapping):
+            raise GraphError(f"{here}: body must be text; grad a table of texts")
+        text = f"def {name}({', '.join(params)}): {body}"
+        try:
+            parsed = parse_definition(text)
+        except BackpropError as error:
+            raise error.located(text, here) from None
+        overrides = tuple((str(param), _expression_rpn(str(formula), f"grad.{param} of {here}"),
+                           str(formula)) for param, formula in grads.items())
+        definitions.append(Definition(parsed.name, parsed.params, parsed.rpn, parsed.span,
+                                      text, here, overrides))
+    return definitions
+
+
+def _expression_rpn(text: str, where: str) -> list[Item]:
+    try:
+        program = parse(text)
+    except BackpropError as error:
+        raise error.located(text, where) from None
+    if program.definitions or len(program.statements) != 1 or \
+            program.statements[0].target is not None:
+        raise GraphError(f"{where}: write one expression")
+    return program.statements[0].rpn

@@ -1,0 +1,128 @@
+"""Building array gate calls into a graph: ``sum(x, 0)``, ``reshape(x, 2, -1)``,
+``hinge(s, y, 0.5)``; and marking inputs that are only class labels (no gradient).
+
+Literal arguments (axis, shape, margin) become the node's ``attrs``, not nodes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import GraphError
+from ..gates.array_gates import ARRAY_GATES, ONE_ARGUMENT_ALIASES, ArrayGate, Static
+from ..gates.registry import CONSTANT_VALUES, GATES
+from ..language.parser import Item
+from .graph import CONST, INPUT, Graph
+
+if TYPE_CHECKING:
+    from .graph import _Builder
+
+
+def array_call(builder: _Builder, item: Item, stack: list[int]) -> int:
+    """Create the node of an array gate call; its literal arguments become ``attrs``."""
+    name = ONE_ARGUMENT_ALIASES.get(item.text, item.text) if item.argc == 1 else item.text
+    gate = ARRAY_GATES.get(name)
+    if gate is None:
+        spec = GATES.get(item.text)
+        if spec is None:
+            raise builder._error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
+        plural = "s" if spec.arity != 1 else ""
+        raise builder._error(f"{item.text}() takes {spec.arity} argument{plural}, "
+                             f"got {item.argc}", item)
+    _check_count(builder, gate, item)
+    nodes = stack[len(stack) - item.argc:]
+    del stack[len(stack) - item.argc:]
+    attrs = _literals(builder, gate, nodes[gate.arity:])
+    node = builder._node(name, tuple(nodes[:gate.arity]), item, None)
+    builder.graph.attrs[node] = attrs
+    builder.graph.uses_arrays = True
+    return node
+
+
+def _check_count(builder: _Builder, gate: ArrayGate, item: Item) -> None:
+    least = gate.arity + sum(1 for s in gate.static if s.required)
+    variadic = any(s.variadic for s in gate.static)
+    most = gate.arity + len(gate.static)
+    if least <= item.argc and (variadic or item.argc <= most):
+        return
+    arrays = "an array" if gate.arity == 1 else f"{gate.arity} arrays"
+    then = "".join(f", then {s.phrase}" for s in gate.static)
+    raise builder._error(f"{item.text}() takes {arrays}{then}; got {item.argc} argument"
+                         f"{'s' if item.argc != 1 else ''}", item)
+
+
+def _literals(builder: _Builder, gate: ArrayGate, nodes: list[int]) -> tuple[Any, ...]:
+    """The literal arguments' values (defaults filled in), removing their constant nodes."""
+    graph = builder.graph
+    specs = [gate.static[min(i, len(gate.static) - 1)] for i in range(len(nodes))]
+    values = [_literal(graph, node, spec, gate.name) for node, spec in zip(nodes, specs,
+                                                                          strict=True)]
+    for node in reversed(nodes):
+        _drop_last_node(builder, node)
+    if not gate.static or gate.static[0].variadic:
+        return tuple(values)
+    return tuple(values) + tuple(s.default for s in gate.static[len(values):])
+
+
+def _literal(graph: Graph, node: int, spec: Static, gate: str) -> Any:
+    text = graph.literals.get(node) if graph.gates[node] == CONST else None
+    kind = "an integer" if spec.kind == "int" else "a number"
+    if text is None or text in CONSTANT_VALUES:
+        raise GraphError(f"the {spec.name} of {gate}() must be {kind} literal",
+                         source=graph.source, span=graph.span(node))
+    if spec.kind == "number":
+        return float(text)
+    body = text.lstrip("-")
+    if not body.isdigit():
+        raise GraphError(f"the {spec.name} of {gate}() must be an integer, not {text}",
+                         source=graph.source, span=graph.span(node))
+    return int(text)
+
+
+def _drop_last_node(builder: _Builder, node: int) -> None:
+    graph = builder.graph
+    if node != len(graph.gates) - 1:  # a literal argument is always the newest node
+        raise GraphError("internal: literal argument is not the newest node")
+    for column in (graph.gates, graph.args, graph.lines, graph.columns, graph.requires_grad,
+                   builder.raw_names):
+        column.pop()
+    graph.literals.pop(node, None)
+
+
+def label_inputs(graph: Graph) -> list[str]:
+    """Inputs used as class labels (by cross_entropy or hinge), in order of first use."""
+    used: set[int] = set()
+    for node, gate in enumerate(graph.gates):
+        spec = ARRAY_GATES.get(gate)
+        if spec is not None:
+            used.update(a for p, a in enumerate(graph.args[node]) if not spec.differentiable(p))
+    return [name for name, node in graph.inputs.items() if node in used]
+
+
+def mark_labels(graph: Graph) -> None:
+    """Inputs used only as class labels take no gradient: requires_grad becomes False."""
+    labels: set[int] = set()
+    differentiable: set[int] = set()
+    for node, gate in enumerate(graph.gates):
+        spec = ARRAY_GATES.get(gate)
+        for position, arg in enumerate(graph.args[node]):
+            if spec is not None and not spec.differentiable(position):
+                labels.add(arg)
+            else:
+                differentiable.add(arg)
+    only_labels = {n for n in labels - differentiable if graph.gates[n] == INPUT}
+    if only_labels:
+        recompute_requires_grad(graph, only_labels)
+
+
+def recompute_requires_grad(graph: Graph, held: set[int]) -> None:
+    """requires_grad again, with the inputs ``held`` constant (and labels never carrying
+    a gradient)."""
+    requires = graph.requires_grad
+    for node, gate in enumerate(graph.gates):
+        if gate == INPUT:
+            requires[node] = requires[node] and node not in held
+        elif gate != CONST:
+            spec = ARRAY_GATES.get(gate)
+            requires[node] = any(requires[a] for p, a in enumerate(graph.args[node])
+                                 if spec is None or spec.differentiable(p))

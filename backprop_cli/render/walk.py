@@ -1,0 +1,82 @@
+"""The backward walk as sentences, e.g. ``mul q*z → q: upstream 1 × local z = -4 →
+downstream -4``; and as JSON records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..analysis.walk import DONE, EDGE, START, SUM, Step
+from ..engine.trace import Trace, Value
+from ..numformat import as_float, format_value
+
+
+def _operand(text: str) -> str:
+    return f"({text})" if text.startswith("-") else text
+
+
+def step_sentence(trace: Trace, step: Step, precision: int | None = None) -> str:
+    """One step as a sentence with its numbers."""
+    graph = trace.graph
+
+    def number(value: Value) -> str:
+        return format_value(value, precision)
+
+    out = graph.names[graph.output]
+    if step.kind == START:
+        value = number(trace.values[step.node])
+        if not getattr(step.total, "ndim", 0) and step.total == 1:
+            return f"start at the output {out} = {value}: d{out}/d{out} = 1"
+        return (f"start at the output {out} = {value}: the upstream gradient "
+                f"{number(step.total)} arrives")
+    if step.kind == EDGE:
+        gate = graph.gates[step.node]
+        head = (f"{gate} {graph.describe(step.node).replace(' ', '')} → "
+                f"{graph.names[step.source]}: upstream {number(step.upstream)}")
+        if step.local is None:  # a structural array gate: its vector-Jacobian rule
+            return f"{head}; {step.formula} → downstream {number(step.downstream)}"
+        local = number(step.local)
+        if step.formula != local:
+            local = f"{step.formula} = {local}"
+        return f"{head} × local {local} → downstream {number(step.downstream)}"
+    if step.kind == SUM:
+        parts = " + ".join(_operand(number(part)) for part in step.parts)
+        return (f"{graph.names[step.node]} is used {len(step.parts)} times: its gradient is "
+                f"the sum {parts} = {number(step.total)}")
+    assert step.kind == DONE
+    grads = ", ".join(f"d{out}/d{name} = {number(grad)}"
+                      for name, grad in zip(graph.inputs, step.parts, strict=True))
+    return f"done: {grads}" if grads else "done: the circuit has no inputs"
+
+
+def step_lines(trace: Trace, steps: list[Step], precision: int | None = None) -> list[str]:
+    """Numbered sentences: ``1. start at ...``."""
+    width = len(str(len(steps)))
+    return [f"{str(index).rjust(width)}. {step_sentence(trace, step, precision)}"
+            for index, step in enumerate(steps, start=1)]
+
+
+def _plain(value: Value) -> Any:
+    """A float (None stays None), or an array as nested lists of floats."""
+    if value is None:
+        return None
+    if getattr(value, "ndim", 0):
+        return [_plain(item) for item in value]
+    return as_float(value)
+
+
+def step_records(trace: Trace, steps: list[Step]) -> list[dict[str, Any]]:
+    """The steps as plain data for JSON (numbers as floats, names as text)."""
+    names = trace.graph.names
+    records = []
+    for step in steps:
+        record: dict[str, Any] = {"kind": step.kind, "text": step_sentence(trace, step)}
+        if step.kind == EDGE:
+            record.update(node=names[step.node], input=names[step.source],
+                          upstream=_plain(step.upstream), local_formula=step.formula,
+                          local=_plain(step.local), downstream=_plain(step.downstream))
+        elif step.kind in (SUM, START):
+            record.update(node=names[step.node], gradient=_plain(step.total))
+            if step.kind == SUM:
+                record["parts"] = [_plain(part) for part in step.parts]
+        records.append(record)
+    return records
