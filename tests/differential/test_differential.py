@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from backprop_cli import compile_program, evaluate
 from backprop_cli.errors import DomainError
 
-CORPUS = Path(__file__).parent / "corpus" / "differential"
+CORPUS = Path(__file__).parents[1] / "corpus" / "differential"
 EXAMPLES = int(os.environ.get("BACKPROP_DIFFERENTIAL_EXAMPLES", "150"))
 SLOW_ARRAYS, SLOW_SCALARS = 10_000, 6_000
 REL, ABS = 1e-6, 1e-8  # double precision against 50 digits

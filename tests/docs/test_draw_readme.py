@@ -12,7 +12,7 @@ import pytest
 
 from conftest import invoke
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
 

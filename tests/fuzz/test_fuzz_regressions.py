@@ -15,7 +15,7 @@ import pytest
 
 from conftest import invoke
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "fuzz"))
 
 import fuzz_targets  # noqa: E402  (fuzz/ is not a package)

@@ -21,7 +21,7 @@ def refused(result: object, limit_name: str) -> str:
 def test_defaults_are_documented_in_the_readme() -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for name in limits.names():
         default = getattr(limits.DEFAULT_LIMITS, name.replace("-", "_"))
         assert f"`{name}`" in readme, name

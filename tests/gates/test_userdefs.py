@@ -18,7 +18,7 @@ from backprop_cli.graph.expand import expand_composites
 
 from conftest import eval_json, invoke
 
-DATA = Path(__file__).with_name("data")
+DATA = Path(__file__).parents[1] / "data"
 SOFTPLUS = "def softplus(t): log(1 + exp(t))\nf = softplus(w * x + b)"
 
 

@@ -20,8 +20,8 @@ from backprop_cli.analysis.expectations import Tolerance, agrees, digits_half_un
 
 from conftest import invoke
 
-DATA = Path(__file__).with_name("data")
-CIRCUITS = Path(__file__).parent.parent / "circuits"
+DATA = Path(__file__).parents[1] / "data"
+CIRCUITS = Path(__file__).parents[2] / "circuits"
 SIMPLE = ("(x+y)*z", "x=-2", "y=5", "z=-4")
 NEURON_INPUTS = ("w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3")
 SIGMA = 1 / (1 + math.exp(-1))  # the neuron's output: sigmoid(w0*x0 + w1*x1 + w2) = sigmoid(1)

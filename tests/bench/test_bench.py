@@ -14,7 +14,7 @@ import pytest
 
 from backprop_cli import compile_program, evaluate
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def bench(name: str) -> ModuleType:
