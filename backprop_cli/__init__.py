@@ -1,13 +1,12 @@
 """backprop: a backpropagation calculator. See ``backprop_cli.api`` for the Python API."""
 
 from .api import compile_circuit, compile_program, run
-from .engine.reference import evaluate
+from .engine.evaluate import evaluate
 from .engine.trace import Edge, Trace
 from .errors import BackpropError
 from .graph.graph import Graph
 from .inputs.circuits import Circuit, bundled_names, load_bundled, resolve
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "BackpropError",

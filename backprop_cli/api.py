@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .engine import ieee
-from .engine.reference import FLOAT, Arithmetic, evaluate
+from .engine.evaluate import evaluate
 from .engine.trace import Trace
 from .errors import BackpropError
+from .gates.arithmetic import FLOAT, Arithmetic
 from .gcpause import paused_gc
+from .graph.builder import build
 from .graph.compiler import compile_text
-from .graph.graph import Graph, build
+from .graph.graph import Graph
 from .inputs.circuits import Circuit, resolve
 from .inputs.values import coerce_value, coerce_values
 

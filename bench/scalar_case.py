@@ -65,7 +65,8 @@ def repeat(budget: float, once: Callable[[int], None]) -> int:
 
 def run_tool(path: Path, budget: float, result: dict[str, Any]) -> None:
     from backprop_cli.api import compile_program
-    from backprop_cli.engine.tape_passes import backward, forward  # the passes engine.evaluate runs
+    from backprop_cli.engine.tape_passes import backward_on_tape as backward
+    from backprop_cli.engine.tape_passes import forward_on_tape as forward  # evaluate's passes
     from backprop_cli.gcpause import paused_gc
     from backprop_cli.render.json import render_json_pieces
 

@@ -13,10 +13,10 @@ import numpy as np
 
 from backprop_cli import limits
 from backprop_cli.engine.arrays import infer_shapes
-from backprop_cli.engine.reference import evaluate
+from backprop_cli.engine.evaluate import evaluate
 from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import BackpropError
-from backprop_cli.graph.graph import build
+from backprop_cli.graph.builder import build
 from backprop_cli.inputs.values import parse_value
 from backprop_cli.language.parser import parse
 from backprop_cli.render.diagram import render_diagram

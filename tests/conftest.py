@@ -1,14 +1,27 @@
-"""Shared helpers: run the CLI as a user would, and read its JSON."""
+"""Shared helpers: run the CLI as a user would, and read its JSON; the hypothesis profiles.
+
+Under CI (``CI`` set, as ``.ci/run`` runs) hypothesis is derandomized and keeps no example
+database, so a run is the same on every machine and a failure found once does not haunt the
+clone; elsewhere it draws new examples each run. ``HYPOTHESIS_PROFILE`` picks one by name.
+The long random runs are marked ``slow`` and left out by default (``pytest -m slow``).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from backprop_cli.cli.main import cli
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("random")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or
+                      ("ci" if os.environ.get("CI") else "random"))
 
 
 def invoke(*args: str, input: str | None = None) -> Result:

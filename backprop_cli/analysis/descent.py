@@ -13,9 +13,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..engine.reference import FLOAT, Arithmetic, evaluate
+from ..engine.evaluate import evaluate
 from ..engine.trace import Trace, Value
 from ..errors import BackpropError, DomainError, InputError
+from ..gates.arithmetic import FLOAT, Arithmetic
 from ..graph.graph import Graph
 from ..inputs.values import coerce_value, parse_assignments
 from ..numformat import format_value

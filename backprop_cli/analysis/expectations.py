@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine.reference import FLOAT, Arithmetic
 from ..engine.trace import Trace
 from ..errors import BackpropError, InputError
+from ..gates.arithmetic import FLOAT, Arithmetic
 from ..inputs.values import coerce_value
 from ..language.tokens import tokenize
 

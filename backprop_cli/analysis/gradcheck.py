@@ -26,8 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..engine.reference import FLOAT, Arithmetic, evaluate, forward
+from ..engine.evaluate import evaluate
+from ..engine.reference import forward
 from ..errors import DomainError
+from ..gates.arithmetic import FLOAT, Arithmetic
 from ..graph.graph import Graph
 
 DEFAULT_H = 1e-5

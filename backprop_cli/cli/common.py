@@ -14,7 +14,7 @@ import click
 from .. import limits
 from ..api import arithmetic_for, compile_circuit
 from ..engine import ieee
-from ..engine.reference import evaluate
+from ..engine.evaluate import evaluate
 from ..engine.trace import Trace
 from ..errors import BackpropError, InputError, inert
 from ..graph.graph import Graph

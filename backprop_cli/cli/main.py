@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from ..errors import BackpropError
+from ..version import __version__
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
 

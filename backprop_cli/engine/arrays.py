@@ -18,14 +18,14 @@ import numpy as np
 
 from ..errors import DomainError, GraphError, InputError
 from ..gates.array_gates import ARRAY_GATES, LabelError, ShapeMismatch, show_shape
-from ..gates.array_kit import Array, Kit, kit_for, unbroadcast, with_user_gates
+from ..gates.array_kit import Array, Kit, kit_for, kit_with_user_gates, unbroadcast
 from ..gates.kinks import KINKS
 from ..graph.graph import CONST, INPUT, Graph
 from ..limits import current, exceeded
 from ..numformat import format_value
 from . import ieee_arrays
 from .ieee import gradient_notes, is_strict, underflow_cause
-from .reference import _undefined, check_inputs, local_undefined, needed_nodes
+from .reference import check_inputs, local_undefined, needed_nodes, undefined_reason
 from .trace import Note, Trace
 
 Shape = tuple[int, ...]
@@ -43,7 +43,7 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
                     upstream: Any = None) -> Trace:
     """Forward then backward with array values; ``upstream`` has the output's shape."""
     check_inputs(graph, inputs)
-    kit = with_user_gates(kit_for(exact), graph)
+    kit = kit_with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     seed = _seed(graph, shapes, kit, upstream)
@@ -59,7 +59,7 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
 def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False) -> list[Array]:
     """Every node's value, forward only (for numerical gradients: no backward pass)."""
     check_inputs(graph, inputs)
-    kit = with_user_gates(kit_for(exact), graph)
+    kit = kit_with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
     infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
     with trapping():
@@ -232,7 +232,7 @@ def _element_error(graph: Graph, values: list[Array], node: int, result: Array, 
     operands = graph.args[node]
     elements = [np.broadcast_to(values[a], shape)[index] for a in operands]
     gate = graph.gates[node]
-    cause = _undefined(gate, elements, what)
+    cause = undefined_reason(gate, elements, what)
     if cause is None and gate == "div" and elements[1] == 0:
         cause = "division by zero"
     found = np.broadcast_to(result, shape)[index]
@@ -255,7 +255,7 @@ def _exact_error(graph: Graph, values: list[Array], node: int, kit: Kit,
     """An exact-mode failure (a division by zero, a value that is not real), with the
     element where an elementwise gate fails."""
     gate = graph.gates[node]
-    reason = _undefined(gate, [], what) if gate in ("log", "sqrt") else None
+    reason = undefined_reason(gate, [], what) if gate in ("log", "sqrt") else None
     if reason is None:
         reason = "division by zero" if isinstance(error, ZeroDivisionError) else \
             f"the {what} is not a finite real number"

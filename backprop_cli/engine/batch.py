@@ -24,11 +24,13 @@ import numpy as np
 
 from ..errors import DomainError
 from ..gates._gatetable_np import NUMPY_GATES as _NUMPY_GATES
+from ..gates.arithmetic import literal_value
 from ..gates.kinks import KINKS
 from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
+from .evaluate import evaluate
 from .ieee import TINY, UNDERFLOW_GATES, is_strict
-from .reference import _domain_error, evaluate, literal_value, needed_nodes
+from .reference import domain_error, needed_nodes
 
 Array = Any  # a numpy float64 array of one value per row, or a float (constants)
 
@@ -247,7 +249,7 @@ class Batch:
             if cause is None or cause is OverflowError:
                 recheck[row] = True
                 continue
-            error = _domain_error(graph, view, node, cause())  # type: ignore[arg-type]
+            error = domain_error(graph, view, node, cause())  # type: ignore[arg-type]
             errors[row] = error.message
 
     def _backward(self, values: list[Array], rows: int, bad_local: np.ndarray,

@@ -1,20 +1,21 @@
-"""Forward and backward passes in double precision -> Trace.
+"""The reference loop: forward and backward passes over a graph of numbers -> Trace.
 
 Forward walks the nodes in order, backward in reverse order; gradients accumulate with
 ``+=`` so fan-out (the copy gate) sums. Both loops are iterative, so depth is no limit.
-The chain rule lives here and only here; gates know only their local derivatives.
+This is the chain rule every other engine (the tape, arrays, batch) is tested against
+(docs/architecture.md says which test ties each to it). It runs in any ``Arithmetic``:
+floats, or exact numbers for ``--exact``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
 
 from ..errors import DomainError, InputError
+from ..gates.arithmetic import FLOAT, Arithmetic, with_user_gates
 from ..gates.kinks import KINKS, kink_locals, warns
-from ..gates.registry import CONSTANT_VALUES, GATES
-from ..gcpause import paused_gc
+from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..numformat import format_value
 from .ieee import (
@@ -29,9 +30,6 @@ from .ieee import (
 from .trace import Note, Trace, Value
 
 _NUMERIC_ERRORS = (ArithmeticError, ValueError)
-# graphs from this size on run on the compiled tape (``tapepath``: the same trace, faster);
-# smaller ones gain nothing worth its import at start-up
-TAPE_MIN_NODES = 64
 
 
 def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
@@ -46,50 +44,6 @@ def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
     if unknown:
         known = ", ".join(graph.inputs) or "none"
         raise InputError(f"unknown input {unknown[0]!r}: the circuit's inputs are {known}")
-
-
-def literal_value(text: str) -> float:
-    """The float value of a number literal or named constant."""
-    if text in CONSTANT_VALUES:
-        return CONSTANT_VALUES[text]
-    value = float(text)
-    if math.isinf(value):
-        raise OverflowError(f"the number {text} is too large for a double")
-    return value
-
-
-@dataclass(frozen=True)
-class Arithmetic:
-    """The number system a pass runs in: gate functions, constants, and a finiteness test."""
-
-    forwards: dict[str, Callable[..., Value]]
-    partials: dict[str, tuple[Callable[..., Value], ...]]
-    literal: Callable[[str], Value]
-    zero: Value
-    one: Value
-    half: Value
-    inf: Value
-    is_finite: Callable[[Value], bool]
-    exact: bool = False
-
-
-FLOAT = Arithmetic(
-    forwards={name: spec.forward for name, spec in GATES.items()},
-    partials={name: spec.partials for name, spec in GATES.items()},
-    literal=literal_value,
-    zero=0.0, one=1.0, half=0.5, inf=math.inf,
-    is_finite=math.isfinite,
-)
-
-
-def with_user_gates(arithmetic: Arithmetic, graph: Graph) -> Arithmetic:
-    """The arithmetic extended with the graph's user-defined gates, in its number system."""
-    if not graph.user_gates:
-        return arithmetic
-    forwards, partials = dict(arithmetic.forwards), dict(arithmetic.partials)
-    for name, gate in graph.user_gates.items():
-        forwards[name], partials[name] = gate.functions(arithmetic)
-    return replace(arithmetic, forwards=forwards, partials=partials)
 
 
 def forward(graph: Graph, inputs: Mapping[str, Value],
@@ -117,7 +71,7 @@ def forward(graph: Graph, inputs: Mapping[str, Value],
                     values[node] = forwards[gate](*[values[a] for a in args[node]])
             break
         except _NUMERIC_ERRORS as error:
-            values[node] = _settle(graph, values, node, error, arithmetic)
+            values[node] = _ieee_result(graph, values, node, error, arithmetic)
             start = node + 1
     if arithmetic.exact:
         refuse_non_finite(graph, values, arithmetic)
@@ -130,10 +84,10 @@ def refuse_non_finite(graph: Graph, values: list[Value], arithmetic: Arithmetic 
     """A value that is not finite is an error (exact mode, and constant input values)."""
     if not all(map(arithmetic.is_finite, values)):
         bad = next(i for i, v in enumerate(values) if not arithmetic.is_finite(v))
-        raise _domain_error(graph, values, bad, None)
+        raise domain_error(graph, values, bad, None)
 
 
-def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
+def _ieee_result(graph: Graph, values: list[Value], node: int, error: BaseException,
             arithmetic: Arithmetic, position: int | None = None) -> float:
     """The IEEE-754 result where a math function raised: for overflow (exp(1000)), or an
     operand already inf or nan. Operations without a real value (log(0), x / 0), exact
@@ -141,14 +95,14 @@ def _settle(graph: Graph, values: list[Value], node: int, error: BaseException,
     gate = graph.gates[node]
     what = "value" if position is None else "local gradient"
     if arithmetic.exact or gate in (INPUT, CONST):
-        raise _domain_error(graph, values, node, error, what) from None
+        raise domain_error(graph, values, node, error, what) from None
     operands = [values[a] for a in graph.args[node]]
     finite = all(map(math.isfinite, operands))
     if finite and position is None and not isinstance(error, OverflowError):
-        raise _domain_error(graph, values, node, error, what) from None
+        raise domain_error(graph, values, node, error, what) from None
     if finite and position is not None and \
             local_undefined(graph, gate, operands, position, values[node], error):
-        raise _domain_error(graph, values, node, ValueError(), what) from None
+        raise domain_error(graph, values, node, ValueError(), what) from None
     result = ieee_value(graph, gate, operands, position, values[node])
     if is_strict() and not math.isfinite(result):
         if not finite:  # an operand overflowed without an exception (1e308 * 10)
@@ -178,7 +132,7 @@ def local_undefined(graph: Graph, gate: str, operands: Sequence[float], position
     return not isinstance(error, OverflowError)
 
 
-def _undefined(gate: str, operands: list[Value], what: str) -> str | None:
+def undefined_reason(gate: str, operands: list[Value], what: str) -> str | None:
     """Why a gate has no real value at these operands, when the gate can say."""
     if gate == "log":
         return "log is undefined for inputs <= 0"
@@ -193,7 +147,7 @@ def _undefined(gate: str, operands: list[Value], what: str) -> str | None:
     return "a negative base needs an integer exponent"
 
 
-def _domain_error(graph: Graph, values: list[Value], node: int,
+def domain_error(graph: Graph, values: list[Value], node: int,
                   error: BaseException | None, what: str = "value") -> DomainError:
     """Name the node, its gate and its input values."""
     described = graph.describe(node)
@@ -204,7 +158,7 @@ def _domain_error(graph: Graph, values: list[Value], node: int,
     else:
         operand_values = [values[a] for a in graph.args[node]]
         undefined = None if isinstance(error, OverflowError) else \
-            _undefined(graph.gates[node], operand_values, what)
+            undefined_reason(graph.gates[node], operand_values, what)
         cause = undefined or _cause(error, graph.gates[node], what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
@@ -220,11 +174,6 @@ def _cause(error: BaseException, gate: str, what: str) -> str:
     if isinstance(error, OverflowError):
         return str(error) if gate == CONST else f"overflow: the {what} is too large for a double"
     return f"the {what} of {gate} is undefined here"
-
-
-def _is_array(value: object) -> bool:
-    """A vector, matrix or higher array (a list or anything with ndim >= 1)."""
-    return isinstance(value, list | tuple) or bool(getattr(value, "ndim", 0))
 
 
 def needed_nodes(graph: Graph) -> list[bool]:
@@ -265,7 +214,8 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
                 gate = gates[node]
                 upstream = grads[node]
                 operands = [values[a] for a in args[node]]
-                special = _kink(trace, node, operands, arithmetic) if gate in KINKS else None
+                special = noted_kink_locals(trace, node, operands, arithmetic) \
+                    if gate in KINKS else None
                 for position, source in enumerate(args[node]):
                     if not requires[source]:
                         continue
@@ -281,7 +231,7 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
         except _NUMERIC_ERRORS as error:
             _finish_node(trace, node, position, error, arithmetic)
             start = node - 1
-    _note_unused_inputs(trace, needed)
+    note_unused_inputs(trace, needed)
     if arithmetic.exact:
         _note_non_finite(trace, arithmetic)
     else:
@@ -304,7 +254,7 @@ def _finish_node(trace: Trace, node: int, first: int, error: BaseException,
         try:
             local = partials[position](*operands, values[node])
         except _NUMERIC_ERRORS as failure:
-            local = _settle(graph, values, node, failure, arithmetic, position)
+            local = _ieee_result(graph, values, node, failure, arithmetic, position)
         downstream = grads[node] * local
         grads[source] += downstream
         trace.edge_nodes.append(node)
@@ -313,7 +263,7 @@ def _finish_node(trace: Trace, node: int, first: int, error: BaseException,
         trace.edge_downstreams.append(downstream)
 
 
-def _kink(trace: Trace, node: int, operands: list[Value],
+def noted_kink_locals(trace: Trace, node: int, operands: list[Value],
           arithmetic: Arithmetic) -> tuple[Value, ...] | None:
     gate = trace.graph.gates[node]
     special = kink_locals(gate, operands, arithmetic.half, arithmetic.inf)
@@ -325,7 +275,7 @@ def _kink(trace: Trace, node: int, operands: list[Value],
     return special
 
 
-def _note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
+def note_unused_inputs(trace: Trace, needed: list[bool]) -> None:
     requires = trace.graph.requires_grad
     for name, node in trace.graph.inputs.items():
         if not needed[node] and requires[node]:
@@ -338,23 +288,3 @@ def _note_non_finite(trace: Trace, arithmetic: Arithmetic) -> None:
         if not arithmetic.is_finite(grad):
             trace.notes.append(Note(node, f"the gradient at {trace.graph.names[node]} "
                                           f"is {grad!r}"))
-
-
-def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic = FLOAT,
-             upstream: Value = None) -> Trace:
-    """Forward then backward: the whole trace of ``graph`` at ``inputs``.
-
-    Array values or array gates take the numpy path (``array_engine``); numbers stay here
-    (in float arithmetic with built-in gates, graphs of ``TAPE_MIN_NODES`` nodes or more run
-    on the compiled tape: ``tapepath``).
-    """
-    if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
-        from .arrays import evaluate_arrays
-
-        return evaluate_arrays(graph, inputs, arithmetic.exact, upstream)
-    with paused_gc():
-        if arithmetic is FLOAT and not graph.user_gates and len(graph) >= TAPE_MIN_NODES:
-            from .tape_passes import evaluate as evaluate_tape
-
-            return evaluate_tape(graph, inputs, upstream)
-        return backward(graph, forward(graph, inputs, arithmetic), arithmetic, upstream)

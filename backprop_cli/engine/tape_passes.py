@@ -2,8 +2,8 @@
 
 For float arithmetic and built-in gates only. Whenever the tape cannot run a pass through
 (a math function raises: a domain error, an overflow the math module reports), the pass is
-done again by the reference loop in ``engine``, which settles or reports it; so the result is
-always the reference loop's, double for double. The trace's edges are worked out only when
+done again by the reference loop (``engine.reference``), which settles or reports it; so the
+result is always the reference loop's, double for double. The trace's edges are worked out only when
 something reads them (``TapeTrace``); notes come from the same functions as the reference's.
 """
 
@@ -14,8 +14,9 @@ from itertools import chain
 from math import isfinite
 from typing import Any
 
+from ..gates.arithmetic import FLOAT
 from ..graph.graph import Graph
-from . import reference as engine
+from . import reference
 from .ieee import forward_notes, gradient_notes, is_strict, refuse_forward
 from .tape import BackwardTape, backward_tape, edge_lists, forward_tape, run_backward, run_forward
 from .trace import Trace, Value
@@ -95,8 +96,8 @@ def usable(graph: Graph, inputs: Mapping[str, Value], upstream: Value = None) ->
         all(type(value) is float for value in inputs.values())
 
 
-def forward(graph: Graph, inputs: Mapping[str, Value]) -> list[Value]:
-    """Every node's value, as ``engine.forward`` gives it in float arithmetic."""
+def forward_on_tape(graph: Graph, inputs: Mapping[str, Value]) -> list[Value]:
+    """Every node's value, as ``reference.forward`` gives it in float arithmetic."""
     return _forward(graph, inputs)[0]
 
 
@@ -104,41 +105,41 @@ def _forward(graph: Graph, inputs: Mapping[str, Value]) -> tuple[list[Value], bo
     """The values, and whether the tape gave them (else the reference loop did)."""
     tape = forward_tape(graph) if usable(graph, inputs) else None
     if tape is None:
-        return engine.forward(graph, inputs), False
-    engine.check_inputs(graph, inputs)
+        return reference.forward(graph, inputs), False
+    reference.check_inputs(graph, inputs)
     try:
         values = run_forward(tape, inputs)
     except _NUMERIC_ERRORS:
-        return engine.forward(graph, inputs), False
+        return reference.forward(graph, inputs), False
     if is_strict():
         refuse_forward(graph, values)
     return values, True
 
 
-def backward(graph: Graph, values: list[Value], upstream: Value = None) -> Trace:
-    """The trace, as ``engine.backward`` gives it in float arithmetic."""
+def backward_on_tape(graph: Graph, values: list[Value], upstream: Value = None) -> Trace:
+    """The trace, as ``reference.backward`` gives it in float arithmetic."""
     tape = backward_tape(graph) if upstream is None or type(upstream) is float else None
     if tape is None:
-        return engine.backward(graph, values, engine.FLOAT, upstream)
+        return reference.backward(graph, values, FLOAT, upstream)
     try:
         grads, kinks = run_backward(tape, values, 1.0 if upstream is None else upstream)
     except _NUMERIC_ERRORS:
-        return engine.backward(graph, values, engine.FLOAT, upstream)
+        return reference.backward(graph, values, FLOAT, upstream)
     trace = TapeTrace(graph, values, grads, tape)
     args = graph.args
     for node in kinks:  # the same notes, in the same (backward) order, as the reference's
-        engine._kink(trace, node, [values[a] for a in args[node]], engine.FLOAT)
-    engine._note_unused_inputs(trace, tape.needed)
+        reference.noted_kink_locals(trace, node, [values[a] for a in args[node]], FLOAT)
+    reference.note_unused_inputs(trace, tape.needed)
     trace.notes[:0] = forward_notes(graph, values)
     if not isfinite(sum(grads)):  # else every gradient is finite: no edge to warn about
         gradient_notes(trace)
     return trace
 
 
-def evaluate(graph: Graph, inputs: Mapping[str, Value], upstream: Value = None) -> Trace:
+def evaluate_on_tape(graph: Graph, inputs: Mapping[str, Value], upstream: Value = None) -> Trace:
     """Forward then backward; if the tape's forward pass did not run through, the reference
     loop does both passes."""
     values, taped = _forward(graph, inputs)
     if not taped:
-        return engine.backward(graph, values, engine.FLOAT, upstream)
-    return backward(graph, values, upstream)
+        return reference.backward(graph, values, FLOAT, upstream)
+    return backward_on_tape(graph, values, upstream)

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from ..gates.generate import _DOCSTRING, MATH_HEADER, _MathPrinter
+from ..gates.generate import GENERATED_DOCSTRING, MATH_HEADER, MathPrinter
 from ..gates.symbolic import GATES_BY_NAME, GateDef
 
 PATH = Path(__file__).with_name("_tapeloops.py")
@@ -36,12 +36,12 @@ KINK_TESTS = {"relu": "a == 0", "abs": "a == 0", "sqrt": "a == 0", "max": "a == 
               "min": "a == b", "pow": "a == 0"}
 OPERANDS = {"a": "x", "b": "y", "out": "o"}  # parameter -> the tape's index variable
 
-HEADER = _DOCSTRING.replace("backprop_cli.gates.generate", "backprop_cli.engine.tapegen") \
-    + MATH_HEADER[len(_DOCSTRING):].replace("from .", "from ..gates.") \
+HEADER = GENERATED_DOCSTRING.replace("backprop_cli.gates.generate", "backprop_cli.engine.tapegen") \
+    + MATH_HEADER[len(GENERATED_DOCSTRING):].replace("from .", "from ..gates.") \
     + "from ..gates.kinks import kink_locals\n"
 
 
-def _code(printer: _MathPrinter, expression: object) -> str:
+def _code(printer: MathPrinter, expression: object) -> str:
     """A formula as code over the value list: ``a`` -> ``v[x]``, ``b`` -> ``v[y]``, ``out``
     -> ``v[o]`` (renamed in the printed text, so the operations are the table's)."""
     text = printer.doprint(expression)
@@ -71,7 +71,7 @@ def _codes() -> tuple[dict[str, int], dict[str, tuple[int, int, int]]]:
     return forward, backward
 
 
-def _forward_loop(printer: _MathPrinter, forward: dict[str, int]) -> list[str]:
+def _forward_loop(printer: MathPrinter, forward: dict[str, int]) -> list[str]:
     lines = ["def forward(v: list[float], code: list[int], out: list[int], xa: list[int],",
              "            xb: list[int]) -> None:",
              '    """Each instruction\'s value, in order."""',
@@ -83,7 +83,7 @@ def _forward_loop(printer: _MathPrinter, forward: dict[str, int]) -> list[str]:
     return lines
 
 
-def _edges(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
+def _edges(printer: MathPrinter, gate: GateDef, positions: tuple[int, ...],
            indent: str) -> list[str]:
     partials = gate.numeric_partials()
     targets = ("x", "y")
@@ -100,8 +100,8 @@ def _edges(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
     return lines
 
 
-def _branches(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]],
-              body: Callable[[_MathPrinter, GateDef, tuple[int, ...], str], list[str]],
+def _branches(printer: MathPrinter, backward: dict[str, tuple[int, int, int]],
+              body: Callable[[MathPrinter, GateDef, tuple[int, ...], str], list[str]],
               ) -> list[str]:
     """The if/elif over backward op codes (a code per operand variant of div and pow), each
     branch's lines written by ``body``."""
@@ -119,7 +119,7 @@ def _branches(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]],
     return lines
 
 
-def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
+def _backward_loop(printer: MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
     return ["def backward(v: list[float], g: list[float], code: list[int], out: list[int],",
             "             xa: list[int], xb: list[int], kinks: list[int]) -> None:",
             '    """Gradients, instruction by instruction (the tape is in backward order); the',
@@ -129,7 +129,7 @@ def _backward_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, in
             *_branches(printer, backward, _edges)]
 
 
-def _recorded(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
+def _recorded(printer: MathPrinter, gate: GateDef, positions: tuple[int, ...],
               indent: str) -> list[str]:
     """Each edge of the node, recorded: the local gradient as the gate table computes it
     (or the kink convention), and upstream × local."""
@@ -153,7 +153,7 @@ def _recorded(printer: _MathPrinter, gate: GateDef, positions: tuple[int, ...],
             *(line for k in positions for line in record(k, _code(printer, partials[k]), inner))]
 
 
-def _edges_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
+def _edges_loop(printer: MathPrinter, backward: dict[str, tuple[int, int, int]]) -> list[str]:
     return ["def edges(v: list[float], g: list[float], r: list[bool], code: list[int],",
             "          out: list[int], xa: list[int], xb: list[int], add) -> None:",
             '    """Each edge of the backward tape as (node, position, local, downstream), in',
@@ -165,7 +165,7 @@ def _edges_loop(printer: _MathPrinter, backward: dict[str, tuple[int, int, int]]
 
 def generate() -> str:
     """The full text of ``_tapeloops.py``."""
-    printer = _MathPrinter({"fully_qualified_modules": True})
+    printer = MathPrinter({"fully_qualified_modules": True})
     forward, backward = _codes()
     body = [f"FORWARD_CODES = {forward!r}",
             "# gate -> backward codes: (both operands need a gradient, only a, only b)",

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from ..engine.reference import Arithmetic, literal_value
 from ._gatetable_np import NUMPY_GATES
+from .arithmetic import Arithmetic, literal_value
 
 if TYPE_CHECKING:
     from ..graph.graph import Graph
@@ -60,7 +60,7 @@ def exact_kit() -> Kit:
     """Object arrays of sympy numbers; each gate applied element by element (small arrays)."""
     import sympy as sp
 
-    from .exact import _settle, exact_arithmetic, exact_literal
+    from .exact import exact_arithmetic, exact_literal, settle_exact
 
     arithmetic = exact_arithmetic()
 
@@ -84,10 +84,10 @@ def exact_kit() -> Kit:
     convert_all = np.frompyfunc(exact_number, 1, 1)
     infinities = (sp.oo, -sp.oo)  # a kink's convention (sqrt'(0) = oo) is kept as it is
     # v is a value the exact engine computed (a sympy or Python number), never user text
-    settle_all = vectorised(lambda v: v if v in infinities else _settle(sp.sympify(v)), 1)
+    settle_all = vectorised(lambda v: v if v in infinities else settle_exact(sp.sympify(v)), 1)
     return Kit(exact=True, elementwise=elementwise,
-               exp=vectorised(lambda v: _settle(sp.exp(v)), 1),
-               log=vectorised(lambda v: _settle(sp.log(v)), 1),
+               exp=vectorised(lambda v: settle_exact(sp.exp(v)), 1),
+               log=vectorised(lambda v: settle_exact(sp.log(v)), 1),
                dtype=object, half=sp.Rational(1, 2), inf=sp.oo, one=sp.Integer(1),
                literal=exact_literal,
                convert=lambda value: np.asarray(convert_all(np.asarray(value, dtype=object)),
@@ -108,7 +108,7 @@ NUMPY_ARITHMETIC = Arithmetic(
     is_finite=lambda value: bool(np.isfinite(value).all()))
 
 
-def with_user_gates(kit: Kit, graph: Graph) -> Kit:
+def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
     """The kit with the graph's user-defined gates as elementwise gates (numpy tapes for
     floats; sympy substitution element by element in exact mode)."""
     used = [name for name in graph.user_gates if name in graph.gates]

@@ -14,8 +14,8 @@ from typing import Any
 
 import sympy as sp
 
-from ..engine.reference import Arithmetic
 from ..limits import LimitError, check_clock, current, exceeded
+from .arithmetic import Arithmetic
 from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
 
 Value = Any
@@ -84,7 +84,7 @@ def _guard_pow(base: sp.Expr, exponent: sp.Expr) -> None:
                        "exact_digits")
 
 
-def _settle(value: sp.Expr) -> sp.Expr:
+def settle_exact(value: sp.Expr) -> sp.Expr:
     """Write sigmoid out through exp, and refuse what is not a finite real number."""
     check_clock()
     _check_size(value)
@@ -113,7 +113,7 @@ def _substituter(gate: GateDef, expr: sp.Expr, with_out: bool) -> Callable[..., 
         if gate.name == "pow":
             _guard_pow(mapping[params[0]], mapping[params[1]])
         try:
-            return _settle(expr.xreplace(mapping))
+            return settle_exact(expr.xreplace(mapping))
         except RecursionError:
             raise LimitError("an exact value is nested too deeply for sympy; "
                              "drop --exact for this circuit") from None

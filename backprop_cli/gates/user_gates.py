@@ -21,10 +21,10 @@ from typing import Any
 
 import sympy as sp
 
-from ..engine.reference import FLOAT, Arithmetic
 from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
 from ..limits import current, exceeded
+from .arithmetic import FLOAT, Arithmetic
 from .registry import BINARY_GATES, GATES
 from .spec import GateSpec
 from .symbolic import CONSTANTS, GATES_BY_NAME, OUT, sigmoid
@@ -286,10 +286,10 @@ def _differs(given: sp.Expr, derived: sp.Expr, symbols: Sequence[sp.Symbol]) -> 
 
 def _substituter(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., sp.Expr]:
     """Exact mode: sympy substitutes exact numbers into the tool-built expression."""
-    from .exact import _settle
+    from .exact import settle_exact
 
     def apply(*values: sp.Expr) -> sp.Expr:
-        return _settle(expr.xreplace(dict(zip(symbols, values, strict=True))))
+        return settle_exact(expr.xreplace(dict(zip(symbols, values, strict=True))))
 
     return apply
 

@@ -12,13 +12,13 @@ from ..errors import GraphError
 from ..gates.array_gates import ARRAY_GATES, ONE_ARGUMENT_ALIASES, ArrayGate, Static
 from ..gates.registry import CONSTANT_VALUES, GATES
 from ..language.parser import Item
-from .graph import CONST, INPUT, Graph
+from .graph import CONST, INPUT, Graph, recompute_requires_grad
 
 if TYPE_CHECKING:
-    from .graph import _Builder
+    from .builder import Builder
 
 
-def array_call(builder: _Builder, item: Item, stack: list[int]) -> int:
+def array_call(builder: Builder, item: Item, stack: list[int]) -> int:
     """Create the node of an array gate call; its literal arguments become ``attrs``."""
     name = ONE_ARGUMENT_ALIASES.get(item.text, item.text) if item.argc == 1 else item.text
     gate = ARRAY_GATES.get(name)
@@ -39,7 +39,7 @@ def array_call(builder: _Builder, item: Item, stack: list[int]) -> int:
     return node
 
 
-def _check_count(builder: _Builder, gate: ArrayGate, item: Item) -> None:
+def _check_count(builder: Builder, gate: ArrayGate, item: Item) -> None:
     least = gate.arity + sum(1 for s in gate.static if s.required)
     variadic = any(s.variadic for s in gate.static)
     most = gate.arity + len(gate.static)
@@ -51,7 +51,7 @@ def _check_count(builder: _Builder, gate: ArrayGate, item: Item) -> None:
                          f"{'s' if item.argc != 1 else ''}", item)
 
 
-def _literals(builder: _Builder, gate: ArrayGate, nodes: list[int]) -> tuple[Any, ...]:
+def _literals(builder: Builder, gate: ArrayGate, nodes: list[int]) -> tuple[Any, ...]:
     """The literal arguments' values (defaults filled in), removing their constant nodes."""
     graph = builder.graph
     specs = [gate.static[min(i, len(gate.static) - 1)] for i in range(len(nodes))]
@@ -79,7 +79,7 @@ def _literal(graph: Graph, node: int, spec: Static, gate: str) -> Any:
     return int(text)
 
 
-def _drop_last_node(builder: _Builder, node: int) -> None:
+def _drop_last_node(builder: Builder, node: int) -> None:
     graph = builder.graph
     if node != len(graph.gates) - 1:  # a literal argument is always the newest node
         raise GraphError("internal: literal argument is not the newest node")
@@ -113,16 +113,3 @@ def mark_labels(graph: Graph) -> None:
     only_labels = {n for n in labels - differentiable if graph.gates[n] == INPUT}
     if only_labels:
         recompute_requires_grad(graph, only_labels)
-
-
-def recompute_requires_grad(graph: Graph, held: set[int]) -> None:
-    """requires_grad again, with the inputs ``held`` constant (and labels never carrying
-    a gradient)."""
-    requires = graph.requires_grad
-    for node, gate in enumerate(graph.gates):
-        if gate == INPUT:
-            requires[node] = requires[node] and node not in held
-        elif gate != CONST:
-            spec = ARRAY_GATES.get(gate)
-            requires[node] = any(requires[a] for p, a in enumerate(graph.args[node])
-                                 if spec is None or spec.differentiable(p))

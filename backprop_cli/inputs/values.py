@@ -9,10 +9,12 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from ..engine.reference import FLOAT, Arithmetic, forward, refuse_non_finite
+from ..engine.reference import forward, refuse_non_finite
 from ..errors import BackpropError, InputError
+from ..gates.arithmetic import FLOAT, Arithmetic
 from ..gates.registry import CONSTANT_VALUES, GATES
-from ..graph.graph import CONST, INPUT, build
+from ..graph.builder import build
+from ..graph.graph import CONST, INPUT
 from ..language.tokens import Token, tokenize
 
 Value = Any

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from backprop_cli import compile_program
 from backprop_cli.analysis.gradcheck import gradcheck, relative_error, verdict
-from backprop_cli.engine.reference import FLOAT
+from backprop_cli.gates.arithmetic import FLOAT
 
 from conftest import invoke
 

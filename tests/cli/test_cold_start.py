@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from backprop_cli.engine.reference import FLOAT
 from backprop_cli.errors import BackpropError
+from backprop_cli.gates.arithmetic import FLOAT
 from backprop_cli.inputs.circuits import NAME_RE, bundled_names
 from backprop_cli.inputs.values import constant_value
 
@@ -36,7 +36,7 @@ def test_bundled_names_are_recognised_as_names() -> None:
                                   "007", "\t3\f", "1e999", "-1e999", "1e-400"])
 def test_plain_numbers_read_as_the_parser_reads_them(text: str) -> None:
     from backprop_cli.engine.reference import forward
-    from backprop_cli.graph.graph import build
+    from backprop_cli.graph.builder import build
     from backprop_cli.language.parser import parse_expression
 
     try:

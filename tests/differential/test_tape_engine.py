@@ -1,5 +1,5 @@
-"""The engine's tape path (``tapepath``, what ``engine.evaluate`` runs in float arithmetic)
-against the reference loop (``engine.forward`` then ``engine.backward``): the same values,
+"""The engine's tape path (``engine.tape_passes``, what ``evaluate`` runs in float arithmetic)
+against the reference loop (``reference.forward`` then ``reference.backward``): the same values,
 gradients, edges (all four lists), notes and errors, double for double, on random programs
 with kinks and ties, fan-out, literals, overflow to inf, underflow, strict mode, an upstream
 gradient other than 1, and outputs that leave nodes unneeded."""
@@ -20,11 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli.api import compile_program
+from backprop_cli.engine import evaluate as dispatch
 from backprop_cli.engine import ieee, tape
-from backprop_cli.engine import reference as engine
+from backprop_cli.engine import reference as loop
 from backprop_cli.engine import tape_passes as tapepath
 from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import DomainError
+from backprop_cli.gates.arithmetic import FLOAT
 from backprop_cli.graph.graph import Graph
 
 from conftest import invoke
@@ -51,16 +53,16 @@ def outcome(run: Any) -> tuple[str, Any]:
 
 
 def reference(graph: Graph, inputs: dict[str, float], upstream: float | None) -> Trace:
-    return engine.backward(graph, engine.forward(graph, inputs), engine.FLOAT, upstream)
+    return loop.backward(graph, loop.forward(graph, inputs), FLOAT, upstream)
 
 
 def assert_same(graph: Graph, inputs: dict[str, float], upstream: float | None,
                 strict: bool) -> str:
-    with ieee.strict(strict), mock.patch.object(engine, "TAPE_MIN_NODES", 0):
+    with ieee.strict(strict), mock.patch.object(dispatch, "TAPE_MIN_NODES", 0):
         expected = outcome(lambda: reference(graph, inputs, upstream))
-        actual = outcome(lambda: engine.evaluate(graph, inputs, upstream=upstream))
-        split = outcome(lambda: tapepath.backward(graph, tapepath.forward(graph, inputs),
-                                                  upstream))
+        actual = outcome(lambda: dispatch.evaluate(graph, inputs, upstream=upstream))
+        split = outcome(lambda: tapepath.backward_on_tape(
+            graph, tapepath.forward_on_tape(graph, inputs), upstream))
     assert actual == expected
     assert split == expected
     return expected[0]
@@ -137,8 +139,8 @@ def test_the_cases_reach_both_outcomes() -> None:
     kinds = {assert_same(compile_program(p), i, None, False) for p, i in CASES}
     assert kinds == {"trace", "error"}
     graph = compile_program(LONG)
-    assert isinstance(engine.evaluate(graph, {"x": 1.0, "y": 2.0}), tapepath.TapeTrace)
-    settled = engine.evaluate(graph, {"x": 1000.0, "y": 2.0})
+    assert isinstance(dispatch.evaluate(graph, {"x": 1.0, "y": 2.0}), tapepath.TapeTrace)
+    settled = dispatch.evaluate(graph, {"x": 1000.0, "y": 2.0})
     assert not isinstance(settled, tapepath.TapeTrace) and settled.value == math.inf
 
 
@@ -148,14 +150,14 @@ LONG = "c = exp(x) * y\n" + "c = max(c * 0.5, relu(x - 1)) + y\n" * 20  # 100+ n
 def test_small_graphs_take_the_reference_loop() -> None:
     """Below TAPE_MIN_NODES the tape is not even imported (start-up time)."""
     small, long = compile_program("(x+y)*z"), compile_program(LONG)
-    assert len(small) < engine.TAPE_MIN_NODES <= len(long)
-    trace = engine.evaluate(small, {"x": -2.0, "y": 5.0, "z": -4.0})
+    assert len(small) < dispatch.TAPE_MIN_NODES <= len(long)
+    trace = dispatch.evaluate(small, {"x": -2.0, "y": 5.0, "z": -4.0})
     assert type(trace) is Trace and trace.gradients == {"x": -4.0, "y": -4.0, "z": 3.0}
 
 
 def test_edges_are_worked_out_on_first_access() -> None:
     graph = compile_program("f = (x + y) * max(x, y)")
-    trace = tapepath.evaluate(graph, {"x": 2.0, "y": 2.0})
+    trace = tapepath.evaluate_on_tape(graph, {"x": 2.0, "y": 2.0})
     assert isinstance(trace, tapepath.TapeTrace) and trace.edge_count() == 6
     assert trace.edges() == reference(graph, {"x": 2.0, "y": 2.0}, None).edges()
     trace.edge_locals = [9.0]  # an assignment replaces the list, as on a plain Trace
@@ -165,7 +167,7 @@ def test_edges_are_worked_out_on_first_access() -> None:
 def test_integer_inputs_take_the_reference_loop() -> None:
     graph = compile_program("x * y")
     assert not tapepath.usable(graph, {"x": 2, "y": 3.0})
-    assert engine.evaluate(graph, {"x": 2, "y": 3}).value == 6
+    assert dispatch.evaluate(graph, {"x": 2, "y": 3}).value == 6
 
 
 @pytest.mark.parametrize("args", [
@@ -179,7 +181,7 @@ def test_integer_inputs_take_the_reference_loop() -> None:
 def test_cli_output_is_the_reference_output(monkeypatch: pytest.MonkeyPatch,
                                             args: tuple[str, ...], fmt: str) -> None:
     """Every renderer shows the same bytes (and exit code, and warnings) either way."""
-    monkeypatch.setattr(engine, "TAPE_MIN_NODES", 0)
+    monkeypatch.setattr(dispatch, "TAPE_MIN_NODES", 0)
     fast = invoke("eval", *args, "--format", fmt)
     monkeypatch.setattr(tape, "forward_tape", lambda graph: None)
     slow = invoke("eval", *args, "--format", fmt)

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from backprop_cli.api import compile_program
 from backprop_cli.errors import BackpropError
 from backprop_cli.graph import compiler
+from backprop_cli.graph.builder import build
 from backprop_cli.graph.compiler import compile_text
-from backprop_cli.graph.graph import Graph, build
+from backprop_cli.graph.graph import Graph
 from backprop_cli.language.parser import parse
 from backprop_cli.limits import Limits, using
 

@@ -21,7 +21,8 @@ from backprop_cli.errors import (
     ParseError,
     Span,
 )
-from backprop_cli.graph.graph import CONST, INPUT, build
+from backprop_cli.graph.builder import build
+from backprop_cli.graph.graph import CONST, INPUT
 from backprop_cli.inputs.values import parse_assignments
 from backprop_cli.language.parser import parse
 from backprop_cli.language.tokens import tokenize

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from backprop_cli import run
 from backprop_cli.api import compile_program
-from backprop_cli.engine.reference import evaluate
+from backprop_cli.engine.evaluate import evaluate
 from backprop_cli.engine.trace import Trace
 from backprop_cli.errors import DomainError
 from backprop_cli.render.json import document_head, render_json, trace_document
