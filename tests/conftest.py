@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,11 @@ from click.testing import CliRunner, Result
 from hypothesis import settings
 
 from backprop_cli.cli.main import cli
+
+# a few tests share helpers with a test module of another folder (the installed command,
+# the graph variations of the tape tests): every folder is importable, whichever one runs
+sys.path.extend(str(folder) for folder in sorted(Path(__file__).parent.iterdir())
+                if folder.is_dir() and not folder.name.startswith((".", "_")))
 
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("random")

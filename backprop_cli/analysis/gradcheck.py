@@ -30,13 +30,15 @@ from ..engine.evaluate import evaluate
 from ..engine.reference import forward
 from ..errors import DomainError
 from ..gates.arithmetic import FLOAT, Arithmetic
+from ..gates.table import GATES as TABLE
 from ..graph.graph import Graph
 
 DEFAULT_H = 1e-5
 DEFAULT_THRESHOLD = 1e-4
 FLOOR = 1e-8
 NOISE_FACTOR = 8 * 2.0**-52
-KINK_GATES = ("relu", "abs", "max", "min")
+# the piecewise-linear gates: the sign of ``switch`` (of the operands) picks the piece
+SWITCHES = {row.name: row.switch for row in TABLE if row.switch is not None}
 NUMERICAL_ERROR = "within numerical error"
 NOT_FINITE = "not checkable"
 VERDICTS = ((1e-7, "good"), (1e-4, "fine only near a kink"), (1e-2, "uncomfortable"),
@@ -334,8 +336,8 @@ def _sides(graph: Graph, values: list[Any], structural: Structural) -> dict[int,
     sides: dict[int, Any] = {}
     for node, gate in enumerate(graph.gates):
         args = graph.args[node]
-        if gate in KINK_GATES:
-            where = values[args[0]] if len(args) == 1 else values[args[0]] - values[args[1]]
+        if gate in SWITCHES:
+            where = SWITCHES[gate]([values[a] for a in args])
             sides[node] = (where > 0) * 1 - (where < 0) * 1
         elif gate in structural:
             sides[node] = structural[gate]([values[a] for a in args], values[node],
@@ -354,7 +356,7 @@ def _kinks_crossed(point: _Point, name: str, index: tuple[int, ...] | None,
     but not at x +- h)."""
     graph = point.graph
     structural = _structural_sides(graph)
-    if not any(gate in KINK_GATES or gate in structural for gate in graph.gates):
+    if not any(gate in SWITCHES or gate in structural for gate in graph.gates):
         return ()
     x = point.start(name, index)
     seen: list[dict[int, Any]] = []

@@ -27,6 +27,7 @@ from ..gates._gatetable_np import NUMPY_GATES as _NUMPY_GATES
 from ..gates.arithmetic import literal_value
 from ..gates.kinks import KINKS
 from ..gates.registry import GATES
+from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
 from .evaluate import evaluate
 from .ieee import TINY, UNDERFLOW_GATES, is_strict
@@ -37,7 +38,10 @@ Array = Any  # a numpy float64 array of one value per row, or a float (constants
 CHUNK_CELLS = 1 << 22  # node arrays per chunk stay under ~4M doubles (32 MB)
 MAX_CHUNK_ROWS = 16384
 NUMPY_GATES: dict[str, tuple[Any, tuple[Any, ...]]] = _NUMPY_GATES
-_RAISES = {"exp": OverflowError, "log": ValueError, "sqrt": ValueError}
+# what the math module raises where a gate's result is out of range (the rows' ``raises``)
+_RAISES: dict[str, type[Exception]] = {
+    row.name: OverflowError if row.raises == "overflow" else ValueError
+    for row in TABLE if row.raises is not None}
 
 
 def chunk_rows(graph: Graph) -> int:

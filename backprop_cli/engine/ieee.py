@@ -22,15 +22,15 @@ from contextvars import ContextVar
 from typing import Any, cast
 
 from ..errors import DomainError
+from ..gates.table import GATES
 from ..graph.graph import CONST, Graph
 from ..numformat import format_value
 from .trace import Note, Trace
 
 TINY = sys.float_info.min  # the smallest normal double, 2.2e-308
 # Gates whose exact result is never 0 when every operand is a nonzero finite number: a 0 or
-# subnormal result there is an underflow. (add and sub are exact near 0; the rest cannot
-# come near it from normal operands.)
-UNDERFLOW_GATES = frozenset({"mul", "div", "exp", "pow", "sigmoid"})
+# subnormal result there is an underflow (the rows that say ``underflow``).
+UNDERFLOW_GATES = frozenset(row.name for row in GATES if row.underflow)
 STRICT_HINT = "--strict makes this an error"
 
 _STRICT: ContextVar[bool] = ContextVar("backprop_strict", default=False)

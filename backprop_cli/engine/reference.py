@@ -16,6 +16,7 @@ from ..errors import DomainError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic, with_user_gates
 from ..gates.kinks import KINKS, kink_locals, warns
 from ..gates.registry import GATES
+from ..gates.table import GATES_BY_NAME as TABLE
 from ..graph.graph import CONST, INPUT, Graph
 from ..numformat import format_value
 from .ieee import (
@@ -133,18 +134,11 @@ def local_undefined(graph: Graph, gate: str, operands: Sequence[float], position
 
 
 def undefined_reason(gate: str, operands: list[Value], what: str) -> str | None:
-    """Why a gate has no real value at these operands, when the gate can say."""
-    if gate == "log":
-        return "log is undefined for inputs <= 0"
-    if gate == "sqrt":
-        return "sqrt is undefined for negative inputs"
-    if gate != "pow":
+    """Why a gate has no real value at these operands, when its row can say."""
+    row = TABLE.get(gate)
+    if row is None or row.undefined is None:
         return None
-    if what != "value":
-        return "the derivative of a ** b with respect to b needs a > 0"
-    if operands and operands[0] == 0:
-        return "0 cannot be raised to a negative power"
-    return "a negative base needs an integer exponent"
+    return row.undefined(operands, what)
 
 
 def domain_error(graph: Graph, values: list[Value], node: int,

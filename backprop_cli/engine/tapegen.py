@@ -25,15 +25,14 @@ from pathlib import Path
 
 from ..gates.generate import GENERATED_DOCSTRING, MATH_HEADER, MathPrinter
 from ..gates.symbolic import GATES_BY_NAME, GateDef
+from ..gates.table import GATES
 
 PATH = Path(__file__).with_name("_tapeloops.py")
 # most common first: each branch costs a comparison for every gate tested after it
-ORDER = ("mul", "add", "sub", "tanh", "div", "neg", "exp", "sigmoid", "relu", "pow", "log",
-         "sqrt", "sin", "cos", "tan", "max", "min", "abs")
-SAFE = frozenset({"add", "sub", "mul", "max", "min"})  # local gradients that cannot fail
+ORDER = tuple(row.name for row in sorted(GATES, key=lambda row: row.tape_order))
+SAFE = frozenset(row.name for row in GATES if row.safe)  # local gradients that cannot fail
 # where a gate's kink convention may apply (kinks.py then decides, and gives the locals)
-KINK_TESTS = {"relu": "a == 0", "abs": "a == 0", "sqrt": "a == 0", "max": "a == b",
-              "min": "a == b", "pow": "a == 0"}
+KINK_TESTS = {row.name: row.kink_test for row in GATES if row.kink_test is not None}
 OPERANDS = {"a": "x", "b": "y", "out": "o"}  # parameter -> the tape's index variable
 
 HEADER = GENERATED_DOCSTRING.replace("backprop_cli.gates.generate", "backprop_cli.engine.tapegen") \

@@ -27,7 +27,7 @@ from ..limits import current, exceeded
 from .arithmetic import FLOAT, Arithmetic
 from .registry import BINARY_GATES, GATES
 from .spec import GateSpec
-from .symbolic import CONSTANTS, GATES_BY_NAME, OUT, sigmoid
+from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function
 
 Value = Any
 RESERVED = frozenset({"out", "E", "I", "S", "N", "O", "Q", "oo", "zoo", "nan", "Heaviside",
@@ -36,37 +36,10 @@ TABLE_KEYS = frozenset({"params", "body", "grad"})
 _CHECK_POINTS = (0.3, 0.7, 1.3, 2.1)
 
 
-class relu(sp.Function):  # type: ignore[misc]  # named as it is written in programs
-    """max(0, x) with PyTorch's relu'(0) = 0 built into its derivative (Heaviside(x, 0))."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Heaviside(self.args[0], 0)
-
-    def _eval_rewrite_as_Max(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
-        return sp.Max(0, x)
-
-    @classmethod
-    def eval(cls, x: sp.Expr) -> sp.Expr | None:
-        return sp.Max(0, x) if x.is_number else None
-
-
-class RealAbs(sp.Function):  # type: ignore[misc]
-    """|x| for a real x, with derivative sign(x) (sympy's Abs, not knowing that a value such
-    as log(t) is real, would differentiate it through re() and im())."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.sign(self.args[0])
-
-    @classmethod
-    def eval(cls, x: sp.Expr) -> sp.Expr | None:
-        return sp.Abs(x) if x.is_number else None
-
-
-RealAbs.__name__ = "abs"  # printed as it is written in programs
+# the built-in gates written as functions of their own inside a user gate's formulas: their
+# derivatives keep the row's kink convention and realness (see ``symbolic.gate_function``)
+relu = gate_function("relu")
+RealAbs = gate_function("abs")
 
 
 @dataclass
@@ -387,9 +360,12 @@ class Tape:
                          "(it appears in its definition or derivative)")
 
 
-_FUNCTIONS: dict[type, str] = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos",
-                               sp.tan: "tan", sp.tanh: "tanh", sigmoid: "sigmoid",
-                               relu: "relu", RealAbs: "abs", sp.Abs: "abs"}
+# sympy function -> the gate that evaluates it: the rows whose definition is one function
+# of their parameter (exp, log, sigmoid, ...), and the gates written as functions above
+_FUNCTIONS: dict[type, str] = {
+    **{type(gate.expr): gate.name for gate in GATE_DEFS
+       if isinstance(gate.expr, sp.Function) and gate.expr.args == gate.params},
+    relu: "relu", RealAbs: "abs"}
 
 
 # ------------------------------------------------------------------------ circuit files

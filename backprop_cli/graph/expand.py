@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ..gates.registry import BINARY_GATES, GATES, UNARY_GATES
+from ..gates.table import GATES as TABLE
 from ..language.parser import Item, parse
 from ..limits import current, exceeded
 from .graph import CONST, INPUT, Graph
 
-COMPOSITES: dict[str, str] = {
-    "sigmoid": "1 / (1 + exp(-a))",
-}
+COMPOSITES: dict[str, str] = {row.name: row.expansion for row in TABLE
+                              if row.expansion is not None}
 
 
 @dataclass(frozen=True)

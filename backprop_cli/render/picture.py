@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from ..engine.trace import Trace, Value
 from ..gates.registry import GATES, describe_call
+from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
 from ..numformat import format_float, format_value
 
@@ -21,7 +22,7 @@ SIGNIFICANT = 4
 EXACT_MAX = 16
 ARRAY_MAX = 6
 WIRE_NAME = "x"
-COMMUTATIVE = frozenset({"add", "mul"})
+COMMUTATIVE = frozenset(row.name for row in TABLE if row.commutative)
 
 
 class Box(NamedTuple):

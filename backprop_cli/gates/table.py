@@ -1,0 +1,234 @@
+"""The gate table: one row per built-in gate, every fact about the gate in its row.
+
+This is the one hand-written place for a gate. Everything else is derived from the rows:
+the sympy definitions and their derivatives (``symbolic``), the generated numeric tables
+(``_gatetable.py``, ``_gatetable_np.py``, ``engine/_tapeloops.py``, written by
+``python -m backprop_cli.gates.generate`` and ``python -m backprop_cli.engine.tapegen``), the
+kink table, the IEEE classes, the code printers, the composite expansions, the pictures.
+``tests/gates/test_table.py`` fails when a derived table misses a row.
+
+Adding a gate: one ``Gate(...)`` row below, regenerate the three files, add tests and docs.
+No sympy and no numpy here: a row is plain data, and ``define`` builds the sympy expression
+only when something asks for it (``symbolic``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Where a gate's derivative formula fails, and the local gradients used there.
+
+    ``hits`` and ``warns`` work on numbers and, elementwise, on numpy arrays (the array
+    engine passes the operands broadcast to the gate's shape). ``warns(args, needed)`` says
+    where a derivative that is needed (``needed[k]``: operand k takes a gradient) really
+    does not exist, if that is not everywhere ``hits`` is true: for pow at a base of 0 the
+    formula fails, but the limit exists for b >= 1, so no warning there.
+    """
+
+    where: str
+    convention: str
+    hits: Callable[[Sequence[Any]], Any]
+    locals: Callable[[Sequence[Any], Any, Any], tuple[Any, ...]]
+    warns: Callable[[Sequence[Any], Sequence[bool]], Any] | None = None
+
+
+def _zero_base(args: Sequence[Any]) -> Any:
+    """0 ** b with b >= 0: b * a**(b - 1) and a**b * log(a) are 0 * inf there."""
+    return _both(args[0] == 0, args[1] >= 0)
+
+
+def _zero_base_kink(args: Sequence[Any], needed: Sequence[bool]) -> Any:
+    """d/da is infinite at 0 ** b for 0 < b < 1; d/db does not exist at 0 ** 0."""
+    a, b = args
+    infinite = _both(_both(a == 0, b > 0), b < 1) if needed[0] else False
+    jump = _both(a == 0, b == 0) if needed[1] else False
+    return _either(infinite, jump)
+
+
+def _zero_base_locals(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
+    """PyTorch's pow_backward: d/da = 0 where b = 0 (a**0 is 1 everywhere), else
+    b * 0**(b - 1), which is inf for 0 < b < 1, 1 for b = 1, 0 for b > 1; d/db = 0 where
+    a = 0 and b >= 0 (0**b is 0 for every b > 0)."""
+    b, zero, one = args[1], 0 * half, 2 * half
+    d_a = _pick(b == 0, zero, _pick(b < 1, inf, _pick(b == 1, one, zero)))
+    return d_a, zero
+
+
+def _both(first: Any, second: Any) -> Any:
+    if hasattr(first, "shape") or hasattr(second, "shape"):
+        import numpy as np
+
+        return np.asarray(first).astype(bool) & np.asarray(second).astype(bool)
+    return bool(first) and bool(second)
+
+
+def _either(first: Any, second: Any) -> Any:
+    if hasattr(first, "shape") or hasattr(second, "shape"):
+        import numpy as np
+
+        return np.asarray(first).astype(bool) | np.asarray(second).astype(bool)
+    return bool(first) or bool(second)
+
+
+def _pick(condition: Any, yes: Any, no: Any) -> Any:
+    """``yes if condition else no``, elementwise for arrays."""
+    if hasattr(condition, "shape"):
+        import numpy as np
+
+        return np.where(np.asarray(condition).astype(bool), yes, no)
+    return yes if condition else no
+
+
+def _zero_input(args: Sequence[Any]) -> Any:
+    return args[0] == 0
+
+
+def _tie(args: Sequence[Any]) -> Any:
+    return args[0] == args[1]
+
+
+def _first(operands: Sequence[Any]) -> Any:
+    return operands[0]
+
+
+def _difference(operands: Sequence[Any]) -> Any:
+    return operands[0] - operands[1]
+
+
+def _zero_local(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
+    return (0 * half,)
+
+
+def _halves(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
+    return (half, half)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A built-in gate.
+
+    ``define(sp, a, b)`` is the gate in sympy: the one definition its local derivatives come
+    from (``sp`` is sympy with the tool's own functions, such as ``sp.sigmoid``).
+    ``pattern`` is how it is written in a program and in tables. The other fields say, in
+    order: whether the numeric derivative is written in terms of the output ``out`` (as the
+    lecture does: exp' = out); whether each step of the derivative takes the piece below the
+    kink at the kink (``lower_piece``: relu'(0) = 0, as PyTorch); the non-differentiable
+    points and PyTorch's convention there (``kink``, with ``kink_test``: the cheap test the tape makes first, and ``switch``: the
+    function of the operands whose sign picks the linear piece, for gradcheck's one-sided
+    check); why it has no real value where it has none (``undefined``); whether a 0 result
+    from nonzero operands is an underflow; what the math module raises on a large operand
+    (``raises``: "overflow" or "domain"); whether its local gradients can never raise
+    (``safe``); the generated Python and numpy code (``python``, ``numpy``; the pattern when
+    None); its expansion into primitive gates for ``--expand``; whether a constant operand
+    may be written on either side in pictures; and its place on the tape (``tape_order``:
+    the most common gates first, since each branch costs a comparison for every gate after
+    it).
+    """
+
+    name: str
+    params: tuple[str, ...]
+    define: Callable[..., Any]
+    pattern: str
+    summary: str
+    output_form: bool = False
+    lower_piece: bool = False
+    kink: Kink | None = None
+    kink_test: str | None = None
+    switch: Callable[[Sequence[Any]], Any] | None = None
+    undefined: Callable[[Sequence[Any], str], str | None] | None = None
+    underflow: bool = False
+    raises: str | None = None
+    safe: bool = False
+    python: str | None = None
+    numpy: str | None = None
+    expansion: str | None = None
+    commutative: bool = False
+    tape_order: int = 99
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+
+def _log_undefined(operands: Sequence[Any], what: str) -> str:
+    return "log is undefined for inputs <= 0"
+
+
+def _sqrt_undefined(operands: Sequence[Any], what: str) -> str:
+    return "sqrt is undefined for negative inputs"
+
+
+def _pow_undefined(operands: Sequence[Any], what: str) -> str:
+    if what != "value":
+        return "the derivative of a ** b with respect to b needs a > 0"
+    if operands and operands[0] == 0:
+        return "0 cannot be raised to a negative power"
+    return "a negative base needs an integer exponent"
+
+
+AB = ("a", "b")
+A = ("a",)
+
+GATES: tuple[Gate, ...] = (
+    Gate("add", AB, lambda sp, a, b: a + b, "{a} + {b}", "addition: the gradient distributor",
+         safe=True, commutative=True, tape_order=1),
+    Gate("sub", AB, lambda sp, a, b: a - b, "{a} - {b}", "subtraction", safe=True,
+         tape_order=2),
+    Gate("mul", AB, lambda sp, a, b: a * b, "{a} * {b}", "multiplication: the swap multiplier",
+         underflow=True, safe=True, commutative=True, tape_order=0),
+    Gate("div", AB, lambda sp, a, b: a / b, "{a} / {b}", "division", output_form=True,
+         underflow=True, tape_order=4),
+    Gate("pow", AB, lambda sp, a, b: a**b, "{a} ** {b}", "power, also written pow(a, b) or a ^ b",
+         kink=Kink("a = 0 with 0 <= b < 1",
+                   "d/da = inf for 0 < b < 1 (as sqrt'(0)) and d/db = 0 at 0 ** 0",
+                   _zero_base, _zero_base_locals, _zero_base_kink),
+         kink_test="a == 0", undefined=_pow_undefined, underflow=True, tape_order=9),
+    Gate("neg", A, lambda sp, a: -a, "-{a}", "negation (unary minus)", tape_order=5),
+    Gate("exp", A, lambda sp, a: sp.exp(a), "exp({a})", "exponential", output_form=True,
+         underflow=True, raises="overflow", python="math.exp({a})", numpy="np.exp({a})",
+         tape_order=6),
+    Gate("log", A, lambda sp, a: sp.log(a), "log({a})", "natural logarithm",
+         undefined=_log_undefined, raises="domain", python="math.log({a})",
+         numpy="np.log({a})", tape_order=10),
+    Gate("sqrt", A, lambda sp, a: sp.sqrt(a), "sqrt({a})", "square root", output_form=True,
+         kink=Kink("input = 0", "sqrt'(0) = inf", _zero_input,
+                   lambda args, half, inf: (inf,)),
+         kink_test="a == 0", undefined=_sqrt_undefined, raises="domain",
+         python="math.sqrt({a})", numpy="np.sqrt({a})", tape_order=11),
+    Gate("sin", A, lambda sp, a: sp.sin(a), "sin({a})", "sine", python="math.sin({a})",
+         numpy="np.sin({a})", tape_order=12),
+    Gate("cos", A, lambda sp, a: sp.cos(a), "cos({a})", "cosine", python="math.cos({a})",
+         numpy="np.cos({a})", tape_order=13),
+    Gate("tan", A, lambda sp, a: sp.tan(a), "tan({a})", "tangent", output_form=True,
+         python="math.tan({a})", numpy="np.tan({a})", tape_order=14),
+    Gate("tanh", A, lambda sp, a: sp.tanh(a), "tanh({a})", "hyperbolic tangent",
+         output_form=True, python="math.tanh({a})", numpy="np.tanh({a})", tape_order=3),
+    Gate("sigmoid", A, lambda sp, a: sp.sigmoid(a), "sigmoid({a})",
+         "logistic sigmoid 1/(1+exp(-a))",
+         output_form=True, underflow=True, python="sigmoid({a})",
+         numpy="1 / (1 + np.exp(-{a}))", expansion="1 / (1 + exp(-a))", tape_order=7),
+    Gate("relu", A, lambda sp, a: sp.Max(0, a), "relu({a})", "rectified linear unit max(0, a)",
+         lower_piece=True,
+         kink=Kink("input = 0", "relu'(0) = 0", _zero_input, _zero_local),
+         kink_test="a == 0", switch=_first, python="max(0.0, {a})",
+         numpy="np.maximum(0.0, {a})", tape_order=8),
+    Gate("max", AB, lambda sp, a, b: sp.Max(a, b), "max({a}, {b})",
+         "maximum: the gradient router",
+         kink=Kink("a tie (a = b)", "0.5 to each input", _tie, _halves),
+         kink_test="a == b", switch=_difference, safe=True, numpy="np.maximum({a}, {b})",
+         tape_order=15),
+    Gate("min", AB, lambda sp, a, b: sp.Min(a, b), "min({a}, {b})", "minimum",
+         kink=Kink("a tie (a = b)", "0.5 to each input", _tie, _halves),
+         kink_test="a == b", switch=_difference, safe=True, numpy="np.minimum({a}, {b})",
+         tape_order=16),
+    Gate("abs", A, lambda sp, a: sp.Abs(a), "abs({a})", "absolute value",
+         kink=Kink("input = 0", "abs'(0) = 0", _zero_input, _zero_local),
+         kink_test="a == 0", switch=_first, numpy="np.abs({a})", tape_order=17),
+)
+
+GATES_BY_NAME: dict[str, Gate] = {gate.name: gate for gate in GATES}
