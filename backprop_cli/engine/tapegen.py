@@ -78,7 +78,7 @@ def _forward_loop(printer: MathPrinter, forward: dict[str, int]) -> list[str]:
     for index, name in enumerate(ORDER):
         keyword = "if" if index == 0 else "elif"
         lines += [f"        {keyword} op == {forward[name]}:  # {name}",
-                  f"            v[o] = {_code(printer, GATES_BY_NAME[name].expr)}"]
+                  f"            v[o] = {_code(printer, GATES_BY_NAME[name].numeric_expr())}"]
     return lines
 
 

@@ -113,7 +113,7 @@ def _function(name: str, params: list[str], body: str) -> str:
 def _gate_functions(gate: GateDef, printer: MathPrinter) -> tuple[str, list[str]]:
     """The forward and partial functions of one gate, and the partials' names."""
     params = [str(p) for p in gate.params]
-    code = _function(f"{gate.name}_forward", params, printer.doprint(gate.expr))
+    code = _function(f"{gate.name}_forward", params, printer.doprint(gate.numeric_expr()))
     names = []
     for param, partial in zip(params, gate.numeric_partials(), strict=True):
         names.append(f"{gate.name}_d_{param}")

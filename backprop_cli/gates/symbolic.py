@@ -77,6 +77,10 @@ class GateDef:
             return self.partials()
         return tuple(d.replace(sp.Heaviside, _lower_step) for d in self.partials())
 
+    def numeric_expr(self) -> sp.Expr:
+        """The definition as it is evaluated: with the identities in ``STABLE_FORMS``."""
+        return self.expr.subs(STABLE_FORMS)
+
     def numeric_partials(self) -> tuple[sp.Expr, ...]:
         """The partials as they are evaluated: in terms of ``out`` where that is simpler,
         and with the identities in ``STABLE_FORMS`` applied where they avoid cancellation."""
@@ -109,11 +113,10 @@ GATE_DEFS: tuple[GateDef, ...] = tuple(
             row.output_form, row.lower_piece)
     for row in GATES)
 
-# Identities used when evaluating numerically (a test proves each with sympy): 1 - sigmoid(a)
-# cancels to 0 once sigmoid(a) rounds to 1 (a > 37), while sigmoid(-a) keeps its digits;
-# likewise 1 - tanh(a)**2 against sech(a)**2 (tanh'(20) is 1.7e-17, not 0).
-STABLE_FORMS: dict[sp.Expr, sp.Expr] = {1 - sigmoid(A): sigmoid(-A),
-                                        1 - sp.tanh(A) ** 2: sp.sech(A) ** 2}
+# Identities used when evaluating numerically, from the rows (a test proves each with sympy)
+STABLE_FORMS: dict[sp.Expr, sp.Expr] = {
+    original: stable for row in GATES if row.stable is not None
+    for original, stable in row.stable(_Sympy(), *(SYMBOLS[p] for p in row.params)).items()}
 
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
 

@@ -112,22 +112,27 @@ def _halves(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
 class Gate:
     """A built-in gate.
 
-    ``define(sp, a, b)`` is the gate in sympy: the one definition its local derivatives come
-    from (``sp`` is sympy with the tool's own functions, such as ``sp.sigmoid``).
-    ``pattern`` is how it is written in a program and in tables. The other fields say, in
-    order: whether the numeric derivative is written in terms of the output ``out`` (as the
-    lecture does: exp' = out); whether each step of the derivative takes the piece below the
-    kink at the kink (``lower_piece``: relu'(0) = 0, as PyTorch); the non-differentiable
-    points and PyTorch's convention there (``kink``, with ``kink_test``: the cheap test the tape makes first, and ``switch``: the
-    function of the operands whose sign picks the linear piece, for gradcheck's one-sided
-    check); why it has no real value where it has none (``undefined``); whether a 0 result
-    from nonzero operands is an underflow; what the math module raises on a large operand
-    (``raises``: "overflow" or "domain"); whether its local gradients can never raise
-    (``safe``); the generated Python and numpy code (``python``, ``numpy``; the pattern when
-    None); its expansion into primitive gates for ``--expand``; whether a constant operand
-    may be written on either side in pictures; and its place on the tape (``tape_order``:
-    the most common gates first, since each branch costs a comparison for every gate after
-    it).
+    - ``define(sp, a, b)``: the gate in sympy, the one definition its local derivatives come
+      from (``sp`` is sympy with the tool's own functions, such as ``sp.sigmoid``);
+      ``pattern``: how it is written in a program and in tables.
+    - ``output_form``: the numeric derivative is written in terms of the output ``out``, as
+      the lecture does (exp' = out).
+    - ``lower_piece``: each step of the derivative takes the piece below the kink at the
+      kink (relu'(0) = 0, as PyTorch).
+    - ``kink``: the non-differentiable points and PyTorch's convention there; ``kink_test``:
+      the cheap test the tape makes first; ``switch``: the function of the operands whose
+      sign picks the linear piece (gradcheck's one-sided check).
+    - ``undefined``: why it has no real value where it has none.
+    - ``stable``: identities that keep the numeric forms exact where the definition would
+      cancel or overflow (sympy expression -> the form evaluated instead; a test proves each).
+    - ``underflow``: a 0 result from nonzero operands is an underflow; ``raises``: what the
+      math module raises on a large operand ("overflow" or "domain"); ``safe``: its local
+      gradients can never raise.
+    - ``python``, ``numpy``: the generated code (the pattern when None); ``expansion``: its
+      body in primitive gates for ``--expand``; ``commutative``: a constant operand may be
+      written on either side in pictures.
+    - ``tape_order``: its place on the tape, the most common gates first (each branch costs
+      a comparison for every gate after it).
     """
 
     name: str
@@ -141,6 +146,7 @@ class Gate:
     kink_test: str | None = None
     switch: Callable[[Sequence[Any]], Any] | None = None
     undefined: Callable[[Sequence[Any], str], str | None] | None = None
+    stable: Callable[..., dict[Any, Any]] | None = None
     underflow: bool = False
     raises: str | None = None
     safe: bool = False
@@ -207,10 +213,15 @@ GATES: tuple[Gate, ...] = (
     Gate("tan", A, lambda sp, a: sp.tan(a), "tan({a})", "tangent", output_form=True,
          python="math.tan({a})", numpy="np.tan({a})", tape_order=14),
     Gate("tanh", A, lambda sp, a: sp.tanh(a), "tanh({a})", "hyperbolic tangent",
-         output_form=True, python="math.tanh({a})", numpy="np.tanh({a})", tape_order=3),
+         output_form=True,
+         # 1 - tanh(a)**2 rounds to 0 where sech(a)**2 keeps its digits (tanh'(20) = 1.7e-17)
+         stable=lambda sp, a: {1 - sp.tanh(a) ** 2: sp.sech(a) ** 2},
+         python="math.tanh({a})", numpy="np.tanh({a})", tape_order=3),
     Gate("sigmoid", A, lambda sp, a: sp.sigmoid(a), "sigmoid({a})",
-         "logistic sigmoid 1/(1+exp(-a))",
-         output_form=True, underflow=True, python="sigmoid({a})",
+         "logistic sigmoid 1/(1+exp(-a))", output_form=True,
+         # 1 - sigmoid(a) cancels to 0 once sigmoid(a) rounds to 1 (a > 37); sigmoid(-a) not
+         stable=lambda sp, a: {1 - sp.sigmoid(a): sp.sigmoid(-a)},
+         underflow=True, python="sigmoid({a})",
          numpy="1 / (1 + np.exp(-{a}))", expansion="1 / (1 + exp(-a))", tape_order=7),
     Gate("relu", A, lambda sp, a: sp.Max(0, a), "relu({a})", "rectified linear unit max(0, a)",
          lower_piece=True,
