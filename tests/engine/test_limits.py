@@ -21,7 +21,8 @@ def refused(result: object, limit_name: str) -> str:
 def test_defaults_are_documented_in_the_readme() -> None:
     from pathlib import Path
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "docs" / "language.md").read_text(encoding="utf-8")
+    readme = readme.split("## Safety and limits\n", 1)[1].split("\n## ", 1)[0]
     for name in limits.names():
         default = getattr(limits.DEFAULT_LIMITS, name.replace("-", "_"))
         assert f"`{name}`" in readme, name

@@ -384,8 +384,9 @@ def test_installed_command_carries_on_or_refuses() -> None:
 
 
 def test_the_readme_numerics_example_is_what_the_tool_prints() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    section = readme.split("## Numerics\n", 1)[1].split("\n## ", 1)[0]
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "numerics.md").read_text("utf-8")
+    section = readme.split("## Overflow, underflow, inf and nan (IEEE-754)\n", 1)[1] \
+        .split("\n## ", 1)[0]
     block = section.split("```console\n", 1)[1].split("```", 1)[0]
     commands = re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]
     assert len(commands) == 2
