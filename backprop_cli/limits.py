@@ -17,7 +17,7 @@ from .errors import BackpropError, Span
 
 @dataclass(frozen=True)
 class Limits:
-    """The bounds, with their defaults (see README, "Safety and limits")."""
+    """The bounds, with their defaults (see docs/language.md, "Safety and limits")."""
 
     source_bytes: int = 64_000_000
     lines: int = 4_000_000

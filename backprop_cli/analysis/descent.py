@@ -88,7 +88,7 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
 
 def _refuse_divergence(trace: Trace, params: Sequence[str], when: str) -> None:
     """A loss or a parameter's gradient that is inf or nan ends the descent: IEEE-754 would
-    carry on (README, Numerics), but every later step would be nan."""
+    carry on (docs/numerics.md), but every later step would be nan."""
     if trace.exact:
         return
     graph = trace.graph

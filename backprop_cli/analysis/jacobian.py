@@ -42,13 +42,13 @@ class Jacobian:
     def max_difference(self) -> float | None:
         if self.product is None or self.implicit is None:
             return None
-        with np.errstate(all="ignore"):  # inf or nan after an overflow (README, Numerics)
+        with np.errstate(all="ignore"):  # inf or nan after an overflow (docs/numerics.md)
             return float(np.max(np.abs(self.product - self.implicit), initial=0.0))
 
 
 def jacobians(trace: Trace, limit: int = LIMIT) -> list[Jacobian]:
     """One Jacobian per edge of the trace, in backward order."""
-    with np.errstate(all="ignore"):  # inf or nan after an overflow (README, Numerics)
+    with np.errstate(all="ignore"):  # inf or nan after an overflow (docs/numerics.md)
         return [_jacobian(trace, edge, limit) for edge in trace.edges()]
 
 

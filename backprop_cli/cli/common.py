@@ -76,11 +76,11 @@ def limit_option(function: F) -> F:
         "--limit", "limit_settings", multiple=True, metavar="NAME=N", expose_value=False,
         callback=_set_limits, is_eager=True,
         help="Raise a resource limit, e.g. --limit gates=10000000 "
-             "(see README, Safety and limits).")(function)
+             "(see docs/language.md, Safety and limits).")(function)
     return click.option(
         "--strict", is_flag=True, expose_value=False, callback=_set_strict, is_eager=True,
         help="Make overflow, underflow, inf and nan errors (exit 2) instead of warnings "
-             "(see README, Numerics).")(function)
+             "(see docs/numerics.md).")(function)
 
 
 @contextmanager

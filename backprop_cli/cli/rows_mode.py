@@ -222,7 +222,7 @@ class _Totals:
                      f"does ({_rows(count)})")
         for name, count in self.non_finite.items():
             warn(f"the gradient at {name} is not finite in {_rows(count)}")
-        if self.first_ieee is not None:  # README, Numerics
+        if self.first_ieee is not None:  # docs/numerics.md
             row, message = self.first_ieee
             warn(f"IEEE-754 overflow, underflow, inf or nan in {_rows(self.ieee_rows)}; the "
                  f"first, row {row + 1}: {message}")

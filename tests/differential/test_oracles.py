@@ -300,7 +300,7 @@ def test_domain_errors(source: str, point: dict[str, float]) -> None:
 
 
 def test_overflow_is_an_error_only_when_strict() -> None:
-    """README, Numerics: exp(exp(7)) is inf with a warning; --strict refuses it."""
+    """docs/numerics.md: exp(exp(7)) is inf with a warning; --strict refuses it."""
     assert run("exp(exp(x))", {"x": 7.0}).value == math.inf
     with pytest.raises(DomainError, match="overflow"):
         run("exp(exp(x))", {"x": 7.0}, strict=True)

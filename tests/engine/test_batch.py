@@ -165,7 +165,7 @@ def test_domain_errors_mark_their_rows_only() -> None:
     assert result.value[3] == math.inf and result.ieee_rows == 1  # IEEE-754 carries on
     assert result.first_ieee is not None and result.first_ieee[0] == 3
     check_rows(graph, columns, 4)
-    with strict():  # README, Numerics: then the overflow is the row's error, as in eval
+    with strict():  # docs/numerics.md: then the overflow is the row's error, as in eval
         refused = Batch(graph).run(columns, 4)
         assert sorted(refused.errors) == [1, 2, 3]
         assert refused.errors[3].startswith("overflow")

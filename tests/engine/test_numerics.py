@@ -1,4 +1,4 @@
-"""IEEE-754 semantics (README, "Numerics"): overflow and underflow carry on with a warning
+"""IEEE-754 semantics (docs/numerics.md): overflow and underflow carry on with a warning
 naming the first node; ``--strict`` makes them errors; operations without a real value are
 domain errors either way; sigmoid, softmax and log_softmax are stable at +-1000; the
 conventions for powers of 0; integer against float inputs."""
