@@ -13,7 +13,8 @@ from collections.abc import Callable
 from backprop_cli import compile_program, evaluate, run
 from backprop_cli.analysis.gradcheck import gradcheck
 from backprop_cli.analysis.walk import backward_steps
-from backprop_cli.codegen.python import flat_code, modular_code, python_code
+from backprop_cli.codegen.python import flat_code, modular_code
+from backprop_cli.codegen.write import python_code
 from backprop_cli.graph.expand import expand_composites
 
 

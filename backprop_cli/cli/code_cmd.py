@@ -40,7 +40,7 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop code sigmoid-neuron-grouped --expand | python3
       backprop code two-layer-sigmoid-squared --no-grad x,y
     """
-    from ..codegen.python import python_code
+    from ..codegen.write import python_code
 
     trace = run_circuit(source, assignments, output, upstream, False, seed, no_grad,
                         transform=expand_composites if expand else None)

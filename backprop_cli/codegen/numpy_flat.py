@@ -19,9 +19,9 @@ from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT
 from ..language.subscripts import format_subscript
+from .common import Templates, times
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
 from .numpy_rules import forward_code, structural_gradient, unbroadcast_code
-from .python import _Templates, times
 
 
 class _Backward:
@@ -30,7 +30,7 @@ class _Backward:
 
     def __init__(self, trace: Trace, names: ArrayNames, printer: NumpyPrinter) -> None:
         self.trace, self.names = trace, names
-        self.templates = _Templates(trace.graph, names, printer)
+        self.templates = Templates(trace.graph, names, printer)
         self.fan_in = Counter(edge.source for edge in trace.edges())
         self.assigned = {names.grads[trace.graph.output]}
         self.lines: list[str] = []

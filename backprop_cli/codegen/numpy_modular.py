@@ -15,12 +15,11 @@ import sympy as sp
 
 from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
-from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..language.subscripts import format_subscript
+from .common import class_name, forward_expression, gate_math, local_formula, times
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
 from .numpy_rules import ELEMENTWISE_CODE
-from .python import _class_name, _local, forward_expression, gate_math, times
 
 _MATMUL_MATRICES = '''    def forward(self, a, b):
         self.a = a
@@ -153,10 +152,10 @@ def elementwise_class(trace: Trace, gate: str, printer: NumpyPrinter) -> list[st
     params = [str(p) for p in gm.params]
     cached = {p: sp.Symbol(f"self.{p}", real=True) for p in params}
     out = sp.Symbol("self.out", real=True)
-    locals_ = [_local(gm, k, list(cached.values()), out) for k in range(len(params))]
+    locals_ = [local_formula(gm, k, list(cached.values()), out) for k in range(len(params))]
     needed = set().union(*(local.free_symbols for local in locals_))
     broadcast = _broadcasts(trace, gate)
-    lines = [f"class {_class_name(gate)}:", f"    def forward(self, {', '.join(params)}):"]
+    lines = [f"class {class_name(gate)}:", f"    def forward(self, {', '.join(params)}):"]
     for param in params:
         if cached[param] in needed:
             lines.append(f"        self.{param} = {param}")
@@ -183,7 +182,7 @@ def _elementwise_forward(graph: Graph, gate: str, params: list[str],
     if gate in graph.user_gates:
         return forward_expression(graph, gate, params, printer)
     mapping = dict(zip(("a", "b"), params, strict=False))
-    return ELEMENTWISE_CODE.get(gate, GATES[gate].pattern).format(**mapping)
+    return ELEMENTWISE_CODE[gate].format(**mapping)
 
 
 def structural_class(trace: Trace, gate: str) -> list[str]:
@@ -194,7 +193,7 @@ def structural_class(trace: Trace, gate: str) -> list[str]:
                        if name == gate for a in graph.args[node])
         body = _MATMUL_MATRICES if matrices else _MATMUL_VECTORS
     assert body is not None
-    return [f"class {_class_name(gate)}:", *body.split("\n")]
+    return [f"class {class_name(gate)}:", *body.split("\n")]
 
 
 def _constructor(trace: Trace, node: int) -> str:
@@ -210,7 +209,7 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = f"axis={attrs[0]}"
     elif gate == "hinge":
         arguments = f"margin={float(attrs[0])!r}"
-    return f"{_class_name(gate)}({arguments})"
+    return f"{class_name(gate)}({arguments})"
 
 
 def _operands(names: ArrayNames, trace: Trace, node: int) -> str:

@@ -13,7 +13,7 @@ import sympy as sp
 from ..engine.trace import Trace
 from ..graph.array_calls import label_inputs
 from ..graph.graph import CONST, Graph
-from .python import RESERVED, _class_name, _Names, _Printer
+from .common import RESERVED, Names, Printer, class_name
 
 Shape = tuple[int, ...]
 
@@ -51,7 +51,7 @@ GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp")
 NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
 
 
-class NumpyPrinter(_Printer):
+class NumpyPrinter(Printer):
     """Local gradients as numpy code, elementwise, with the engine's conventions at kinks
     (``np.heaviside(x, 0)``: relu'(0) = 0; ``np.sign(0)`` = 0; 1/2 at a max/min tie)."""
 
@@ -96,12 +96,12 @@ class NumpyPrinter(_Printer):
         return self._fold("minimum", expr)
 
 
-class ArrayNames(_Names):
+class ArrayNames(Names):
     """Python identifiers (``np`` and the helpers' names are taken) and how operands are
     written: constants as literals, class labels as integer arrays."""
 
     def __init__(self, trace: Trace) -> None:
-        classes = {_class_name(gate) for gate in trace.graph.gates}  # the modular style's
+        classes = {class_name(gate) for gate in trace.graph.gates}  # the modular style's
         super().__init__(trace.graph, NUMPY_RESERVED | classes)
         self.labels = {trace.graph.inputs[name] for name in label_inputs(trace.graph)}
 

@@ -10,17 +10,15 @@ import numpy as np
 
 from ..engine.trace import Trace
 from ..gates.registry import GATES
+from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
+from .common import forward_expression
 from .numpy_parts import ArrayNames, NumpyPrinter
-from .python import forward_expression
 
 Shape = tuple[int, ...]
 
-ELEMENTWISE_CODE = {"exp": "np.exp({a})", "log": "np.log({a})", "sqrt": "np.sqrt({a})",
-                    "sin": "np.sin({a})", "cos": "np.cos({a})", "tan": "np.tan({a})",
-                    "tanh": "np.tanh({a})", "sigmoid": "1 / (1 + np.exp(-{a}))",
-                    "relu": "np.maximum(0.0, {a})", "max": "np.maximum({a}, {b})",
-                    "min": "np.minimum({a}, {b})", "abs": "np.abs({a})"}
+# each built-in gate as numpy code, elementwise: its row's code, or else how it is written
+ELEMENTWISE_CODE = {row.name: row.numpy or row.pattern for row in TABLE}
 
 
 def keep_axis(name: str, axis: int) -> str:
@@ -63,7 +61,7 @@ def forward_code(trace: Trace, names: ArrayNames, printer: NumpyPrinter, node: i
         return forward_expression(graph, gate, operands, printer)
     if gate in GATES:
         mapping = dict(zip(("a", "b"), operands, strict=False))
-        return ELEMENTWISE_CODE.get(gate, GATES[gate].pattern).format(**mapping)
+        return ELEMENTWISE_CODE[gate].format(**mapping)
     return _structural_forward(trace, names, node, operands)
 
 

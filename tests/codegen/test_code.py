@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from test_check import installed_backprop
 
 from backprop_cli import bundled_names, compile_program, evaluate, run
-from backprop_cli.codegen.python import python_code
+from backprop_cli.codegen.write import python_code
 
 from conftest import invoke
 
