@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 VARIABLES = ("x", "y", "z", "w")
 CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", ".5", "2.", "1e-1", "pi", "e")
-UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs")
+UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
+               "softplus")
 BINARY_CALLS = ("max", "min")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 # every gate the tool has; "pow" is written a ** b, a ^ b or pow(a, b)
@@ -212,6 +213,8 @@ def sympy_gate(kind: str, args: list[sp.Expr]) -> sp.Expr:
         return -args[0]
     if kind == "sigmoid":
         return 1 / (1 + sp.exp(-args[0]))
+    if kind == "softplus":
+        return sp.log(1 + sp.exp(args[0]))
     if kind == "relu":
         return sp.Max(0, args[0])
     if kind == "abs":
@@ -425,6 +428,8 @@ def _gate(node: Node, operands: list[mpmath.mpf], result: Walk) -> mpmath.mpf | 
         return mpmath.tan(a)
     if kind == "sigmoid":
         return 1 / (1 + mpmath.exp(-a))
+    if kind == "softplus":
+        return mpmath.log(1 + mpmath.exp(a))
     function = {"exp": mpmath.exp, "sin": mpmath.sin, "cos": mpmath.cos,
                 "tanh": mpmath.tanh}[kind]
     return function(a)

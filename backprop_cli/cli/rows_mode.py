@@ -71,8 +71,8 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
 
 def _check_scalar_graph(graph: Graph) -> None:
     """The batch engine evaluates numbers through the built-in gates' numpy table."""
-    unknown = [gate for gate in graph.gates
-               if gate not in (INPUT, CONST) and gate not in NUMPY_GATES]
+    unknown = [gate for gate in graph.gates if gate not in (INPUT, CONST) and
+               (gate not in NUMPY_GATES or gate in graph.user_gates)]
     if not unknown and not graph.uses_arrays:
         return
     if unknown and unknown[0] in graph.user_gates:

@@ -185,6 +185,14 @@ def abs_d_a(a, out):
     return _sign(a)
 
 
+def softplus_forward(a):
+    return math.log(1.0 + math.exp(-abs(a))) + max(0.0, a)
+
+
+def softplus_d_a(a, out):
+    return _sigmoid(a)
+
+
 GATE_TABLE = (
     GateSpec(
         name='add',
@@ -365,5 +373,15 @@ GATE_TABLE = (
         partial_formulas=('sign(a)',),
         forward=abs_forward,
         partials=(abs_d_a,),
+    ),
+    GateSpec(
+        name='softplus',
+        params=('a',),
+        pattern='softplus({a})',
+        summary='softplus log(1 + exp(a)): a smooth relu',
+        definition='log(exp(a) + 1)',
+        partial_formulas=('exp(a)/(exp(a) + 1)',),
+        forward=softplus_forward,
+        partials=(softplus_d_a,),
     ),
 )

@@ -182,6 +182,14 @@ def abs_d_a(a, out):
     return np.sign(a)
 
 
+def softplus_forward(a):
+    return np.log(1.0 + np.exp(-np.abs(a))) + np.maximum(0.0, a)
+
+
+def softplus_d_a(a, out):
+    return _sigmoid(a)
+
+
 NUMPY_GATES = {
     'add': (add_forward, (add_d_a, add_d_b,)),
     'sub': (sub_forward, (sub_d_a, sub_d_b,)),
@@ -201,4 +209,5 @@ NUMPY_GATES = {
     'max': (max_forward, (max_d_a, max_d_b,)),
     'min': (min_forward, (min_d_a, min_d_b,)),
     'abs': (abs_forward, (abs_d_a,)),
+    'softplus': (softplus_forward, (softplus_d_a,)),
 }

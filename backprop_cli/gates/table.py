@@ -240,6 +240,14 @@ GATES: tuple[Gate, ...] = (
     Gate("abs", A, lambda sp, a: sp.Abs(a), "abs({a})", "absolute value",
          kink=Kink("input = 0", "abs'(0) = 0", _zero_input, _zero_local),
          kink_test="a == 0", switch=_first, numpy="np.abs({a})", tape_order=17),
+    Gate("softplus", A, lambda sp, a: sp.log(1 + sp.exp(a)), "softplus({a})",
+         "softplus log(1 + exp(a)): a smooth relu",
+         # exp(a) overflows for a > 709 where softplus(a) is about a; the derivative is sigmoid
+         stable=lambda sp, a: {sp.log(sp.exp(a) + 1):
+                               sp.Max(a, 0) + sp.log(1 + sp.exp(-sp.Abs(a))),
+                               sp.exp(a) / (sp.exp(a) + 1): sp.sigmoid(a)},
+         underflow=True, python="(max({a}, 0.0) + math.log1p(math.exp(-abs({a}))))",
+         numpy="np.logaddexp(0.0, {a})", expansion="log(1 + exp(a))", tape_order=18),
 )
 
 GATES_BY_NAME: dict[str, Gate] = {gate.name: gate for gate in GATES}

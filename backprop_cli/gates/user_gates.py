@@ -115,7 +115,7 @@ def _error(message: str, definition: Definition, item: Item | None = None) -> Gr
 
 def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
     name = definition.name
-    if name in GATES or name in known:
+    if name in known:  # a built-in gate of the same name is shadowed, as a def in Python
         raise _error(f"gate {name!r} is already defined", definition)
     if name in RESERVED or name in CONSTANTS:
         raise _error(f"{name!r} cannot be a gate's name", definition)

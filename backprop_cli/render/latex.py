@@ -79,7 +79,7 @@ def _formula(cell: GateFormula) -> str | None:
 
     from ..gates.symbolic import GATES_BY_NAME
 
-    gate = GATES_BY_NAME.get(cell.gate)
+    gate = GATES_BY_NAME.get(cell.gate) if cell.builtin else None
     if gate is None:
         return None
     expr = gate.expr if cell.position is None else gate.partials()[cell.position]

@@ -40,6 +40,7 @@ class GateFormula:
     operands: tuple[Operand, ...]
     position: int | None = None
     target: str | None = None
+    builtin: bool = True  # False: a user-defined gate (it may shadow a built-in's name)
 
 
 @dataclass(frozen=True)
@@ -70,5 +71,6 @@ def operands(graph: Graph, node: int) -> tuple[Operand, ...]:
 def gate_formula(graph: Graph, node: int, position: int | None = None,
                  target: bool = False) -> GateFormula:
     """The node's gate (or its local derivative at ``position``) in the graph's names."""
-    return GateFormula(graph.gates[node], operands(graph, node), position,
-                       graph.names[node] if target else None)
+    gate = graph.gates[node]
+    return GateFormula(gate, operands(graph, node), position,
+                       graph.names[node] if target else None, gate not in graph.user_gates)

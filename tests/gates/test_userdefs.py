@@ -127,7 +127,6 @@ def test_generated_code_of_a_user_gate_runs() -> None:
     ("def g(t): t * y\nf = g(x)", "uses 'y', which is not one of its parameters (t)", 15),
     ("def g(t): g(t)\nf = g(x)", "cannot use itself", 11),
     ("def g(t): h(t)\nf = g(x)", "unknown gate 'h'", 11),
-    ("def exp(t): t\nf = exp(x)", "already defined", 5),
     ("def g(out): out\nf = g(x)", "cannot be a parameter name", 5),
     ("def g(t): t\ndef g(u): u\nf = g(x)", "already defined", 5),
     ("def g(t): t\nf = g(x, y)", "g() takes 1 argument, got 2", 5),
@@ -259,3 +258,11 @@ def test_learning_commands_take_limits(command: tuple[str, ...]) -> None:
 def test_a_value_cannot_define_a_gate() -> None:
     result = invoke("eval", "x*2", "x=def g(t): t; 3")
     assert result.exit_code == 2 and "single expression" in result.stderr
+
+
+def test_a_definition_shadows_the_built_in_gate_of_its_name() -> None:
+    """``def exp(t): t`` replaces exp within the program, as a def in Python would."""
+    doc = eval_json("def exp(t): 2 * t\nf = exp(x)", "x=3")
+    assert float(doc["value"]) == 6.0 and float(doc["gradients"]["x"]) == 2.0
+    builtin = eval_json("f = exp(x)", "x=0")
+    assert float(builtin["value"]) == 1.0
