@@ -25,7 +25,7 @@ VARIABLES = ("x", "y", "z", "w")
 CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", ".5", "2.", "1e-1", "pi", "e")
 UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
                "softplus")
-BINARY_CALLS = ("max", "min")
+BINARY_CALLS = ("max", "min", "leaky_relu")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 # every gate the tool has; "pow" is written a ** b, a ^ b or pow(a, b)
 BINARY_GATES = (*BINARY_OPERATORS, "pow", *BINARY_CALLS)
@@ -219,6 +219,8 @@ def sympy_gate(kind: str, args: list[sp.Expr]) -> sp.Expr:
         return sp.Max(0, args[0])
     if kind == "abs":
         return sp.Abs(args[0])
+    if kind == "leaky_relu":
+        return sp.Piecewise((args[0], args[0] > 0), (args[1] * args[0], True))
     if kind == "max":
         return sp.Max(args[0], args[1])
     if kind == "min":
@@ -412,6 +414,12 @@ def _gate(node: Node, operands: list[mpmath.mpf], result: Walk) -> mpmath.mpf | 
             return None
         result.branches.append(bool(a > 0))
         return (max(a, 0) if kind == "relu" else abs(a)) + 0
+    if kind == "leaky_relu":
+        if abs(a) < EDGE:
+            result.discard("leaky_relu near its kink")
+            return None
+        result.branches.append(bool(a > 0))
+        return a if a > 0 else b * a
     if kind in ("max", "min"):
         if abs(a - b) < EDGE * max(1, abs(a), abs(b)):
             result.discard(f"{kind} near a tie")

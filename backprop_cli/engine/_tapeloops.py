@@ -14,9 +14,9 @@ from ..gates.numerics import sign as _sign
 from ..gates.kinks import kink_locals
 
 
-FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18}
+FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18, 'leaky_relu': 19}
 # gate -> backward codes: (both operands need a gradient, only a, only b)
-BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22)}
+BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22), 'leaky_relu': (23, 23, 23)}
 
 
 def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
@@ -61,6 +61,8 @@ def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
             v[o] = abs(v[x])
         elif op == 18:  # softplus
             v[o] = math.log(1.0 + math.exp(-abs(v[x]))) + max(0.0, v[x])
+        elif op == 19:  # leaky_relu
+            v[o] = v[y]*min(0.0, v[x]) + max(0.0, v[x])
 
 
 def backward(v: list[float], g: list[float], code: list[int], out: list[int],
@@ -157,6 +159,14 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
                 g[x] += go*(_sign(v[x]))
         elif op == 22:  # softplus
             g[x] += go*(_sigmoid(v[x]))
+        elif op == 23:  # leaky_relu
+            if v[x] == 0 and (special := kink_locals('leaky_relu', (v[x], v[y],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[x] += go*special[0]
+                g[y] += go*special[1]
+            else:
+                g[x] += go*(v[y]*_heaviside(-v[x], 1.0) + _heaviside(v[x], 0.0))
+                g[y] += go*(min(0.0, v[x]))
 
 
 def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
@@ -327,3 +337,18 @@ def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
             if r[x]:
                 local = _sigmoid(v[x])
                 add((o, 0, local, go*local))
+        elif op == 23:  # leaky_relu
+            if v[x] == 0 and (special := kink_locals('leaky_relu', (v[x], v[y],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = special[1]
+                    add((o, 1, local, go*local))
+            else:
+                if r[x]:
+                    local = v[y]*_heaviside(-v[x], 1.0) + _heaviside(v[x], 0.0)
+                    add((o, 0, local, go*local))
+                if r[y]:
+                    local = min(0.0, v[x])
+                    add((o, 1, local, go*local))

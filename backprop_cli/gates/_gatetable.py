@@ -193,6 +193,18 @@ def softplus_d_a(a, out):
     return _sigmoid(a)
 
 
+def leaky_relu_forward(a, b):
+    return b*min(0.0, a) + max(0.0, a)
+
+
+def leaky_relu_d_a(a, b, out):
+    return b*_heaviside(-a, 1.0) + _heaviside(a, 0.0)
+
+
+def leaky_relu_d_b(a, b, out):
+    return min(0.0, a)
+
+
 GATE_TABLE = (
     GateSpec(
         name='add',
@@ -383,5 +395,15 @@ GATE_TABLE = (
         partial_formulas=('exp(a)/(exp(a) + 1)',),
         forward=softplus_forward,
         partials=(softplus_d_a,),
+    ),
+    GateSpec(
+        name='leaky_relu',
+        params=('a', 'b'),
+        pattern='leaky_relu({a}, {b})',
+        summary='leaky relu: a where a > 0, else slope b times a',
+        definition='b*Min(0, a) + Max(0, a)',
+        partial_formulas=('b*Heaviside(-a) + Heaviside(a)', 'Min(0, a)'),
+        forward=leaky_relu_forward,
+        partials=(leaky_relu_d_a, leaky_relu_d_b,),
     ),
 )

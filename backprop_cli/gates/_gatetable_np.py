@@ -190,6 +190,18 @@ def softplus_d_a(a, out):
     return _sigmoid(a)
 
 
+def leaky_relu_forward(a, b):
+    return b*np.minimum(0.0, a) + np.maximum(0.0, a)
+
+
+def leaky_relu_d_a(a, b, out):
+    return b*np.heaviside(-a, 1.0) + np.heaviside(a, 0.0)
+
+
+def leaky_relu_d_b(a, b, out):
+    return np.minimum(0.0, a)
+
+
 NUMPY_GATES = {
     'add': (add_forward, (add_d_a, add_d_b,)),
     'sub': (sub_forward, (sub_d_a, sub_d_b,)),
@@ -210,4 +222,5 @@ NUMPY_GATES = {
     'min': (min_forward, (min_d_a, min_d_b,)),
     'abs': (abs_forward, (abs_d_a,)),
     'softplus': (softplus_forward, (softplus_d_a,)),
+    'leaky_relu': (leaky_relu_forward, (leaky_relu_d_a, leaky_relu_d_b,)),
 }

@@ -248,6 +248,14 @@ GATES: tuple[Gate, ...] = (
                                sp.exp(a) / (sp.exp(a) + 1): sp.sigmoid(a)},
          underflow=True, python="(max({a}, 0.0) + math.log1p(math.exp(-abs({a}))))",
          numpy="np.logaddexp(0.0, {a})", expansion="log(1 + exp(a))", tape_order=18),
+    Gate("leaky_relu", AB, lambda sp, a, b: sp.Max(a, 0) + b * sp.Min(a, 0),
+         "leaky_relu({a}, {b})", "leaky relu: a where a > 0, else slope b times a",
+         lower_piece=True,
+         kink=Kink("input = 0", "leaky_relu'(0) = slope", _zero_input,
+                   lambda args, half, inf: (args[1], 0 * half)),
+         kink_test="a == 0", switch=_first, underflow=True, safe=True,
+         python="(max({a}, 0.0) + {b} * min({a}, 0.0))",
+         numpy="(np.maximum({a}, 0.0) + {b} * np.minimum({a}, 0.0))", tape_order=19),
 )
 
 GATES_BY_NAME: dict[str, Gate] = {gate.name: gate for gate in GATES}

@@ -136,3 +136,24 @@ def test_draw_expand_gradcheck_and_check(name: str) -> None:
     assert right.exit_code == 0, right.stdout + right.stderr
     wrong = invoke("check", program(name), *inputs(name), "--expect", "f=123.5")
     assert wrong.exit_code == 1
+
+
+@pytest.mark.parametrize("where", ["scalar", "array", "rows"])
+def test_leaky_relu_takes_the_slope_at_zero_as_pytorch(where: str, tmp_path: Path) -> None:
+    """torch.nn.functional.leaky_relu's gradient at 0 is negative_slope (x > 0 is the test)."""
+    if where == "scalar":
+        doc = eval_json("f = leaky_relu(x, 0.1) * 3", "x=0")
+        assert float(doc["gradients"]["x"]) == pytest.approx(0.3)
+    elif where == "array":
+        doc = eval_json("f = sum(leaky_relu(x, 0.1))", "x=[-1, 0, 2]")
+        assert [float(g) for g in doc["gradients"]["x"]] == pytest.approx([0.1, 0.1, 1])
+    else:
+        rows = tmp_path / "rows.csv"
+        rows.write_text("x\n0\n-3\n", encoding="utf-8")
+        result = invoke("eval", "f = leaky_relu(x, 0.1)", "--rows", str(rows), "--format",
+                        "jsonl")
+        assert result.exit_code == 0, result.stderr
+        assert [json.loads(line)["grad.x"] for line in result.stdout.splitlines()] == \
+            pytest.approx([0.1, 0.1])
+    warned = invoke("eval", "f = leaky_relu(x, 0.1)", "x=0")
+    assert "not differentiable" in warned.stderr and "slope" in warned.stderr
