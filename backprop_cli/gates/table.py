@@ -246,7 +246,7 @@ GATES: tuple[Gate, ...] = (
          stable=lambda sp, a: {sp.log(sp.exp(a) + 1):
                                sp.Max(a, 0) + sp.log(1 + sp.exp(-sp.Abs(a))),
                                sp.exp(a) / (sp.exp(a) + 1): sp.sigmoid(a)},
-         underflow=True, python="(max({a}, 0.0) + math.log1p(math.exp(-abs({a}))))",
+         underflow=True, python="(math.log(1.0 + math.exp(-abs({a}))) + max(0.0, {a}))",
          numpy="np.logaddexp(0.0, {a})", expansion="log(1 + exp(a))", tape_order=18),
     Gate("leaky_relu", AB, lambda sp, a, b: sp.Max(a, 0) + b * sp.Min(a, 0),
          "leaky_relu({a}, {b})", "leaky relu: a where a > 0, else slope b times a",
