@@ -162,7 +162,7 @@ class Templates:
             operands = [self.names.symbol(a) if constants[k] is not None
                         else sp.Symbol(f"__p{k}", real=True) for k, a in enumerate(args)]
             local = local_formula(gate_math(graph, graph.gates[node]), position, operands,
-                           sp.Symbol("__out", real=True))
+                                  sp.Symbol("__out", real=True))
             self.cache[key] = (local, self.printer.factor(local))
         local, template = self.cache[key]
         filled = {f"__p{k}": self.names.values[a] for k, a in enumerate(args)}
@@ -173,4 +173,5 @@ class Templates:
 
 
 def class_name(gate: str) -> str:
+    """The modular style's class of a gate: ``mul`` -> ``MulGate``."""
     return "".join(part.capitalize() for part in gate.split("_")) + "Gate"
