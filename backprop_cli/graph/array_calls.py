@@ -25,15 +25,15 @@ def array_call(builder: Builder, item: Item, stack: list[int]) -> int:
     if gate is None:
         spec = GATES.get(item.text)
         if spec is None:
-            raise builder._error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
+            raise builder.error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
         plural = "s" if spec.arity != 1 else ""
-        raise builder._error(f"{item.text}() takes {spec.arity} argument{plural}, "
+        raise builder.error(f"{item.text}() takes {spec.arity} argument{plural}, "
                              f"got {item.argc}", item)
     _check_count(builder, gate, item)
     nodes = stack[len(stack) - item.argc:]
     del stack[len(stack) - item.argc:]
     attrs = _literals(builder, gate, nodes[gate.arity:])
-    node = builder._node(name, tuple(nodes[:gate.arity]), item, None)
+    node = builder.add_node(name, tuple(nodes[:gate.arity]), item, None)
     builder.graph.attrs[node] = attrs
     builder.graph.uses_arrays = True
     return node
@@ -47,7 +47,7 @@ def _check_count(builder: Builder, gate: ArrayGate, item: Item) -> None:
         return
     arrays = "an array" if gate.arity == 1 else f"{gate.arity} arrays"
     then = "".join(f", then {s.phrase}" for s in gate.static)
-    raise builder._error(f"{item.text}() takes {arrays}{then}; got {item.argc} argument"
+    raise builder.error(f"{item.text}() takes {arrays}{then}; got {item.argc} argument"
                          f"{'s' if item.argc != 1 else ''}", item)
 
 

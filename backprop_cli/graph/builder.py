@@ -44,7 +44,7 @@ class Builder:
         self.constants: dict[str, int] = {}
         self.max_gates = current().gates
 
-    def _error(self, message: str, item: Item | Statement) -> GraphError:
+    def error(self, message: str, item: Item | Statement) -> GraphError:
         from ..language.parser import Statement
 
         if isinstance(item, Statement):
@@ -53,7 +53,7 @@ class Builder:
             span = Span(item.line, item.column, max(len(item.text), 1))
         return GraphError(message, source=self.graph.source, span=span)
 
-    def _node(self, gate: str, args: tuple[int, ...], item: Item, name: str | None) -> int:
+    def add_node(self, gate: str, args: tuple[int, ...], item: Item, name: str | None) -> int:
         graph = self.graph
         graph.gates.append(gate)
         graph.args.append(args)
@@ -80,7 +80,7 @@ class Builder:
         if statement.augment is not None and statement.target is not None:
             current = self._name_value(statement.target, statement.rpn[0])
             gate = BINARY_GATES[statement.augment]
-            node = self._node(gate, (current, node), statement.rpn[-1], None)
+            node = self.add_node(gate, (current, node), statement.rpn[-1], None)
             self.graph.lines[node], self.graph.columns[node] = statement.span.line, 1
         target = statement.target
         if target is None:
@@ -100,29 +100,29 @@ class Builder:
     def _check_target(self, statement: Statement) -> None:
         target = statement.target
         if target in GATES or target in self.graph.user_gates:
-            raise self._error(f"{target!r} is a gate and cannot be assigned to", statement)
+            raise self.error(f"{target!r} is a gate and cannot be assigned to", statement)
         if target in CONSTANT_VALUES:
-            raise self._error(f"{target!r} is a constant and cannot be assigned to", statement)
+            raise self.error(f"{target!r} is a constant and cannot be assigned to", statement)
 
     def _item(self, item: Item, stack: list[int]) -> None:
         kind = item.kind
         if kind == "name":
             stack.append(self._name_value(item.text, item))
         elif kind == "num":
-            stack.append(self._node(CONST, (), item, item.text))
+            stack.append(self.add_node(CONST, (), item, item.text))
             self.graph.literals[len(self.graph.gates) - 1] = item.text
         elif kind == "binary":
             right = stack.pop()
             left = stack.pop()
-            stack.append(self._node(BINARY_GATES[item.text], (left, right), item, None))
+            stack.append(self.add_node(BINARY_GATES[item.text], (left, right), item, None))
             if item.text == "@":
                 self.graph.uses_arrays = True
         elif kind == "index":
-            stack.append(self._node("index", (stack.pop(),), item, None))
+            stack.append(self.add_node("index", (stack.pop(),), item, None))
             self.graph.attrs[len(self.graph.gates) - 1] = item.subscript
             self.graph.uses_arrays = True
         elif kind == "unary":
-            stack.append(self._node(UNARY_GATES[item.text], (stack.pop(),), item, None))
+            stack.append(self.add_node(UNARY_GATES[item.text], (stack.pop(),), item, None))
         else:
             stack.append(self._call(item, stack))
 
@@ -145,11 +145,11 @@ class Builder:
         assert spec is not None
         if item.argc != spec.arity:
             plural = "s" if spec.arity != 1 else ""
-            raise self._error(f"{item.text}() takes {spec.arity} argument{plural}, "
+            raise self.error(f"{item.text}() takes {spec.arity} argument{plural}, "
                               f"got {item.argc}", item)
         args = tuple(stack[len(stack) - item.argc:])
         del stack[len(stack) - item.argc:]
-        return self._node(item.text, args, item, None)
+        return self.add_node(item.text, args, item, None)
 
     def _name_value(self, name: str, item: Item) -> int:
         bound = self.graph.bindings.get(name)
@@ -157,12 +157,12 @@ class Builder:
             return bound
         if name in CONSTANT_VALUES:
             if name not in self.constants:
-                self.constants[name] = self._node(CONST, (), item, name)
+                self.constants[name] = self.add_node(CONST, (), item, name)
                 self.graph.literals[self.constants[name]] = name
             return self.constants[name]
         if name in GATES or name in self.graph.user_gates:
-            raise self._error(f"{name!r} is a gate; call it as {name}(...)", item)
-        node = self._node(INPUT, (), item, name)
+            raise self.error(f"{name!r} is a gate; call it as {name}(...)", item)
+        node = self.add_node(INPUT, (), item, name)
         self.graph.inputs[name] = node
         self.graph.bindings[name] = node
         self.versions[name] = 1
