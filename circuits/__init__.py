@@ -1,1 +1,0 @@
-"""The bundled circuit library (installed as ``backprop_cli.library``)."""
