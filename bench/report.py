@@ -64,6 +64,8 @@ def render(results: dict[str, Any], notes: str | None = None) -> str:
         parts.append(_cold(results["cold"]))
     if "arrays" in results:
         parts.append(_arrays(results["arrays"]))
+    if "commands" in results:
+        parts.append(_commands(results["commands"]))
     return "\n\n".join(parts) + "\n"
 
 
@@ -366,3 +368,14 @@ def _arrays(arrays: dict[str, Any]) -> str:
         lines.append(table(("forward + backward (BLAS on 1 thread)", "best time"), rows))
     lines += ["", _helper(arrays.get("helper", {}))]
     return "\n".join(lines)
+
+
+def _commands(result: dict[str, Any]) -> str:
+    import commands
+
+    return ("## 5. Every command, as a ratio to a plain eval\n\n"
+            f"CPU time of the whole process, median of {result['rounds']} interleaved rounds, "
+            "over the plain `eval` of the same circuit in the same rounds "
+            "(bench/commands.py; the target is 1.5× or less).\n\n"
+            + commands.markdown(result)
+            + "\n\n![the ratios](benchmarks-commands.svg)")

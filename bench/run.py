@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import cold_start
+import commands
 import end_to_end
 import machine
 import report
@@ -33,7 +34,7 @@ QUICK_SIZES = (10**3, 10**4)
 ENGINES = ("floor", "tool", "cli", "cli_plain", "micrograd", "torch")
 PEERS = ("micrograd", "torch")
 QUICK_SKIP = "a quick run measures the peers at its largest size only"
-SECTIONS = ("scalar", "cold", "batch", "arrays")
+SECTIONS = ("scalar", "cold", "batch", "arrays", "commands")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
 HELPER_SCRIPTS = {"batch": "batch_rows.py", "arrays": "two_layer_net.py"}
 # Options passed to those scripts when they mention them: a quick run must stay short, and
@@ -293,6 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "arrays" in args.sections:
             log("arrays")
             results["arrays"] = run_arrays(args)
+        if "commands" in args.sections:
+            log(f"commands ({args.cold_runs} rounds)")
+            results["commands"] = commands.run(args.cold_runs)
+            if args.out and find_spec("matplotlib"):
+                commands.plot(results["commands"], args.out.with_name("benchmarks-commands.svg"))
     results["seconds"] = time.perf_counter() - started
     results["machine"]["load average at end"] = " / ".join(
         f"{x:.2f}" for x in os.getloadavg())

@@ -29,7 +29,7 @@ def test_quick_mode_arguments() -> None:
     assert args.sizes == [10**3, 10**4]
     assert args.out is None  # a smoke run prints; it never overwrites docs/benchmarks.md
     assert args.cold_runs >= 2 and args.batch_rows == 10**4
-    assert args.sections == ["scalar", "cold", "batch", "arrays"]
+    assert args.sections == ["scalar", "cold", "batch", "arrays", "commands"]
 
 
 def test_full_run_arguments() -> None:
@@ -189,3 +189,26 @@ def test_end_to_end_reads_the_answer_from_the_plain_summary(tmp_path: Path) -> N
     answer = bench("end_to_end").plain_answer(path)
     trace = evaluate(compile_program(program), {"x": 0.5, "y": -0.25})
     assert answer == {"value": trace.value, "gradients": trace.gradients}
+
+
+def test_the_commands_table_runs_every_command_on_every_circuit(tmp_path: Path) -> None:
+    """Each command of bench/commands.py works on each of its circuits (exit 0, or 1 for a
+    check that fails), so the table measures commands that really ran."""
+    from conftest import invoke
+
+    commands = bench("commands")
+    for circuit in commands.CIRCUITS.values():
+        for label in commands.COMMANDS:
+            args = commands.command_line(label, circuit, str(tmp_path))[1:]
+            result = invoke(*args)
+            assert result.exit_code in (0, 1), (label, circuit, result.stderr)
+
+
+def test_the_commands_table_has_a_line_per_command() -> None:
+    commands = bench("commands")
+    rows = [{"circuit": name, "command": label, "cpu_median": 0.1, "wall_median": 0.1,
+             "ratio": 1.0 if label == commands.PLAIN else 2.5}
+            for name in commands.CIRCUITS for label in commands.COMMANDS]
+    text = commands.markdown({"rounds": 1, "rows": rows, "failures": {}})
+    assert text.count("2.50×") == len(commands.CIRCUITS) * (len(commands.COMMANDS) - 1)
+    assert "1.00× (100 ms CPU)" in text
