@@ -220,7 +220,7 @@ def sympy_gate(kind: str, args: list[sp.Expr]) -> sp.Expr:
     if kind == "abs":
         return sp.Abs(args[0])
     if kind == "leaky_relu":
-        return sp.Piecewise((args[0], args[0] > 0), (args[1] * args[0], True))
+        return sp.Max(args[0], 0) + args[1] * sp.Min(args[0], 0)  # as relu: Max and Min
     if kind == "max":
         return sp.Max(args[0], args[1])
     if kind == "min":
