@@ -22,6 +22,7 @@ from ..errors import BackpropError, CircuitError, InputError
 from ..inputs.circuits import PROGRAM_SUFFIXES, Circuit, bundled_names, decode, resolve
 from ..inputs.values import coerce_value
 from .expectations import Tolerance, Verdict, expectations_from, flatten_expect, judge
+from .hints import with_hints
 
 _FILE_KEYS = {"title", "description", "rtol", "atol", "problems"}
 _PROBLEM_KEYS = {"name", "circuit", "program", "inputs", "output", "upstream", "expect",
@@ -74,7 +75,7 @@ def check_problem(problem: Problem, tolerance: Tolerance, explicit: bool = False
         items = expectations_from(_expect_pairs(problem, seed), arithmetic)
         trace = run(problem.circuit, problem.inputs, exact=tolerance.exact,
                     output=problem.output, upstream=problem.upstream, seed=seed)
-        return ProblemResult(problem, judge(trace, items, chosen))
+        return ProblemResult(problem, with_hints(trace, judge(trace, items, chosen)))
     except BackpropError as error:
         return ProblemResult(problem, error=error)
 

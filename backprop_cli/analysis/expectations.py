@@ -216,14 +216,24 @@ def expectations_from(pairs: Iterable[tuple[str, object]],
 
 
 @dataclass(frozen=True)
+class Hint:
+    """The likely mistake behind a wrong answer: its class (``sign``, ``local-only``, ...)
+    and a sentence that names nodes but no number."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """An expectation judged: the computed value, right or wrong, and the allowed difference
-    (None when compared exactly)."""
+    """An expectation judged: the computed value, right or wrong, the allowed difference
+    (None when compared exactly), and for a wrong answer the hint (analysis/hints.py)."""
 
     expectation: Expectation
     computed: Value
     right: bool
     allowed: Value
+    hint: Hint | None = None
 
 
 def computed_value(trace: Trace, item: Expectation) -> Value:
