@@ -21,7 +21,7 @@ from ..render.formats import View
 from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin, seed_option
 from .output import emit, output_options, wants_color
 
-EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
+EXIT_WRONG = 1
 
 
 @click.command("check")
@@ -63,7 +63,8 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     judged to double precision (rtol 1e-9, atol 1e-12). --rtol/--atol set a fixed
     tolerance instead; --exact compares exactly.
 
-    Exit status: 0 all right, 1 any wrong, 2 bad input.
+    Exit status: 0 all right, 1 any wrong (or, in an answers file, any problem that could
+    not be checked: it is reported and the others are still checked), 2 bad input.
 
     \b
     Example:
@@ -97,10 +98,8 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     else:
         emit(View(report=lambda math: check_report(results, hide),
                   document=lambda: check_document(results, hide)), fmt, table, color)
-    if any(result.error is not None for result in results):
-        sys.exit(EXIT_BAD_INPUT)
-    if any(result.wrong for result in results):
-        sys.exit(EXIT_WRONG)
+    if any(result.wrong or result.error is not None for result in results):
+        sys.exit(EXIT_WRONG)  # a single problem's error has already exited with 2
 
 
 def _unstyled(word: str, right: bool) -> str:
@@ -151,7 +150,9 @@ def _report_errors(results: list[ProblemResult], several: bool) -> None:
             continue
         if not several:
             raise error
-        if error.where is None:
+        if result.problem.broken is not None:  # its message names the file and problem
+            pass
+        elif error.where is None:
             error.where = f"problem {result.problem.name}"
         else:
             error.where += f" (problem {result.problem.name})"

@@ -64,8 +64,13 @@ def summary(results: Sequence[ProblemResult]) -> str:
     text = f"{_count(answers, 'answer')}: {answers - wrong} right, {wrong} wrong"
     if len(results) > 1:
         text = f"{_count(len(results), 'problem')}, {text}"
+    wrong_in = [r.problem.name for r in results if r.wrong]
+    if len(results) > 1 and wrong_in:
+        text += f"; wrong answers in {', '.join(wrong_in)}"
     if errors:
-        text += f"; {_count(errors, 'problem')} could not be checked (errors on standard error)"
+        broken = ", ".join(r.problem.name for r in results if r.error is not None)
+        text += (f"; {_count(errors, 'problem')} could not be checked: {broken} (errors on "
+                 "standard error)")
     return text
 
 

@@ -184,7 +184,7 @@ def test_answers_file_with_several_problems_gives_one_report() -> None:
         ["right", "f"], ["right", "grad.x"], ["wrong", "grad.z"],
         ["right", "f"], ["right", "grad.x"], ["right", "grad.y"],
         ["right", "grad.w0"], ["right", "grad.x0"]]
-    assert out[-1] == "3 problems, 8 answers: 7 right, 1 wrong"
+    assert out[-1] == "3 problems, 8 answers: 7 right, 1 wrong; wrong answers in 1a"
 
 
 def test_answers_file_as_the_source_and_hidden() -> None:
@@ -212,10 +212,12 @@ def test_a_broken_problem_is_reported_and_the_rest_still_checked(tmp_path: Path)
         {"name": "wrong", "program": "x+y", "inputs": {"x": 2, "y": 3}, "expect": {"f": 6}},
     ]}))
     result = invoke("check", "--answers", str(sheet))
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "problem bad" in result.stderr and "log is undefined" in result.stderr
     assert "  right  f" in result.stdout and "  wrong  f" in result.stdout
-    assert "1 problem could not be checked" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "3 problems, 2 answers: 1 right, 1 wrong; wrong answers in wrong; 1 problem could not "
+        "be checked: bad (errors on standard error)")
 
 
 def test_answers_file_tolerances(tmp_path: Path) -> None:
@@ -228,11 +230,35 @@ def test_answers_file_tolerances(tmp_path: Path) -> None:
         ["right", "wrong"]
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ("expect = {f = 1}\n", "either circuit"),
+    ("circuit = \"nosuch\"\n", "no circuit file or bundled circuit"),
+    ("circuit = \"missing.toml\"\n", "no such circuit file: 'missing.toml'"),
+    ("program = \"x\"\ncolour = 1\n", "unknown key 'colour'"),
+    ("program = \"x\"\ninputs = 3\n", "inputs and expect must be tables"),
+])
+def test_a_broken_problem_between_good_ones_is_named_and_exits_1(tmp_path: Path, entry: str,
+                                                                  message: str) -> None:
+    good = '[[problems]]\nname = "{}"\nprogram = "x*y"\ninputs = {{x = 2, y = 3}}\n' \
+        'expect = {{f = 6, grad.x = 3}}\n'
+    sheet = tmp_path / "sheet.toml"
+    sheet.write_text(good.format("a") + '[[problems]]\nname = "broken"\n' + entry +
+                     good.format("c"))
+    result = invoke("check", str(sheet))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {sheet}, problem broken: ")
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout.count("  right  ") == 4
+    assert result.stdout.splitlines()[-1] == (
+        "3 problems, 4 answers: 4 right, 0 wrong; 1 problem could not be checked: broken "
+        "(errors on standard error)")
+    document = json.loads(invoke("check", str(sheet), "--format", "json").stdout)
+    assert [problem["error"] is None for problem in document["problems"]] == [True, False, True]
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    ("[[problems]]\nexpect = {f = 1}\n", "either circuit"),
-    ("[[problems]]\ncircuit = \"nosuch\"\n", "no circuit file or bundled circuit"),
-    ("[[problems]]\nprogram = \"x\"\ncolour = 1\n", "unknown key 'colour'"),
     ("title = \"empty\"\n", "has no problems"),
+    ("colour = 1\n[[problems]]\nprogram = \"x\"\n", "unknown key 'colour'"),
     ("problems = [\n", "not valid TOML"),
 ])
 def test_malformed_answers_file_exits_2(tmp_path: Path, text: str, message: str) -> None:
