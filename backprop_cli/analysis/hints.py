@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from ..engine.paths import path_edge, path_node
 from ..engine.trace import Edge, Trace
+from ..graph.graph import INPUT
 from .expectations import Hint, Value, Verdict, agrees
 
 SIGN, LOCAL, BRANCH, FORWARD, OTHER_INPUT, UPSTREAM = (
@@ -69,7 +70,7 @@ def _gradient_mistakes(trace: Trace, node: int, computed: Value) -> Iterator[Can
                                                 "the gradients of all its branches")
     yield trace.values[node], Hint(FORWARD, f"this is the forward value of {name}, not its "
                                             "gradient")
-    for other, at in graph.inputs.items():
+    for other, at in graph.inputs.items() if graph.gates[node] == INPUT else ():
         if at != node and graph.requires_grad[at]:
             yield trace.grads[at], Hint(OTHER_INPUT, f"this is the gradient with respect to "
                                                      f"{other}, not {name}")
@@ -92,4 +93,11 @@ def _upstream_factors(computed: Value, upstreams: list[Value],
                           "gradient is multiplied in (once per edge)")
     for upstream in upstreams:
         yield computed * upstream, hint
-        yield computed / upstream, hint
+        if _nonzero(upstream):
+            yield computed / upstream, hint
+
+
+def _nonzero(value: Value) -> bool:
+    """Whether no element of ``value`` is 0 (a number, or an array of them)."""
+    test = value != 0
+    return bool(test.all()) if hasattr(test, "all") else bool(test)
