@@ -262,18 +262,19 @@ def _check_element(point: _Point, probe: Graph, name: str, index: tuple[int, ...
 def _chosen_step(point: _Point, probe: Graph, name: str, index: tuple[int, ...] | None,
                  analytic: float, h: float, threshold: float) -> _Element:
     """The check with the step chosen for this input (the given h disagreed)."""
-    found = [estimate for k in LADDER
-             if (estimate := _richardson(point, probe, name, index, h * 10.0**k)) is not None]
+    floor = _measured_noise(point, name, index)
+    found = [estimate for k in LADDER if (estimate := _richardson(
+        point, probe, name, index, h * 10.0**k, floor)) is not None]
     if not found:
         return _Element(index, analytic, math.nan, math.nan, NOT_FINITE, True, (),
                         f"with h = {h:g} the quotient disagrees, and no other step gives a "
                         "quotient (a kink or a domain edge is near)")
     best = _with_spread(found, min(range(len(found)), key=lambda i: found[i].uncertainty))
     error = relative_error(analytic, best.quotient)
-    settled = len(found) > 1 and all(
+    settled = best.smooth and len(found) > 1 and all(
         abs(e.quotient - best.quotient) <= e.uncertainty + best.uncertainty for e in found)
     # a quotient near 0 is trusted by the disagreement's size only when every start agrees
-    scale = max(abs(best.quotient), abs(analytic - best.quotient) if settled else 0, FLOOR)
+    scale = max(abs(best.quotient), abs(analytic - best.quotient) if settled else 0)
     step = f"step {best.step:.0e} (Richardson extrapolation, own error {best.uncertainty:.1e})"
     if error <= threshold:
         return _Element(index, analytic, best.quotient, error, verdict(error), True, (),
@@ -305,42 +306,84 @@ class _Estimate:
     quotient: float
     uncertainty: float
     step: float
+    smooth: bool  # second differences shrink as a smooth function's do, or are rounding
+
+
+def _measured_noise(point: _Point, name: str, index: tuple[int, ...] | None) -> float:
+    """How much rounding moves L near the point, measured: the largest second difference
+    |L(x + d) - 2 L(x) + L(x - d)| over tiny steps d (a gate may round far more than its
+    value shows: log(1 + exp(-20)) keeps only 1e-16 of 1)."""
+    x = point.start(name, index)
+    centre = point.loss(name, index, x)
+    if centre is None:
+        return 0.0
+    scale = max(abs(x), 1.0)
+    largest = 0.0
+    for d in (3e-9, 1e-9, 3e-10, 1e-10, 3e-11, 1e-11):
+        ahead, behind = point.loss(name, index, x + d * scale), \
+            point.loss(name, index, x - d * scale)
+        if ahead is not None and behind is not None:
+            largest = max(largest, abs(ahead - 2 * centre + behind))
+    return largest if math.isfinite(largest) else 0.0
 
 
 def _richardson(point: _Point, probe: Graph, name: str, index: tuple[int, ...] | None,
-                step: float) -> _Estimate | None:
+                step: float, floor: float = 0.0) -> _Estimate | None:
     """Central differences with s, s/2, s/4, s/8 extrapolated (errors h**2, h**4, h**6);
-    the error is the last two extrapolations' difference plus three times the rounding.
-    None when a step crosses a kink, leaves a domain or gives a non-finite value, or when
-    the quotients do not shrink their differences as a converging difference does."""
+    the error is the last two extrapolations' difference plus three times the rounding
+    (modelled, plus ``floor`` as measured). None when a step crosses a kink, leaves a
+    domain or gives a non-finite value, or when the quotients do not converge."""
     if _kinks_crossed(point.moved(probe), name, index, step):
         return None
-    x = point.start(name, index)
-    quotients, noise = [], 0.0
-    for s in (step, step / 2, step / 4, step / 8):
-        ahead, behind = point.loss(name, index, x + s), point.loss(name, index, x - s)
-        if ahead is None or behind is None or (x + s) == (x - s):
-            return None
-        quotients.append((ahead - behind) / ((x + s) - (x - s)))
-        noise = max(noise, (NOISE_FACTOR * max(abs(ahead), abs(behind)) +
-                            8 * point.rounding) / s)
-    if not _converging(quotients, noise):
+    samples = _Samples.taken(point, name, index, step)
+    if samples is None:
         return None
-    levels = [quotients]
+    noise = max((model + floor) / s for model, s in zip(samples.rounding, samples.steps,
+                                                        strict=True))
+    if not _shrinking([a - b for a, b in pairwise(samples.quotients)], noise):
+        return None
+    levels = [samples.quotients]
     for power in (4, 16, 64):
         levels.append([(power * b - a) / (power - 1) for a, b in pairwise(levels[-1])])
     best = levels[3][0]
     uncertainty = abs(best - levels[2][1]) + 3 * noise
     if not (math.isfinite(best) and math.isfinite(uncertainty)):
         return None
-    return _Estimate(best, uncertainty, step)
+    smooth = _shrinking(samples.curvature, max(samples.rounding))
+    return _Estimate(best, uncertainty, step, smooth)
 
 
-def _converging(quotients: list[float], noise: float) -> bool:
-    """Whether halving the step shrinks the quotient's change by 2.5 to 20 times (an error
-    of order h**2 shrinks it 4 times, h**4 16 times), or the changes are only rounding."""
-    changes = [a - b for a, b in pairwise(quotients)]
-    for larger, smaller in pairwise(changes):
+@dataclass(frozen=True)
+class _Samples:
+    """L around the point at the steps s, s/2, s/4, s/8: the central quotients, the second
+    differences L(x + s) - 2 L(x) + L(x - s), and the modelled rounding of L there."""
+
+    steps: tuple[float, ...]
+    quotients: list[float]
+    curvature: list[float]
+    rounding: list[float]
+
+    @staticmethod
+    def taken(point: _Point, name: str, index: tuple[int, ...] | None,
+              step: float) -> _Samples | None:
+        x = point.start(name, index)
+        centre = point.loss(name, index, x)
+        steps = (step, step / 2, step / 4, step / 8)
+        quotients, curvature, rounding = [], [], []
+        for s in steps:
+            ahead, behind = point.loss(name, index, x + s), point.loss(name, index, x - s)
+            if ahead is None or behind is None or centre is None or (x + s) == (x - s):
+                return None
+            quotients.append((ahead - behind) / ((x + s) - (x - s)))
+            curvature.append(ahead - 2 * centre + behind)
+            rounding.append(NOISE_FACTOR * max(abs(ahead), abs(behind)) + 8 * point.rounding)
+        return _Samples(steps, quotients, curvature, rounding)
+
+
+def _shrinking(values: list[float], noise: float) -> bool:
+    """Whether halving the step shrinks each value 2.5 to 20 times (an error of order h**2
+    shrinks 4 times, h**4 16 times), or the values are only rounding (within 4 ``noise``)."""
+    for larger, smaller in pairwise(values):
         if max(abs(larger), abs(smaller)) <= 4 * noise:
             continue
         if smaller == 0 or not 2.5 <= larger / smaller <= 20:
