@@ -9,6 +9,7 @@ text names nodes, never numbers, so ``--hide`` may show it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -32,13 +33,15 @@ def with_hints(trace: Trace, verdicts: list[Verdict]) -> list[Verdict]:
 def hint_for(trace: Trace, verdict: Verdict) -> Hint | None:
     """The first usual mistake whose number agrees with the wrong answer."""
     expected, computed = verdict.expectation.expected, verdict.computed
-    for value, hint in _candidates(trace, verdict.expectation.path, computed):
-        try:
-            if not agrees(value, computed, verdict.allowed) and \
-                    agrees(expected, value, verdict.allowed):
-                return hint
-        except (ArithmeticError, TypeError, ValueError):
-            continue
+    with warnings.catch_warnings():  # a candidate may overflow or divide by 0: no match
+        warnings.simplefilter("ignore")
+        for value, hint in _candidates(trace, verdict.expectation.path, computed):
+            try:
+                if not agrees(value, computed, verdict.allowed) and \
+                        agrees(expected, value, verdict.allowed):
+                    return hint
+            except (ArithmeticError, TypeError, ValueError):
+                continue
     return None
 
 
@@ -92,12 +95,13 @@ def _upstream_factors(computed: Value, upstreams: list[Value],
     hint = Hint(UPSTREAM, f"off by a factor of {which}: check where the upstream "
                           "gradient is multiplied in (once per edge)")
     for upstream in upstreams:
-        yield computed * upstream, hint
-        if _nonzero(upstream):
-            yield computed / upstream, hint
+        for value in _scaled(computed, upstream):
+            yield value, hint
 
 
-def _nonzero(value: Value) -> bool:
-    """Whether no element of ``value`` is 0 (a number, or an array of them)."""
-    test = value != 0
-    return bool(test.all()) if hasattr(test, "all") else bool(test)
+def _scaled(value: Value, factor: Value) -> list[Value]:
+    """``value`` times and divided by ``factor``; none when their shapes do not fit."""
+    try:
+        return [value * factor, value / factor]
+    except (ArithmeticError, TypeError, ValueError):
+        return []
