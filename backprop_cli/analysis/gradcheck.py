@@ -270,10 +270,17 @@ def _chosen_step(point: _Point, probe: Graph, name: str, index: tuple[int, ...] 
                         f"with h = {h:g} the quotient disagrees, and no other step gives a "
                         "quotient (a kink or a domain edge is near)")
     best = _with_spread(found, min(range(len(found)), key=lambda i: found[i].uncertainty))
-    error = relative_error(analytic, best.quotient)
     settled = best.smooth and len(found) > 1 and all(
         abs(e.quotient - best.quotient) <= e.uncertainty + best.uncertainty for e in found)
-    # a quotient near 0 is trusted by the disagreement's size only when every start agrees
+    return _judged(index, analytic, best, settled, h, threshold)
+
+
+def _judged(index: tuple[int, ...] | None, analytic: float, best: _Estimate, settled: bool,
+            h: float, threshold: float) -> _Element:
+    """The chosen step's verdict: agrees, within its own error, not checkable (the estimate
+    is too uncertain for its size; a quotient near 0 is measured against the disagreement
+    only when every start agrees on it, ``settled``), or wrong."""
+    error = relative_error(analytic, best.quotient)
     scale = max(abs(best.quotient), abs(analytic - best.quotient) if settled else 0)
     step = f"step {best.step:.0e} (Richardson extrapolation, own error {best.uncertainty:.1e})"
     if error <= threshold:
