@@ -265,6 +265,8 @@ def _chosen_step(point: _Point, probe: Graph, name: str, index: tuple[int, ...] 
     floor = _measured_noise(point, name, index)
     found = [estimate for k in LADDER if (estimate := _richardson(
         point, probe, name, index, h * 10.0**k, floor)) is not None]
+    if _moves(point, name, index, h):  # then a start that sees no change at all is too fine
+        found = [estimate for estimate in found if not estimate.flat]
     if not found:
         return _Element(index, analytic, math.nan, math.nan, NOT_FINITE, True, (),
                         f"with h = {h:g} the quotient disagrees, and no other step gives a "
@@ -314,6 +316,16 @@ class _Estimate:
     uncertainty: float
     step: float
     smooth: bool  # second differences shrink as a smooth function's do, or are rounding
+    flat: bool  # L is the same at every step: no change seen at all
+
+
+def _moves(point: _Point, name: str, index: tuple[int, ...] | None, h: float) -> bool:
+    """Whether L changes at all within the largest steps tried (a gate's rounding can hide
+    a small change entirely: log(1 + exp(-25)) is the same for x and x + 1e-7)."""
+    x = point.start(name, index)
+    centre = point.loss(name, index, x)
+    return any(point.loss(name, index, x + sign * h * 10.0**k) not in (centre, None)
+               for k in LADDER[:2] for sign in (1, -1))
 
 
 def _measured_noise(point: _Point, name: str, index: tuple[int, ...] | None) -> float:
@@ -357,7 +369,8 @@ def _richardson(point: _Point, probe: Graph, name: str, index: tuple[int, ...] |
     if not (math.isfinite(best) and math.isfinite(uncertainty)):
         return None
     smooth = _shrinking(samples.curvature, max(samples.rounding))
-    return _Estimate(best, uncertainty, step, smooth)
+    flat = not any(samples.quotients) and not any(samples.curvature)
+    return _Estimate(best, uncertainty, step, smooth, flat)
 
 
 @dataclass(frozen=True)

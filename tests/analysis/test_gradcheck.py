@@ -285,3 +285,19 @@ def test_rounding_and_wild_oscillation_are_no_false_failure(program: str,
                                                             point: dict[str, float]) -> None:
     result = gradcheck(compile_program(program), point)
     assert result.passed, result.inputs
+
+
+def test_a_change_hidden_by_a_gates_rounding_is_no_false_failure() -> None:
+    """Found by the long run: softplus(-25) = log(1 + exp(-25)) is the same float for x and
+    x + 1e-7, so small steps see no change at all; the right gradient 1.4e-11 is not failed."""
+    program = "h1 = -x\nh2 = -h1\nh3 = relu(z)\nh4 = h2 - (z * h3)\n(softplus(h4))"
+    result = gradcheck(compile_program(program), {"x": 0.0, "z": 5.0})
+    assert result.passed, result.inputs
+
+
+def test_a_wrong_router_where_the_circuit_is_flat_is_caught() -> None:
+    """max(x, y) at x=4, y=5 does not move with x; a max gate routing to x is wrong."""
+    right = FLOAT.partials["max"]
+    wrong = replace(FLOAT, partials={**FLOAT.partials, "max": (right[1], right[0])})
+    result = gradcheck(compile_program("max(x, y)"), {"x": 4.0, "y": 5.0}, arithmetic=wrong)
+    assert [item.passed for item in result.inputs] == [False, False]
