@@ -157,8 +157,9 @@ MAX_ELEMENTS = 1000
 
 
 def _rounding(trace: Trace) -> float:
-    """How far rounding may move L: every computed node's rounding (eps |v|) carried to the
-    output by its gradient, summed (sum |v * dL/dv| over the gates, times eps)."""
+    """How far rounding may move L: every computed node's rounding carried to the output by
+    its gradient, summed (eps * sum max(|v|, 1) |dL/dv| over the gates: a gate may round
+    at the scale of 1 inside, as log(1 + exp(-25)) does, whatever its value)."""
     import numpy as np
 
     graph = trace.graph
@@ -167,8 +168,9 @@ def _rounding(trace: Trace) -> float:
         if gate in (INPUT, CONST):
             continue
         with np.errstate(all="ignore"):
-            term = float(np.sum(np.abs(np.asarray(trace.values[node], dtype=float) *
-                                       np.asarray(trace.grads[node], dtype=float))))
+            term = float(np.sum(np.maximum(np.abs(np.asarray(trace.values[node], dtype=float)),
+                                           1.0) * np.abs(np.asarray(trace.grads[node],
+                                                                    dtype=float))))
         total += term if math.isfinite(term) else 0.0
     return 2.0**-52 * total
 
