@@ -22,6 +22,7 @@ from ..errors import BackpropError, CircuitError, InputError
 from ..inputs.circuits import PROGRAM_SUFFIXES, Circuit, bundled_names, decode, resolve
 from ..inputs.values import coerce_value
 from .expectations import Tolerance, Verdict, expectations_from, flatten_expect, judge
+from .hints import with_hints
 
 _FILE_KEYS = {"title", "description", "rtol", "atol", "problems"}
 _PROBLEM_KEYS = {"name", "circuit", "program", "inputs", "output", "upstream", "expect",
@@ -47,6 +48,7 @@ class Problem:
     rtol: float | None = None
     atol: float | None = None
     seed: int | None = None
+    broken: BackpropError | None = None  # what made the answers file's entry unreadable
 
 
 @dataclass
@@ -67,6 +69,8 @@ def check_problem(problem: Problem, tolerance: Tolerance, explicit: bool = False
     """Evaluate and judge one problem. ``explicit``: the caller's tolerance was chosen on
     the command line and wins over the file's; ``seed`` is used unless the problem has
     its own. Bad input is kept as the result's error."""
+    if problem.broken is not None:
+        return ProblemResult(problem, error=problem.broken)
     try:
         chosen = tolerance if explicit else _file_tolerance(problem, tolerance)
         arithmetic = arithmetic_for(tolerance.exact)
@@ -74,7 +78,7 @@ def check_problem(problem: Problem, tolerance: Tolerance, explicit: bool = False
         items = expectations_from(_expect_pairs(problem, seed), arithmetic)
         trace = run(problem.circuit, problem.inputs, exact=tolerance.exact,
                     output=problem.output, upstream=problem.upstream, seed=seed)
-        return ProblemResult(problem, judge(trace, items, chosen))
+        return ProblemResult(problem, with_hints(trace, judge(trace, items, chosen)))
     except BackpropError as error:
         return ProblemResult(problem, error=error)
 
@@ -168,7 +172,7 @@ def load_answers(text: str, where: str, base: Path | None = None) -> list[Proble
     for index, entry in enumerate(problems, start=1):
         if not isinstance(entry, dict):
             raise CircuitError(f"{where}: problem {index} must be a table")
-        problem = _problem(entry, index, where, base)
+        problem = _readable_problem(entry, index, where, base)
         problem.rtol = problem.rtol if problem.rtol is not None else rtol
         problem.atol = problem.atol if problem.atol is not None else atol
         loaded.append(problem)
@@ -213,6 +217,16 @@ def _number_or_none(data: Mapping[str, object], key: str, where: str) -> float |
     if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
         raise CircuitError(f"{where}: {key} must be a number >= 0")
     return float(raw)
+
+
+def _readable_problem(entry: dict[str, Any], index: int, where: str,
+                      base: Path | None) -> Problem:
+    """The problem, or a broken one carrying its error (the others are still checked)."""
+    try:
+        return _problem(entry, index, where, base)
+    except BackpropError as error:
+        name = str(entry.get("name", f"{index}"))
+        return Problem(name=name, circuit=Circuit(program="", name=name), broken=error)
 
 
 def _problem(entry: dict[str, Any], index: int, where: str, base: Path | None) -> Problem:

@@ -1,9 +1,12 @@
 """Expected answers and how they are judged.
 
-An expectation is written ``NAME = value`` (the forward value of node NAME) or
-``grad.NAME = value`` (d output / d NAME), on the command line, in a circuit file's
-``[expect]`` table or in an answers file. Values are read by the project's own parser, so
-``1/4`` and ``-pi/2`` work.
+An expectation names any quantity the tool shows, in the tool's own labels: ``NAME`` (the
+forward value of node NAME), a gradient ``grad.NAME``, ``dOUT/dNAME`` (OUT the output's
+name, or ``L``), and every path ``--get`` takes (``value``, ``upstream``,
+``node.NAME.value``, ``node.NAME.grad``, ``edge.NODE.INPUT.upstream`` / ``.local`` /
+``.downstream``). It is written on the command line, in a circuit file's ``[expect]`` table
+or in an answers file. Values are read by the project's own parser, so ``1/4`` and
+``-pi/2`` work. Each key becomes the ``--get`` path it means (``f`` -> ``node.f.value``).
 
 How close is right (``Tolerance``): a decimal answer is judged to the digits it was typed
 with, i.e. within half a unit in its last digit (``-0.1966`` accepts -0.19655 ... -0.19665);
@@ -22,11 +25,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine.paths import get_path
 from ..engine.trace import Trace
 from ..errors import BackpropError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic
 from ..inputs.values import coerce_value
-from ..language.tokens import tokenize
 
 Value = Any
 GRAD_PREFIX = "grad."
@@ -36,16 +39,28 @@ DEFAULT_ATOL = 1e-12
 _DECIMAL_RE = re.compile(r"^\s*[-+]?(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?\s*$")
 
 
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_LEIBNIZ_RE = re.compile(rf"^d({_NAME})/d({_NAME})$")
+_PATH_RES = (re.compile(rf"^grad\.{_NAME}$"), re.compile(r"^(value|upstream)$"),
+             re.compile(rf"^node\.{_NAME}\.(value|grad)$"),
+             re.compile(rf"^edge\.{_NAME}\.({_NAME}|[0-9]+)\.(upstream|local|downstream)$"))
+_NAME_RE = re.compile(rf"^{_NAME}$")
+KEY_FORMS = ("NAME", "grad.NAME", "dOUT/dNAME", "value", "upstream", "node.NAME.value",
+             "node.NAME.grad", "edge.NODE.INPUT.upstream", "edge.NODE.INPUT.local",
+             "edge.NODE.INPUT.downstream")
+
+
 @dataclass(frozen=True)
 class Expectation:
-    """One expected answer: ``key`` as written (``f``, ``grad.x``), the node it names,
-    whether it is a gradient, the expected value, and the text it was written as."""
+    """One expected answer: ``key`` as written (``f``, ``grad.x``, ``df/dx``,
+    ``edge.t2.t1.local``), the ``--get`` path it means, the output a ``dOUT/dNAME`` key
+    names (None otherwise), the expected value, and the text it was written as."""
 
     key: str
-    name: str
-    gradient: bool
+    path: str
     expected: Value
     text: str
+    of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,22 +142,25 @@ def _flat(value: Value) -> tuple[list[Value], tuple[int, ...]]:
     return items, tuple(shape)
 
 
-def parse_key(key: str) -> tuple[str, bool]:
-    """``"grad.x"`` -> ``("x", True)``, ``"f"`` -> ``("f", False)``; refuses anything else."""
-    gradient = key.startswith(GRAD_PREFIX)
-    name = key[len(GRAD_PREFIX):] if gradient else key
-    try:
-        tokens = tokenize(name)
-    except BackpropError:
-        tokens = []
-    if len(tokens) != 2 or tokens[0].kind != "name" or tokens[0].text != name:
-        raise InputError(f"{key!r} is not NAME or grad.NAME (for example f or grad.x)")
-    return name, gradient
+def parse_key(key: str) -> tuple[str, str | None]:
+    """The ``--get`` path a key means and the output a ``dOUT/dNAME`` key names:
+    ``"f"`` -> ``("node.f.value", None)``, ``"df/dx"`` -> ``("grad.x", "f")``,
+    ``"edge.t2.t1.local"`` unchanged; refuses anything else."""
+    if _NAME_RE.match(key) and key not in ("value", "upstream"):
+        return f"node.{key}.value", None
+    leibniz = _LEIBNIZ_RE.match(key)
+    if leibniz:
+        return f"grad.{leibniz.group(2)}", leibniz.group(1)
+    if any(pattern.match(key) for pattern in _PATH_RES):
+        return key, None
+    raise InputError(f"{key!r} is not an answer the tool shows: write one of "
+                     f"{', '.join(KEY_FORMS)} (for example f, grad.x, df/dx, "
+                     "edge.f.z.local)")
 
 
 def expectation(key: str, raw: object, arithmetic: Arithmetic = FLOAT) -> Expectation:
     """One expectation from its key and a raw value (text to parse, or a number)."""
-    name, gradient = parse_key(key.strip())
+    path, of = parse_key(key.strip())
     if isinstance(raw, str):
         text = raw.strip()
     elif isinstance(raw, float):
@@ -150,7 +168,7 @@ def expectation(key: str, raw: object, arithmetic: Arithmetic = FLOAT) -> Expect
     else:
         text = str(raw)
     value = coerce_value(f"the expected {key.strip()}", raw, arithmetic)
-    return Expectation(key.strip(), name, gradient, value, text)
+    return Expectation(key.strip(), path, value, text, of)
 
 
 def split_expect(text: str) -> tuple[str, str]:
@@ -162,17 +180,34 @@ def split_expect(text: str) -> tuple[str, str]:
 
 
 def flatten_expect(table: Mapping[str, object], where: str) -> list[tuple[str, object]]:
-    """An ``[expect]`` table as (key, raw value) pairs: ``grad.x = 1`` in TOML is the nested
-    table ``{"grad": {"x": 1}}``; JSON may write either that or the flat key ``"grad.x"``."""
+    """An ``[expect]`` table as (key, raw value) pairs: ``grad.x = 1`` or
+    ``edge.f.z.local = 3`` in TOML are nested tables (``{"grad": {"x": 1}}``); JSON may
+    write either those or the flat keys ``"grad.x"``."""
     pairs: list[tuple[str, object]] = []
-    for key, raw in table.items():
-        if key == "grad" and isinstance(raw, Mapping):
-            pairs.extend((GRAD_PREFIX + str(name), value) for name, value in raw.items())
+    pending: list[tuple[str, object]] = list(table.items())
+    while pending:
+        key, raw = pending.pop(0)
+        if isinstance(raw, Mapping) and raw:
+            pending[:0] = [(f"{key}.{name}", value) for name, value in raw.items()]
         elif isinstance(raw, Mapping):
             raise InputError(f"{where}: the expected {key} must be a number, an array or text")
         else:
             pairs.append((str(key), raw))
     return pairs
+
+
+def looks_like_expectation(assignment: str) -> bool:
+    """Whether ``NAME=VALUE`` given as an input is really an answer (``grad.x=-4``,
+    ``df/dx=3``): a key the tool shows that is not a plain name."""
+    key, equals, _ = assignment.partition("=")
+    key = key.strip()
+    if not equals or _NAME_RE.match(key):
+        return False
+    try:
+        parse_key(key)
+    except InputError:
+        return False
+    return True
 
 
 def expectations_from(pairs: Iterable[tuple[str, object]],
@@ -181,29 +216,57 @@ def expectations_from(pairs: Iterable[tuple[str, object]],
 
 
 @dataclass(frozen=True)
+class Hint:
+    """The likely mistake behind a wrong answer: its class (``sign``, ``local-only``, ...)
+    and a sentence that names nodes but no number."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """An expectation judged: the computed value, right or wrong, and the allowed difference
-    (None when compared exactly)."""
+    """An expectation judged: the computed value, right or wrong, the allowed difference
+    (None when compared exactly), and for a wrong answer the hint (analysis/hints.py)."""
 
     expectation: Expectation
     computed: Value
     right: bool
     allowed: Value
+    hint: Hint | None = None
 
 
 def computed_value(trace: Trace, item: Expectation) -> Value:
-    """The value or gradient an expectation names, from the trace."""
+    """The quantity an expectation names, from the trace (its ``--get`` path)."""
+    if item.of is not None and item.of not in (trace.graph.names[trace.output], "L"):
+        output = trace.graph.names[trace.output]
+        raise InputError(f"expectation {item.key}: the output is {output}, so its gradients "
+                         f"are d{output}/dNAME (or grad.NAME)")
+    parts = item.path.split(".")
+    if parts[0] in ("node", "grad"):
+        _named_node(trace, item, parts[1])
     try:
-        node = trace.graph.node_named(item.name)
+        value = get_path(trace, item.path)
+    except InputError as error:
+        raise InputError(f"expectation {item.key}: {error.message}") from None
+    if value is None:  # a structural array gate's local gradient is a rule, not a number
+        raise InputError(f"expectation {item.key}: this edge's local gradient is a rule "
+                         "(see --get ...formula), not a number; check its downstream")
+    return value
+
+
+def _named_node(trace: Trace, item: Expectation, name: str) -> None:
+    """Refuse an unknown node name, listing the names (and pointing ``dx`` at ``grad.x``)."""
+    try:
+        trace.graph.node_named(name)
     except BackpropError:
         names = set(trace.graph.bindings) | set(trace.graph.inputs)
         known = ", ".join(sorted(names))
-        meant = item.name.rpartition("/")[2][1:]  # dx or df/dx: the gradient grad.x
+        meant = name[1:]  # dx: the gradient grad.x
         hint = f"; the gradient with respect to {meant} is written grad.{meant}" \
-            if not item.gradient and meant in names and item.name[:1] == "d" else ""
+            if item.path.endswith(".value") and meant in names and name[:1] == "d" else ""
         raise InputError(f"expectation {item.key}: the circuit has no node named "
-                         f"{item.name!r} (its names: {known}){hint}") from None
-    return trace.grads[node] if item.gradient else trace.values[node]
+                         f"{name!r} (its names: {known}){hint}") from None
 
 
 def judge(trace: Trace, expectations: Iterable[Expectation],

@@ -15,6 +15,15 @@ An input fails when its relative error is above the threshold (default 1e-4), un
     quotient with step 2h. Then central differences cannot tell them apart (a gradient of
     exactly 0 at a minimum, a huge output with a small gradient).
 When ``x + h`` or ``x - h`` leaves a gate's domain, a one-sided difference is used.
+
+A quotient with the given h that disagrees is not trusted by itself (h may be far too
+coarse for a stiff circuit, or too fine for a huge output): the step is then chosen for the
+input. Starting from ``h * 10**k`` for every k in ``LADDER``, a Richardson tableau over
+s, s/2, s/4 gives an estimate and its error (the last two extrapolations' difference plus
+rounding); the start with the smallest error wins (steps that cross a kink or leave a domain
+are skipped). The input fails only when that estimate is trustworthy (its error below
+``TRUSTED`` of its size) and disagrees beyond the threshold and beyond its error; when no
+start gives a trustworthy quotient it is "not checkable", not failed.
 Array inputs are checked element by element; an array output through
 ``L = sum(upstream * output)``.
 """
@@ -24,14 +33,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 from ..engine.evaluate import evaluate
 from ..engine.reference import forward
+from ..engine.trace import Trace
 from ..errors import DomainError
 from ..gates.arithmetic import FLOAT, Arithmetic
 from ..gates.table import GATES as TABLE
-from ..graph.graph import Graph
+from ..graph.graph import CONST, INPUT, Graph
 
 DEFAULT_H = 1e-5
 DEFAULT_THRESHOLD = 1e-4
@@ -41,6 +52,8 @@ NOISE_FACTOR = 8 * 2.0**-52
 SWITCHES = {row.name: row.switch for row in TABLE if row.switch is not None}
 NUMERICAL_ERROR = "within numerical error"
 NOT_FINITE = "not checkable"
+LADDER = (2, 1, -1, -2, -3, -4, -5, -6)  # the starts h * 10**k tried when h disagrees
+TRUSTED = 1e-3  # an estimate whose own error is below this share of its size is trusted
 VERDICTS = ((1e-7, "good"), (1e-4, "fine only near a kink"), (1e-2, "uncomfortable"),
             (math.inf, "probably wrong"))
 
@@ -124,7 +137,7 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
     """
     trace = evaluate(graph, inputs, arithmetic, upstream)
     seed = trace.grads[graph.output]
-    point = _Point(graph, inputs, arithmetic, seed, trace.arrays)
+    point = _Point(graph, inputs, arithmetic, seed, trace.arrays, _rounding(trace))
     checks, skipped = [], []
     for name, node in graph.inputs.items():
         if not graph.requires_grad[node]:  # labels, or held with --no-grad: no gradient
@@ -141,6 +154,25 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
 
 
 MAX_ELEMENTS = 1000
+
+
+def _rounding(trace: Trace) -> float:
+    """How far rounding may move L: every computed node's rounding carried to the output by
+    its gradient, summed (eps * sum max(|v|, 1) |dL/dv| over the gates: a gate may round
+    at the scale of 1 inside, as log(1 + exp(-25)) does, whatever its value)."""
+    import numpy as np
+
+    graph = trace.graph
+    total = 0.0
+    for node, gate in enumerate(graph.gates):
+        if gate in (INPUT, CONST):
+            continue
+        with np.errstate(all="ignore"):
+            term = float(np.sum(np.maximum(np.abs(np.asarray(trace.values[node], dtype=float)),
+                                           1.0) * np.abs(np.asarray(trace.grads[node],
+                                                                    dtype=float))))
+        total += term if math.isfinite(term) else 0.0
+    return 2.0**-52 * total
 
 
 def _summary_value(value: Any) -> float:
@@ -223,9 +255,162 @@ def _check_element(point: _Point, probe: Graph, name: str, index: tuple[int, ...
                         f"{difference.uncertainty:.1e}: rounding and truncation)")
     else:
         reading = verdict(error)
-    if note.startswith("one-sided") and not passed:
-        note += "; try a smaller --h"
+    if not passed:
+        chosen = _chosen_step(point, probe, name, index, analytic, h, threshold)
+        return replace(chosen, note="; ".join(filter(None, (note, chosen.note))))
     return _Element(index, analytic, numerical, error, reading, passed, kinks, note)
+
+
+def _chosen_step(point: _Point, probe: Graph, name: str, index: tuple[int, ...] | None,
+                 analytic: float, h: float, threshold: float) -> _Element:
+    """The check with the step chosen for this input (the given h disagreed)."""
+    floor = _measured_noise(point, name, index)
+    found = [estimate for k in LADDER if (estimate := _richardson(
+        point, probe, name, index, h * 10.0**k, floor)) is not None]
+    if _moves(point, name, index, h):  # then a start that sees no change at all is too fine
+        found = [estimate for estimate in found if not estimate.flat]
+    if not found:
+        return _Element(index, analytic, math.nan, math.nan, NOT_FINITE, True, (),
+                        f"with h = {h:g} the quotient disagrees, and no other step gives a "
+                        "quotient (a kink or a domain edge is near)")
+    best = _with_spread(found, min(range(len(found)), key=lambda i: found[i].uncertainty))
+    settled = best.smooth and len(found) > 1 and all(
+        abs(e.quotient - best.quotient) <= e.uncertainty + best.uncertainty for e in found)
+    return _judged(index, analytic, best, settled, h, threshold)
+
+
+def _judged(index: tuple[int, ...] | None, analytic: float, best: _Estimate, settled: bool,
+            h: float, threshold: float) -> _Element:
+    """The chosen step's verdict: agrees, within its own error, not checkable (the estimate
+    is too uncertain for its size; a quotient near 0 is measured against the disagreement
+    only when every start agrees on it, ``settled``), or wrong."""
+    error = relative_error(analytic, best.quotient)
+    scale = max(abs(best.quotient), abs(analytic - best.quotient) if settled else 0)
+    step = f"step {best.step:.0e} (Richardson extrapolation, own error {best.uncertainty:.1e})"
+    if error <= threshold:
+        return _Element(index, analytic, best.quotient, error, verdict(error), True, (),
+                        f"h = {h:g} is a poor step here; the quotient with {step} agrees")
+    if abs(analytic - best.quotient) <= 4 * best.uncertainty:
+        return _Element(index, analytic, best.quotient, error, NUMERICAL_ERROR, True, (),
+                        f"the quotient with {step} agrees within its own error")
+    if best.uncertainty > TRUSTED * scale:
+        return _Element(index, analytic, best.quotient, error, NOT_FINITE, True, (),
+                        f"no step gives a trustworthy quotient (the best, {step}, "
+                        f"is too uncertain): central differences cannot check it")
+    return _Element(index, analytic, best.quotient, error, verdict(error), False, (),
+                    f"the quotient disagrees also with {step}")
+
+
+def _with_spread(found: list[_Estimate], at: int) -> _Estimate:
+    """The estimate at ``at``, its error widened to how far its neighbours (the next larger
+    and smaller starts) lie from it: an error estimate is itself only an estimate."""
+    best = found[at]
+    spread = max((abs(found[i].quotient - best.quotient) for i in (at - 1, at + 1)
+                  if 0 <= i < len(found)), default=0.0)
+    return replace(best, uncertainty=max(best.uncertainty, spread))
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    """A Richardson-extrapolated quotient from the start ``step``, and its own error."""
+
+    quotient: float
+    uncertainty: float
+    step: float
+    smooth: bool  # second differences shrink as a smooth function's do, or are rounding
+    flat: bool  # L is the same at every step: no change seen at all
+
+
+def _moves(point: _Point, name: str, index: tuple[int, ...] | None, h: float) -> bool:
+    """Whether L changes at all within the largest steps tried (a gate's rounding can hide
+    a small change entirely: log(1 + exp(-25)) is the same for x and x + 1e-7)."""
+    x = point.start(name, index)
+    centre = point.loss(name, index, x)
+    return any(point.loss(name, index, x + sign * h * 10.0**k) not in (centre, None)
+               for k in LADDER[:2] for sign in (1, -1))
+
+
+def _measured_noise(point: _Point, name: str, index: tuple[int, ...] | None) -> float:
+    """How much rounding moves L near the point, measured: the largest second difference
+    |L(x + d) - 2 L(x) + L(x - d)| over tiny steps d (a gate may round far more than its
+    value shows: log(1 + exp(-20)) keeps only 1e-16 of 1)."""
+    x = point.start(name, index)
+    centre = point.loss(name, index, x)
+    if centre is None:
+        return 0.0
+    scale = max(abs(x), 1.0)
+    largest = 0.0
+    for d in (3e-9, 1e-9, 3e-10, 1e-10, 3e-11, 1e-11):
+        ahead, behind = point.loss(name, index, x + d * scale), \
+            point.loss(name, index, x - d * scale)
+        if ahead is not None and behind is not None:
+            largest = max(largest, abs(ahead - 2 * centre + behind))
+    return largest if math.isfinite(largest) else 0.0
+
+
+def _richardson(point: _Point, probe: Graph, name: str, index: tuple[int, ...] | None,
+                step: float, floor: float = 0.0) -> _Estimate | None:
+    """Central differences with s, s/2, s/4, s/8 extrapolated (errors h**2, h**4, h**6);
+    the error is the last two extrapolations' difference plus three times the rounding
+    (modelled, plus ``floor`` as measured). None when a step crosses a kink, leaves a
+    domain or gives a non-finite value, or when the quotients do not converge."""
+    if _kinks_crossed(point.moved(probe), name, index, step):
+        return None
+    samples = _Samples.taken(point, name, index, step)
+    if samples is None:
+        return None
+    noise = max((model + floor) / s for model, s in zip(samples.rounding, samples.steps,
+                                                        strict=True))
+    if not _shrinking([a - b for a, b in pairwise(samples.quotients)], noise):
+        return None
+    levels = [samples.quotients]
+    for power in (4, 16, 64):
+        levels.append([(power * b - a) / (power - 1) for a, b in pairwise(levels[-1])])
+    best = levels[3][0]
+    uncertainty = abs(best - levels[2][1]) + 3 * noise
+    if not (math.isfinite(best) and math.isfinite(uncertainty)):
+        return None
+    smooth = _shrinking(samples.curvature, max(samples.rounding))
+    flat = not any(samples.quotients) and not any(samples.curvature)
+    return _Estimate(best, uncertainty, step, smooth, flat)
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """L around the point at the steps s, s/2, s/4, s/8: the central quotients, the second
+    differences L(x + s) - 2 L(x) + L(x - s), and the modelled rounding of L there."""
+
+    steps: tuple[float, ...]
+    quotients: list[float]
+    curvature: list[float]
+    rounding: list[float]
+
+    @staticmethod
+    def taken(point: _Point, name: str, index: tuple[int, ...] | None,
+              step: float) -> _Samples | None:
+        x = point.start(name, index)
+        centre = point.loss(name, index, x)
+        steps = (step, step / 2, step / 4, step / 8)
+        quotients, curvature, rounding = [], [], []
+        for s in steps:
+            ahead, behind = point.loss(name, index, x + s), point.loss(name, index, x - s)
+            if ahead is None or behind is None or centre is None or (x + s) == (x - s):
+                return None
+            quotients.append((ahead - behind) / ((x + s) - (x - s)))
+            curvature.append(ahead - 2 * centre + behind)
+            rounding.append(NOISE_FACTOR * max(abs(ahead), abs(behind)) + 8 * point.rounding)
+        return _Samples(steps, quotients, curvature, rounding)
+
+
+def _shrinking(values: list[float], noise: float) -> bool:
+    """Whether halving the step shrinks each value 2.5 to 20 times (an error of order h**2
+    shrinks 4 times, h**4 16 times), or the values are only rounding (within 4 ``noise``)."""
+    for larger, smaller in pairwise(values):
+        if max(abs(larger), abs(smaller)) <= 4 * noise:
+            continue
+        if smaller == 0 or not 2.5 <= larger / smaller <= 20:
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -247,6 +432,7 @@ class _Point:
     arithmetic: Arithmetic
     seed: Any
     arrays: bool
+    rounding: float = 0.0
 
     def moved(self, graph: Graph) -> _Point:
         return replace(self, graph=graph)

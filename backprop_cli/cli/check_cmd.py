@@ -7,7 +7,13 @@ import sys
 import click
 
 from ..analysis.answers import Problem, ProblemResult, check_problem, is_answers_file, read_answers
-from ..analysis.expectations import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance, split_expect
+from ..analysis.expectations import (
+    DEFAULT_ATOL,
+    DEFAULT_RTOL,
+    Tolerance,
+    looks_like_expectation,
+    split_expect,
+)
 from ..errors import InputError
 from ..inputs.values import split_assignment
 from ..render.check import check_document, check_report, render_check
@@ -15,15 +21,17 @@ from ..render.formats import View
 from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin, seed_option
 from .output import emit, output_options, wants_color
 
-EXIT_WRONG, EXIT_BAD_INPUT = 1, 2
+EXIT_WRONG = 1
 
 
 @click.command("check")
 @click.argument("source", required=False)
 @click.argument("assignments", nargs=-1, metavar="[NAME=VALUE]...")
 @click.option("--expect", "expects", multiple=True, metavar="NAME=VALUE",
-              help="An expected answer: NAME=VALUE for a node's value, grad.NAME=VALUE for "
-                   "d output / d NAME. Repeat for more. Default: the circuit's [expect].")
+              help="An expected answer: NAME=VALUE for a node's value, grad.NAME=VALUE or "
+                   "dOUT/dNAME=VALUE for d output / d NAME, edge.NODE.INPUT.local=VALUE (or "
+                   "upstream, downstream) for an edge. Repeat for more. Default: the "
+                   "circuit's [expect].")
 @click.option("--answers", "answers", metavar="FILE",
               help="An answers file (TOML or JSON) with many problems; - for stdin.")
 @click.option("--output", metavar="NAME", help="Differentiate this node instead.")
@@ -44,8 +52,10 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
                   table: str | None, color: str, seed: int) -> None:
     """Check answers: one line per answer, right or wrong, expected and computed.
 
-    An answer is NAME=VALUE (the value of node NAME) or grad.NAME=VALUE (the gradient of
-    the output with respect to NAME). Values are read like inputs, so 1/4 and -pi/2 work.
+    An answer is NAME=VALUE (the value of node NAME), grad.NAME=VALUE or dOUT/dNAME=VALUE
+    (the gradient of the output OUT with respect to NAME), or any path --get takes:
+    edge.NODE.INPUT.upstream, .local or .downstream (an edge of the backward pass),
+    node.NAME.value, node.NAME.grad. Values are read like inputs, so 1/4 and -pi/2 work.
     Without --expect, the circuit file's [expect] answers are checked.
 
     A decimal answer is judged to the digits typed: -0.1966 is right when the computed
@@ -53,11 +63,13 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     judged to double precision (rtol 1e-9, atol 1e-12). --rtol/--atol set a fixed
     tolerance instead; --exact compares exactly.
 
-    Exit status: 0 all right, 1 any wrong, 2 bad input.
+    Exit status: 0 all right, 1 any wrong (or, in an answers file, any problem that could
+    not be checked: it is reported and the others are still checked), 2 bad input.
 
     \b
     Example:
       backprop check "(x+y)*z" x=-2 y=5 z=-4 --expect f=-12 --expect grad.x=-4
+      backprop check "(x+y)*z" x=-2 y=5 z=-4 --expect df/dz=3 --expect edge.f.z.local=3
       backprop check sigmoid-neuron --expect grad.w0=-0.1966 --hide
       backprop check circuits/simple-circuit.toml
       backprop check --answers homework.toml
@@ -86,10 +98,8 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     else:
         emit(View(report=lambda math: check_report(results, hide),
                   document=lambda: check_document(results, hide)), fmt, table, color)
-    if any(result.error is not None for result in results):
-        sys.exit(EXIT_BAD_INPUT)
-    if any(result.wrong for result in results):
-        sys.exit(EXIT_WRONG)
+    if any(result.wrong or result.error is not None for result in results):
+        sys.exit(EXIT_WRONG)  # a single problem's error has already exited with 2
 
 
 def _unstyled(word: str, right: bool) -> str:
@@ -118,6 +128,9 @@ def _command_line_problem(source: str | None, assignments: tuple[str, ...],
     circuit = load_circuit(source)
     inputs: dict[str, str] = {}
     for item in assignments:
+        if looks_like_expectation(item):
+            raise InputError(f"{item} is an answer to check, not an input: write "
+                             f"--expect {item}")
         name, text = split_assignment(item)
         if name in inputs:
             raise InputError(f"input {name} is given twice")
@@ -137,7 +150,9 @@ def _report_errors(results: list[ProblemResult], several: bool) -> None:
             continue
         if not several:
             raise error
-        if error.where is None:
+        if result.problem.broken is not None:  # its message names the file and problem
+            pass
+        elif error.where is None:
             error.where = f"problem {result.problem.name}"
         else:
             error.where += f" (problem {result.problem.name})"

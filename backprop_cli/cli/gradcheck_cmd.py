@@ -43,7 +43,10 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
     abs, max, min; a hinge margin or an amax/amin tie) is reported, not failed. An array
     input is checked element by element (its worst element is shown); an array output
     through L = sum(upstream * output). Where the circuit overflows within a step of the
-    point (exp(1000)), central differences cannot compare: reported, not failed.
+    point (exp(1000)), central differences cannot compare: reported, not failed. When the
+    quotient with --h disagrees, the step is chosen for the input (Richardson extrapolation
+    from starts h * 10^k); an input fails only when that quotient is trustworthy and still
+    disagrees, and is "not checkable" when no step gives a trustworthy quotient.
     --seed draws randn(...) inputs.
     Exit status: 0 no input disagrees, 1 failed, 2 bad input.
 

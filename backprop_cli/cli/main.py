@@ -146,6 +146,7 @@ cli.commands = _Commands({
     "gradcheck": "gradcheck_cmd:gradcheck_command",
     "code": "code_cmd:code_command",
     "step": "step_cmd:step_command",
+    "quiz": "quiz_cmd:quiz_command",
     "draw": "draw_cmd:draw_command",
     "completion": "completion_cmd:completion_command",
 })

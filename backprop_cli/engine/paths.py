@@ -98,3 +98,14 @@ def _listed(names: list[str]) -> str:
     if len(names) <= LISTED_MAX:
         return ", ".join(names)
     return ", ".join(names[:LISTED_MAX]) + f", ... ({len(names)} in all)"
+
+
+def path_node(trace: Trace, name: str) -> int:
+    """The node a path names by ``name`` (as ``grad.NAME`` and ``node.NAME`` resolve it)."""
+    return _node(trace, name, f"node.{name}")
+
+
+def path_edge(trace: Trace, path: str) -> Edge:
+    """The edge an ``edge.NODE.INPUT.FIELD`` path names."""
+    parts = path.split(".")
+    return _find_edge(trace, _node(trace, parts[1], path), parts[2], path, parts[3])

@@ -41,12 +41,14 @@ def verdict_lines(verdicts: Sequence[Verdict], hide: bool, style: Styler = _plai
         key = verdict.expectation.key
         if hide:
             lines.append(f"{indent}{word}  {key}")
-            continue
-        line = (f"{indent}{word}  {key.ljust(width)}  expected {e_text.ljust(e_width)}  "
-                f"computed {c_text.ljust(c_width)}")
-        if not verdict.right:
-            line += f"  ({_allowed(verdict)})"
-        lines.append(line.rstrip())
+        else:
+            line = (f"{indent}{word}  {key.ljust(width)}  expected {e_text.ljust(e_width)}  "
+                    f"computed {c_text.ljust(c_width)}")
+            if not verdict.right:
+                line += f"  ({_allowed(verdict)})"
+            lines.append(line.rstrip())
+        if verdict.hint is not None:
+            lines.append(f"{indent}       hint: {verdict.hint.text}")
     return lines
 
 
@@ -62,8 +64,13 @@ def summary(results: Sequence[ProblemResult]) -> str:
     text = f"{_count(answers, 'answer')}: {answers - wrong} right, {wrong} wrong"
     if len(results) > 1:
         text = f"{_count(len(results), 'problem')}, {text}"
+    wrong_in = [r.problem.name for r in results if r.wrong]
+    if len(results) > 1 and wrong_in:
+        text += f"; wrong answers in {', '.join(wrong_in)}"
     if errors:
-        text += f"; {_count(errors, 'problem')} could not be checked (errors on standard error)"
+        broken = ", ".join(r.problem.name for r in results if r.error is not None)
+        text += (f"; {_count(errors, 'problem')} could not be checked: {broken} (errors on "
+                 "standard error)")
     return text
 
 
@@ -88,8 +95,10 @@ def render_check(results: Sequence[ProblemResult], hide: bool, style: Styler = _
 def check_report(results: Sequence[ProblemResult], hide: bool) -> Report:
     """One row per answer (problem, answer, verdict, expected, computed, allowed), for the
     table, Markdown, LaTeX and flat formats; the summary as the footer."""
+    hinted = any(v.hint is not None for result in results for v in result.verdicts)
     headers = ["problem", "answer", "verdict"] + ([] if hide else
                                                   ["expected", "computed", "allowed"])
+    headers += ["hint"] if hinted else []
     section = Section("Answers", headers, key="answers",
                       numeric=frozenset() if hide else frozenset({3, 4}))
     for result in results:
@@ -100,6 +109,8 @@ def check_report(results: Sequence[ProblemResult], hide: bool) -> Report:
                 row += [format_value(verdict.expectation.expected),
                         format_value(verdict.computed),
                         "exact" if verdict.allowed is None else _allowed(verdict)]
+            if hinted:
+                row.append("" if verdict.hint is None else verdict.hint.text)
             section.rows.append(row)
     return Report([section], [summary(results)])
 
@@ -111,7 +122,9 @@ def check_document(results: Sequence[ProblemResult], hide: bool) -> dict[str, An
         answers = []
         for verdict in result.verdicts:
             answer: dict[str, Any] = {"key": verdict.expectation.key,
-                                      "right": verdict.right}
+                                      "right": verdict.right,
+                                      "hint": None if verdict.hint is None else
+                                      {"class": verdict.hint.kind, "text": verdict.hint.text}}
             if not hide:
                 answer["expected"] = _number(verdict.expectation.expected)
                 answer["computed"] = _number(verdict.computed)

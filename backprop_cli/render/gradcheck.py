@@ -65,7 +65,8 @@ def summary(result: GradCheck) -> str:
     if result.kinked:
         text += f"; {_inputs(result.kinked)} not checked: the step crosses a kink"
     if result.not_checkable:
-        text += f"; {_inputs(result.not_checkable)} not checkable: not finite near the point"
+        text += (f"; {_inputs(result.not_checkable)} not checkable: no step gives a "
+                 "trustworthy difference quotient")
     return text
 
 

@@ -160,7 +160,10 @@ def test_circuit_answers_do_not_apply_to_other_inputs() -> None:
     (("--expect", "grad.nosuch=1"), "no node named 'nosuch'"),
     (("--expect", "dx=-4"), "the gradient with respect to x is written grad.x"),
     (("--expect", "grad.x"), "NAME=VALUE"),
-    (("--expect", "grad[0]=1"), "is not NAME or grad.NAME"),
+    (("--expect", "grad[0]=1"), "is not an answer the tool shows"),
+    (("--expect", "dg/dx=1"), "the output is f, so its gradients are df/dNAME"),
+    (("--expect", "edge.f.q.local=1"), "no edge from f back to 'q'"),
+    (("--expect", "edge.f.z.formula=1"), "is not an answer the tool shows"),
     (("--expect", "f=(1"), "never closed"),
     (("--expect", "f=__import__"), "not allowed"),
     ((), "nothing to check"),
@@ -181,7 +184,7 @@ def test_answers_file_with_several_problems_gives_one_report() -> None:
         ["right", "f"], ["right", "grad.x"], ["wrong", "grad.z"],
         ["right", "f"], ["right", "grad.x"], ["right", "grad.y"],
         ["right", "grad.w0"], ["right", "grad.x0"]]
-    assert out[-1] == "3 problems, 8 answers: 7 right, 1 wrong"
+    assert out[-1] == "3 problems, 8 answers: 7 right, 1 wrong; wrong answers in 1a"
 
 
 def test_answers_file_as_the_source_and_hidden() -> None:
@@ -209,10 +212,12 @@ def test_a_broken_problem_is_reported_and_the_rest_still_checked(tmp_path: Path)
         {"name": "wrong", "program": "x+y", "inputs": {"x": 2, "y": 3}, "expect": {"f": 6}},
     ]}))
     result = invoke("check", "--answers", str(sheet))
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "problem bad" in result.stderr and "log is undefined" in result.stderr
     assert "  right  f" in result.stdout and "  wrong  f" in result.stdout
-    assert "1 problem could not be checked" in result.stdout
+    assert result.stdout.splitlines()[-1] == (
+        "3 problems, 2 answers: 1 right, 1 wrong; wrong answers in wrong; 1 problem could not "
+        "be checked: bad (errors on standard error)")
 
 
 def test_answers_file_tolerances(tmp_path: Path) -> None:
@@ -225,11 +230,35 @@ def test_answers_file_tolerances(tmp_path: Path) -> None:
         ["right", "wrong"]
 
 
+@pytest.mark.parametrize(("entry", "message"), [
+    ("expect = {f = 1}\n", "either circuit"),
+    ("circuit = \"nosuch\"\n", "no circuit file or bundled circuit"),
+    ("circuit = \"missing.toml\"\n", "no such circuit file: 'missing.toml'"),
+    ("program = \"x\"\ncolour = 1\n", "unknown key 'colour'"),
+    ("program = \"x\"\ninputs = 3\n", "inputs and expect must be tables"),
+])
+def test_a_broken_problem_between_good_ones_is_named_and_exits_1(tmp_path: Path, entry: str,
+                                                                  message: str) -> None:
+    good = '[[problems]]\nname = "{}"\nprogram = "x*y"\ninputs = {{x = 2, y = 3}}\n' \
+        'expect = {{f = 6, grad.x = 3}}\n'
+    sheet = tmp_path / "sheet.toml"
+    sheet.write_text(good.format("a") + '[[problems]]\nname = "broken"\n' + entry +
+                     good.format("c"))
+    result = invoke("check", str(sheet))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"error: {sheet}, problem broken: ")
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert result.stdout.count("  right  ") == 4
+    assert result.stdout.splitlines()[-1] == (
+        "3 problems, 4 answers: 4 right, 0 wrong; 1 problem could not be checked: broken "
+        "(errors on standard error)")
+    document = json.loads(invoke("check", str(sheet), "--format", "json").stdout)
+    assert [problem["error"] is None for problem in document["problems"]] == [True, False, True]
+
+
 @pytest.mark.parametrize(("text", "message"), [
-    ("[[problems]]\nexpect = {f = 1}\n", "either circuit"),
-    ("[[problems]]\ncircuit = \"nosuch\"\n", "no circuit file or bundled circuit"),
-    ("[[problems]]\nprogram = \"x\"\ncolour = 1\n", "unknown key 'colour'"),
     ("title = \"empty\"\n", "has no problems"),
+    ("colour = 1\n[[problems]]\nprogram = \"x\"\n", "unknown key 'colour'"),
     ("problems = [\n", "not valid TOML"),
 ])
 def test_malformed_answers_file_exits_2(tmp_path: Path, text: str, message: str) -> None:
@@ -278,3 +307,58 @@ def test_installed_check_exit_codes() -> None:
                            timeout=60)
     assert (right.returncode, wrong.returncode) == (0, 1)
     assert "\x1b[" not in wrong.stdout and wrong.stdout.startswith("wrong  grad.z")
+
+
+# the lecture's circuit f = (x + y) * z at x=-2, y=5, z=-4, worked by hand: q = x + y = 3,
+# df/dq = z = -4, df/dz = q = 3, df/dx = df/dy = df/dq * 1 = -4
+LECTURE = {"f": "-12", "t1": "3", "value": "-12", "upstream": "1",
+           "grad.x": "-4", "df/dx": "-4", "dL/dy": "-4", "df/dz": "3", "grad.t1": "-4",
+           "node.t1.value": "3", "node.t1.grad": "-4", "node.f.grad": "1",
+           "edge.f.t1.upstream": "1", "edge.f.t1.local": "-4", "edge.f.t1.downstream": "-4",
+           "edge.f.z.local": "3", "edge.f.z.downstream": "3",
+           "edge.t1.x.upstream": "-4", "edge.t1.x.local": "1", "edge.t1.y.downstream": "-4",
+           "edge.f.0.local": "-4", "edge.f.1.local": "3"}
+
+
+@pytest.mark.parametrize(("key", "value"), sorted(LECTURE.items()))
+def test_every_quantity_the_tool_shows_can_be_expected(key: str, value: str) -> None:
+    right = invoke("check", *SIMPLE, "--expect", f"{key}={value}")
+    assert right.exit_code == 0, right.stdout + right.stderr
+    assert right.stdout.split()[:2] == ["right", key]
+    wrong = invoke("check", *SIMPLE, "--expect", f"{key}={int(value) + 1}")
+    assert wrong.exit_code == 1 and wrong.stdout.split()[:2] == ["wrong", key]
+
+
+def test_the_labels_of_the_gradients_table_are_answers() -> None:
+    """What eval prints (df/dx, ...) is what check takes."""
+    labels = [line.split()[0] for line in invoke("eval", *SIMPLE).stdout.splitlines()
+              if line.strip().startswith("df/d")]
+    assert labels == ["df/dx", "df/dy", "df/dz"]
+    result = invoke("check", *SIMPLE, *(f"--expect={label}=0" for label in labels))
+    assert result.exit_code == 1 and [line.split()[1] for line in
+                                      result.stdout.splitlines()[:3]] == labels
+
+
+def test_edge_answers_in_a_circuit_file_and_an_answers_file(tmp_path: Path) -> None:
+    circuit = tmp_path / "c.toml"
+    circuit.write_text('program = "f = (x + y) * z"\n[inputs]\nx = -2\ny = 5\nz = -4\n'
+                       '[expect]\n"df/dz" = 3\nedge.f.z.local = 3\nedge.t1.x.upstream = -4\n')
+    result = invoke("check", str(circuit))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [line.split()[1] for line in result.stdout.splitlines()[:3]] == [
+        "df/dz", "edge.f.z.local", "edge.t1.x.upstream"]
+    answers = tmp_path / "hw.toml"
+    answers.write_text('[[problems]]\nname = "1"\ncircuit = "c.toml"\n'
+                       '[problems.expect]\nedge.f.t1.local = -4\nnode.t1.grad = 4\n')
+    result = invoke("check", str(answers))
+    assert result.exit_code == 1
+    assert "right  edge.f.t1.local" in result.stdout and "wrong  node.t1.grad" in result.stdout
+
+
+def test_a_forgotten_expect_points_at_expect() -> None:
+    for answer in ("grad.x=-4", "df/dx=-4", "edge.f.z.local=3"):
+        result = invoke("check", *SIMPLE, answer)
+        assert result.exit_code == 2
+        assert result.stderr == (f"error: {answer} is an answer to check, not an input: "
+                                 f"write --expect {answer}\n")
+        assert "attribute access" not in result.stderr
