@@ -6,25 +6,18 @@ sympy's parser); each gate's sympy definition and derivatives are applied by sub
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from fractions import Fraction
 from functools import cache
 from typing import Any
 
 import sympy as sp
 
-from ..limits import LimitError, check_clock, current, exceeded
+from ..limits import LimitError, check_clock, current, exact_fraction, exceeded
 from .arithmetic import Arithmetic
 from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
 
 Value = Any
 
-# Exact numbers may have up to --limit exact-digits digits; Python refuses to print ints over
-# 4300 digits by default, so make room for what the limits allow.
-_INT_DIGITS_ROOM = 10_000_000
-if sys.get_int_max_str_digits() and sys.get_int_max_str_digits() < _INT_DIGITS_ROOM:
-    sys.set_int_max_str_digits(_INT_DIGITS_ROOM)
 SIMPLIFY_MAX_TERMS = 40
 
 
@@ -32,7 +25,7 @@ def exact_literal(text: str) -> sp.Expr:
     """A literal as an exact number: ``0.5`` is 1/2, ``1e-3`` is 1/1000, ``pi`` is pi."""
     if text in CONSTANTS:
         return CONSTANTS[text]
-    fraction = Fraction(text)
+    fraction = exact_fraction(text)
     return sp.Rational(fraction.numerator, fraction.denominator)
 
 
