@@ -105,7 +105,9 @@ def exceeded(what: str, size: int | float, limit_name: str, *, source: str | Non
 def clock(seconds: float | None = None) -> Iterator[None]:
     """A wall-clock budget for a block (exact mode), checked by ``check_clock``."""
     budget = current().exact_seconds if seconds is None else seconds
-    token = _DEADLINE.set(time.monotonic() + budget)
+    outer = _DEADLINE.get()
+    deadline = time.monotonic() + budget
+    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
     finally:

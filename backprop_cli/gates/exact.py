@@ -77,10 +77,26 @@ def _guard_pow(base: sp.Expr, exponent: sp.Expr) -> None:
                        "exact_digits")
 
 
+def _check_magnitude(value: sp.Expr) -> None:
+    """Refuse a value whose decimal exponent alone has more digits than exact-digits allows
+    (exp(exp(30)) is about 10**(4.6 * 10**12)): printing it, or the exp of it, would not end.
+    Its arguments passed this test, so a 15-digit estimate is quick."""
+    if value.is_Rational or not value.is_number:
+        return
+    approx = value.evalf(15)
+    if not approx.is_Float or approx == 0:
+        return
+    binary_exponent = approx._mpf_[2] + approx._mpf_[3]
+    digits = int(abs(binary_exponent) * 0.30103)
+    if digits > current().exact_digits:
+        raise exceeded("the number of digits of an exact value", digits, "exact_digits")
+
+
 def settle_exact(value: sp.Expr) -> sp.Expr:
     """Write sigmoid out through exp, and refuse what is not a finite real number."""
     check_clock()
     _check_size(value)
+    _check_magnitude(value)
     value = value.replace(sigmoid, lambda x: 1 / (1 + sp.exp(-x)))
     if value.has(sp.zoo) or value is sp.nan:
         raise ZeroDivisionError("division by zero")

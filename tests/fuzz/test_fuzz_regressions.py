@@ -140,3 +140,22 @@ def test_an_integer_too_long_for_python_in_a_circuit_file(tmp_path: Path) -> Non
     circuit.write_text('program = "f = x * 2"\n[inputs]\nx = ' + "1" * 20_000 + "\n",
                        encoding="utf-8")
     _refused(invoke("eval", str(circuit)), DIGITS)
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "f = exp(exp(exp(exp(x))))", "x=3", "--exact"),
+    ("eval", "f = exp(exp(exp(x)))", "x=30", "--exact"),
+    ("draw", "f = exp(exp(exp(exp(x))))", "x=3", "--exact"),
+    ("eval", "f = exp(-exp(exp(x)))", "x=30", "--exact"),
+])
+def test_an_exact_value_too_large_to_print_is_refused(args: tuple[str, ...]) -> None:
+    """Issue 18: past 60 s (mpmath computed e to 10**13 bits to print the value)."""
+    _refused(invoke(*args), DIGITS)
+
+
+def test_the_exact_time_limit_covers_the_whole_command() -> None:
+    """A slow exact evaluation stops at --limit exact-seconds, not only between gates."""
+    program = "\n".join(["c0 = x", *(f"c{i} = sin(c{i - 1}) * 0.5 + c{i - 1}"
+                                      for i in range(1, 400))])
+    _refused(invoke("eval", program, "x=1", "--exact", "--limit", "exact-seconds=1"),
+             "--limit exact-seconds=N")
