@@ -298,6 +298,9 @@ class _Point:
         (Richardson: the error of the h-quotient is about (D(2h) - D(h)) / 3)."""
         x = self.start(name, index)
         label = name if index is None else f"{name}[{', '.join(map(str, index))}]"
+        if x + h == x or x - h == x:  # 1e308 + 1e-5: no step to divide by
+            return _Difference(math.nan, note=f"{label} +- h is {label} itself (h is below "
+                               "the spacing of doubles there): use a larger --h")
         f = {k: self.loss(name, index, x + k * h) for k in (-2, -1, 1, 2)}
         if f[1] is not None and f[-1] is not None:
             quotient = (f[1] - f[-1]) / ((x + h) - (x - h))

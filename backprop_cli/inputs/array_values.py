@@ -15,6 +15,7 @@ import math
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -245,10 +246,16 @@ def _load_file(name: str, path_text: str) -> Any:
         return loaded
     except BackpropError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as error:
+    except _UNREADABLE as error:
         detail = str(error).splitlines()[0].split("; ")[0] if str(error) else \
             type(error).__name__
         raise InputError(f"{where}: cannot read {path_text!r}: {detail}") from None
+
+
+# what numpy and the json module raise for a malformed file (an .npy header is read with
+# tokenize and ast: "EOF in multi-line statement" is a TokenError)
+_UNREADABLE = (OSError, ValueError, UnicodeDecodeError, TokenError, SyntaxError, TypeError,
+               EOFError, RecursionError)
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:

@@ -159,3 +159,36 @@ def test_the_exact_time_limit_covers_the_whole_command() -> None:
                                       for i in range(1, 400))])
     _refused(invoke("eval", program, "x=1", "--exact", "--limit", "exact-seconds=1"),
              "--limit exact-seconds=N")
+
+
+def test_gradcheck_at_a_double_too_large_for_the_step() -> None:
+    """Issue 18: ZeroDivisionError in the difference quotient ((b + h) - (b - h) is 0)."""
+    result = invoke("gradcheck", "f = a*b", "a=1", "b=1e308")
+    assert result.exit_code == 0, result.stderr
+    assert "b +- h is b itself" in result.stdout and "use a larger --h" in result.stdout
+
+
+def test_a_constant_division_by_zero_under_rows(tmp_path: Path) -> None:
+    """Issue 18: ZeroDivisionError in the row engine (1/0 of two Python floats)."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1\n2\n", encoding="utf-8")
+    result = invoke("eval", "f = x + 1/0", "--rows", str(rows))
+    assert result.exit_code == 0, result.stderr
+    assert "division by zero at node t1 = 1 / 0" in result.stdout
+
+
+@pytest.mark.parametrize("header", [b"{'descr': '<f8', 'shape': (4,", b"{'descr': ((((",
+                                    b'{"""'])
+def test_a_malformed_npy_header(header: bytes, tmp_path: Path) -> None:
+    """Issue 18: tokenize.TokenError from numpy's header reader reached exit 70."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(4.0))
+    data = buffer.getvalue()
+    start, end = data.index(b"{"), data.index(b"\n")
+    path = tmp_path / "bad.npy"
+    path.write_bytes(data[:start] + header.ljust(end - start) + data[end:])
+    _refused(invoke("eval", "f = sum(x)", f"x=@{path}"), "cannot read")
