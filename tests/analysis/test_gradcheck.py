@@ -173,3 +173,14 @@ def test_overflow_near_the_point_is_not_checkable_not_wrong() -> None:
     assert "none could be compared" in alone.stdout
     near = invoke("gradcheck", "exp(x)", "x=700")  # finite: still checked and passing
     assert near.exit_code == 0 and "passed: 1 input agrees" in near.stdout
+
+
+def test_a_large_input_is_checked_on_a_random_sample() -> None:
+    """Issue 18: randn(3000, 3000) took minutes (1,000 elements, 4 passes of 9*10**6 each);
+    like CS231n's grad_check_sparse it now checks a random sample, sized by the work."""
+    from backprop_cli.analysis import gradcheck as module
+
+    result = invoke("gradcheck", "f = sum(exp(x) * x)", "x=randn(3000,3000)")
+    assert result.exit_code == 0, result.stderr
+    assert "a random sample of 10 of 9,000,000, seed 0" in result.stdout
+    assert module.MIN_SAMPLE == 10 and module.SAMPLE_SEED == 0
