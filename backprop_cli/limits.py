@@ -31,6 +31,7 @@ class Limits:
     exact_seconds: float = 20.0
     array_elements: int = 50_000_000
     gate_terms: int = 10_000
+    memory: int = 2_000_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -168,3 +169,18 @@ def check_digits(what: str, digits: int) -> None:
                              f"{current().exact_digits:,}; raise it with "
                              "--limit exact-digits=N")
         raise exceeded(f"the number of digits of {what}", digits, "exact_digits")
+
+
+# bytes one array element takes while a command holds it: a float64 (an exact element is a
+# sympy number behind a pointer, about this much)
+FLOAT_BYTES = 8
+EXACT_BYTES = 200
+
+
+def check_memory(what: str, size: int, *, source: str | None = None,
+                 span: Span | None = None) -> None:
+    """Refuse work whose arrays would take more bytes than the memory limit, estimated from
+    shapes before anything is allocated."""
+    if size > current().memory:
+        raise exceeded(f"the memory in bytes for {what}", size, "memory", source=source,
+                       span=span)

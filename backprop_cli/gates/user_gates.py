@@ -72,6 +72,11 @@ class UserGate:
             partial_formulas=tuple(sp.sstr(d) for d in self.partials),
             forward=forward, partials=partials)
 
+    def tape_steps(self) -> int:
+        """Steps of the gate's tapes (forward and local gradients): each holds an array."""
+        forward, partials = self.functions(FLOAT)
+        return sum(len(tape.steps) for tape in (forward, *partials) if isinstance(tape, Tape))
+
     @property
     def body(self) -> list[Item]:
         return self.definition.rpn

@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import BackpropError, InputError, Span
 from ..gates.array_kit import Array, kit_for
 from ..language.tokens import Token, tokenize
-from ..limits import current, exceeded
+from ..limits import EXACT_BYTES, check_memory, current, exceeded
 
 MAX_DIMENSIONS = 32
 GENERATORS = ("randn", "rand", "zeros", "ones", "randint")
@@ -72,6 +72,8 @@ def check_elements(name: str, shape: tuple[int, ...] | list[int], source: str | 
 
 def _finish(name: str, array: Any, exact: bool) -> Array:
     """Check numbers, finiteness and size; convert to the kit's element type."""
+    if exact:  # an exact element is a sympy number: refuse before making millions of them
+        check_memory(f"the exact value of {name}", int(np.size(array)) * EXACT_BYTES)
     if isinstance(array, list):
         array = np.array(array, dtype=object if exact else float)
     array = np.asarray(array)

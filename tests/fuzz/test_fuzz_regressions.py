@@ -192,3 +192,14 @@ def test_a_malformed_npy_header(header: bytes, tmp_path: Path) -> None:
     path = tmp_path / "bad.npy"
     path.write_bytes(data[:start] + header.ljust(end - start) + data[end:])
     _refused(invoke("eval", "f = sum(x)", f"x=@{path}"), "cannot read")
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "a = x + y\nb = a * x\nc = b - y\nf = sum(c * a)", "x=randn(7000,1)",
+     "y=randn(1,7000)"),
+    ("step", "f = sum(x*x)", "x=randn(2000,2000)", "--params", "x", "--iters", "1000"),
+    ("eval", "def g(t): sigmoid(t) * tanh(t) + t^2\nf = sum(g(x))", "x=randn(5000,10000)"),
+], ids=["broadcast chain", "step history", "user gate on a huge array"])
+def test_memory_is_a_limit_checked_from_shapes(args: tuple[str, ...]) -> None:
+    """Issue 18: 5.6 GB peaks and MemoryError (exit 70); now refused before allocating."""
+    _refused(invoke(*args), "--limit memory=N")
