@@ -6,11 +6,14 @@ The limits in force live in a context variable, so the command line can set them
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
+from fractions import Fraction
 
 from .errors import BackpropError, Span
 
@@ -28,6 +31,7 @@ class Limits:
     exact_seconds: float = 20.0
     array_elements: int = 50_000_000
     gate_terms: int = 10_000
+    memory: int = 2_000_000_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -67,14 +71,26 @@ def parse_settings(items: list[str], base: Limits = DEFAULT_LIMITS) -> Limits:
     return replace(base, **settings)  # type: ignore[arg-type]
 
 
+def _make_int_room(limits: Limits) -> None:
+    """Let Python convert ints of up to exact-digits digits to text, and no more: a longer
+    one (in a TOML or JSON file) is refused as Python refuses it, instead of taking minutes."""
+    if sys.get_int_max_str_digits():
+        sys.set_int_max_str_digits(max(4300, limits.exact_digits + 64))
+
+
+_make_int_room(DEFAULT_LIMITS)
+
+
 @contextmanager
 def using(limits: Limits) -> Iterator[Limits]:
     """Run a block with these limits in force."""
     token = _CURRENT.set(limits)
+    _make_int_room(limits)
     try:
         yield limits
     finally:
         _CURRENT.reset(token)
+        _make_int_room(current())
 
 
 def exceeded(what: str, size: int | float, limit_name: str, *, source: str | None = None,
@@ -90,7 +106,9 @@ def exceeded(what: str, size: int | float, limit_name: str, *, source: str | Non
 def clock(seconds: float | None = None) -> Iterator[None]:
     """A wall-clock budget for a block (exact mode), checked by ``check_clock``."""
     budget = current().exact_seconds if seconds is None else seconds
-    token = _DEADLINE.set(time.monotonic() + budget)
+    outer = _DEADLINE.get()
+    deadline = time.monotonic() + budget
+    token = _DEADLINE.set(deadline if outer is None else min(outer, deadline))
     try:
         yield
     finally:
@@ -102,3 +120,67 @@ def check_clock() -> None:
     if deadline is not None and time.monotonic() > deadline:
         raise LimitError(f"exact evaluation took longer than {current().exact_seconds:g} s; "
                          "raise it with --limit exact-seconds=N, or drop --exact")
+
+
+# a decimal literal as the tokenizer reads it (an optional sign, digits, point, exponent)
+_DECIMAL = re.compile(r"([-+]?)(\d*)(?:\.(\d*))?(?:[eE]([-+]?\d+))?", re.ASCII)
+_MAX_EXPONENT_CHARS = 18
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """Long user text cut for a message: its start, an ellipsis and its length."""
+    if len(text) <= width:
+        return text
+    return f"{text[:width // 2]}…{text[-8:]} ({len(text):,} characters)"
+
+
+def literal_digits(text: str) -> int | None:
+    """The digits of a decimal literal's numerator or denominator, read from its text
+    without computing it (``1e1000`` has 1001, ``0e99999`` has 1); None for other text."""
+    match = _DECIMAL.fullmatch(text.strip())
+    if match is None or not (match.group(2) or match.group(3)):
+        return None
+    whole, frac, exponent = match.group(2), match.group(3) or "", match.group(4) or "0"
+    significant = (whole + frac).lstrip("0")
+    if not significant:
+        return 1
+    if len(exponent.lstrip("+-0")) > _MAX_EXPONENT_CHARS:
+        return int(10**_MAX_EXPONENT_CHARS)
+    return len(significant) + abs(int(exponent) - len(frac))
+
+
+def exact_fraction(text: str) -> Fraction:
+    """A number literal as an exact fraction, refused before it is computed when it would
+    have more digits than the exact-digits limit allows (``1e1000000000000``)."""
+    digits = literal_digits(text)
+    if digits is None:
+        return Fraction(text)  # not a decimal literal: Fraction says why (ValueError)
+    check_digits(f"the exact number {shorten(text.strip())}", digits)
+    if digits == 1 and float(text) == 0:
+        return Fraction(0)  # 0e99999: Fraction would compute 10**99999 first
+    return Fraction(text)
+
+
+def check_digits(what: str, digits: int) -> None:
+    """Refuse an exact number of more digits than the exact-digits limit allows."""
+    if digits > current().exact_digits:
+        if digits >= 10**_MAX_EXPONENT_CHARS:
+            raise LimitError(f"the number of digits of {what} exceeds the limit of "
+                             f"{current().exact_digits:,}; raise it with "
+                             "--limit exact-digits=N")
+        raise exceeded(f"the number of digits of {what}", digits, "exact_digits")
+
+
+# bytes one array element takes while a command holds it: a float64 (an exact element is a
+# sympy number behind a pointer, about this much)
+FLOAT_BYTES = 8
+EXACT_BYTES = 200
+
+
+def check_memory(what: str, size: int, *, source: str | None = None,
+                 span: Span | None = None) -> None:
+    """Refuse work whose arrays would take more bytes than the memory limit, estimated from
+    shapes before anything is allocated."""
+    if size > current().memory:
+        raise exceeded(f"the memory in bytes for {what}", size, "memory", source=source,
+                       span=span)

@@ -19,6 +19,7 @@ from ..errors import BackpropError, DomainError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic
 from ..graph.graph import Graph
 from ..inputs.values import coerce_value, parse_assignments
+from ..limits import EXACT_BYTES, FLOAT_BYTES, check_memory
 from ..numformat import format_value
 
 
@@ -68,6 +69,7 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
     check_params(graph, params)
     current = dict(values)
     run = Descent(graph.names[graph.output], lr, {p: current[p] for p in params})
+    _check_history(params, current, iters, arithmetic)
     trace = evaluate(graph, current, arithmetic)
     _refuse_divergence(trace, params, "at the start")
     for step in range(1, iters + 1):
@@ -84,6 +86,16 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
         run.updates.append(Update(step, before, gradients, {p: current[p] for p in params},
                                   trace.value))
     return run
+
+
+def _check_history(params: Sequence[str], values: Mapping[str, Value], iters: int,
+                   arithmetic: Arithmetic) -> None:
+    """Every step keeps its parameters and gradients (the report shows them): refuse a
+    descent whose history would not fit in --limit memory before it starts."""
+    per_element = EXACT_BYTES if arithmetic.exact else FLOAT_BYTES
+    elements = sum(int(getattr(values[p], "size", 1)) for p in params)
+    check_memory(f"{iters:,} steps of {', '.join(params)} (each step keeps the parameters "
+                 "and their gradients; fewer --iters)", 2 * elements * per_element * iters)
 
 
 def _refuse_divergence(trace: Trace, params: Sequence[str], when: str) -> None:

@@ -131,8 +131,8 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
     ``probe`` is the graph searched for kinks (the expanded graph, so kinks inside
     composite and user-defined gates are seen); by default ``graph`` itself. ``arithmetic``
     must be a float64 one (it gives the analytic gradients and the forward values).
-    An array input is checked element by element (a sample of ``MAX_ELEMENTS`` when it is
-    larger) and reported by its worst element; an array output is checked through
+    An array input is checked element by element (a random sample when it is larger than
+    ``_sample_size`` allows) and reported by its worst element; an array output through
     ``L = sum(upstream * output)``.
     """
     trace = evaluate(graph, inputs, arithmetic, upstream)
@@ -144,7 +144,7 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
             skipped.append(name)
             continue
         gradient = trace.grads[node]
-        indices = _indices(gradient)
+        indices = _indices(gradient, _sample_size(graph, trace.values))
         results = [_check_element(point, probe or graph, name, index,
                                   float(gradient if index is None else gradient[index]),
                                   h, threshold) for index in indices]
@@ -154,6 +154,17 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
 
 
 MAX_ELEMENTS = 1000
+MIN_SAMPLE = 10  # CS231n's grad_check_sparse checks 10 random entries
+SAMPLE_SEED = 0
+# element operations one input's check may spend (4 forward passes per checked element)
+WORK_BUDGET = 400_000_000
+
+
+def _sample_size(graph: Graph, values: list[Any]) -> int:
+    """How many elements of a large array input to check: up to MAX_ELEMENTS, fewer when
+    one forward pass is long (randn(3000, 3000): 10), at least MIN_SAMPLE."""
+    per_pass = sum(int(getattr(value, "size", 1)) for value in values) + len(graph)
+    return max(MIN_SAMPLE, min(MAX_ELEMENTS, WORK_BUDGET // (4 * per_pass)))
 
 
 def _rounding(trace: Trace) -> float:
@@ -180,15 +191,16 @@ def _summary_value(value: Any) -> float:
     return float(value.flat[0]) if getattr(value, "ndim", 0) else float(value)
 
 
-def _indices(gradient: Any) -> list[tuple[int, ...] | None]:
-    """Every element's index of an array gradient (evenly spaced when there are many);
-    ``[None]`` for a number."""
+def _indices(gradient: Any, sample: int = MAX_ELEMENTS) -> list[tuple[int, ...] | None]:
+    """Every element's index of an array gradient, or, when it has more than ``sample``,
+    a random sample of that many (numpy's default_rng(SAMPLE_SEED), in index order) as
+    CS231n's grad_check_sparse; ``[None]`` for a number."""
     if not getattr(gradient, "ndim", 0):
         return [None]
     import numpy as np
 
-    flat = range(gradient.size) if gradient.size <= MAX_ELEMENTS else \
-        np.linspace(0, gradient.size - 1, MAX_ELEMENTS).astype(int)
+    flat = range(gradient.size) if gradient.size <= sample else np.sort(
+        np.random.default_rng(SAMPLE_SEED).choice(gradient.size, sample, replace=False))
     return [tuple(int(i) for i in np.unravel_index(int(k), gradient.shape)) for k in flat]
 
 
@@ -218,7 +230,8 @@ def _worst(results: list[_Element], size: int) -> _Element:
     kinked = [r for r in results if r.kinks]
     checked = [r for r in results if not r.kinks] or kinked
     worst = max(checked, key=lambda r: (not r.passed, r.error))
-    sampled = f" (a sample of {len(results)} of {size})" if len(results) < size else ""
+    sampled = f" (a random sample of {len(results)} of {size:,}, seed {SAMPLE_SEED})" \
+        if len(results) < size else ""
     notes = [f"worst of {len(results)} elements{sampled} at {_index(worst.index)}"]
     if kinked and worst not in kinked:
         at = ", ".join(_index(r.index) for r in kinked[:3]) + (", ..." if len(kinked) > 3 else "")
@@ -484,6 +497,9 @@ class _Point:
         (Richardson: the error of the h-quotient is about (D(2h) - D(h)) / 3)."""
         x = self.start(name, index)
         label = name if index is None else f"{name}[{', '.join(map(str, index))}]"
+        if x + h == x or x - h == x:  # 1e308 + 1e-5: no step to divide by
+            return _Difference(math.nan, note=f"{label} +- h is {label} itself (h is below "
+                               "the spacing of doubles there): use a larger --h")
         f = {k: self.loss(name, index, x + k * h) for k in (-2, -1, 1, 2)}
         if f[1] is not None and f[-1] is not None:
             quotient = (f[1] - f[-1]) / ((x + h) - (x - h))

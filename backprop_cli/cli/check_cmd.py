@@ -18,7 +18,15 @@ from ..errors import InputError
 from ..inputs.values import split_assignment
 from ..render.check import check_document, check_report, render_check
 from ..render.formats import View
-from .common import echo_error, exact_clock, limit_option, load_circuit, read_stdin, seed_option
+from .common import (
+    echo_error,
+    exact_budget,
+    exact_clock,
+    limit_option,
+    load_circuit,
+    read_stdin,
+    seed_option,
+)
 from .output import emit, output_options, wants_color
 
 EXIT_WRONG = 1
@@ -36,7 +44,8 @@ EXIT_WRONG = 1
               help="An answers file (TOML or JSON) with many problems; - for stdin.")
 @click.option("--output", metavar="NAME", help="Differentiate this node instead.")
 @click.option("--upstream", metavar="VALUE", help="Gradient arriving at the output.")
-@click.option("--exact", is_flag=True, help="Compute and compare exactly (1/4 equals 0.25).")
+@click.option("--exact", is_flag=True, callback=exact_budget,
+              help="Compute and compare exactly (1/4 equals 0.25).")
 @click.option("--rtol", type=click.FloatRange(min=0), metavar="R",
               help=f"Relative tolerance; with --atol replaces the digits rule "
                    f"[default: {DEFAULT_RTOL:g}].")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -60,7 +62,7 @@ def circuit_options(function: F) -> F:
         click.option("--upstream", metavar="VALUE",
                      help="Gradient arriving at the output (default 1; an array such as "
                           "\"[4,-1,5,9]\" for an array output)."),
-        click.option("--exact", is_flag=True,
+        click.option("--exact", is_flag=True, callback=exact_budget,
                      help="Exact values and gradients (fractions, e, pi) with decimals."),
     ]
     function = limit_option(function)  # listed after these in --help
@@ -91,6 +93,16 @@ def exact_clock(exact: bool) -> Iterator[None]:
         return
     with limits.clock(), _alarm(limits.current().exact_seconds + 5):
         yield
+
+
+def exact_budget(ctx: click.Context, param: click.Parameter, on: bool) -> bool:
+    """With --exact, the exact-seconds budget runs from here to the command's end (reading,
+    evaluating and rendering); the alarm stops a sympy call that would not return."""
+    if on and threading.current_thread() is threading.main_thread():
+        seconds = limits.current().exact_seconds
+        ctx.with_resource(limits.clock())
+        ctx.with_resource(_alarm(seconds))
+    return on
 
 
 def _set_limits(ctx: click.Context, param: click.Parameter, items: tuple[str, ...]) -> None:
@@ -152,6 +164,10 @@ def _alarm(seconds: float) -> Iterator[None]:
         raise limits.LimitError(f"exact evaluation took longer than {seconds:g} s; raise it "
                                 "with --limit exact-seconds=N, or drop --exact")
 
+    outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
+    if outer and outer < seconds:  # an alarm already set for the whole command comes first
+        yield
+        return
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -159,6 +175,9 @@ def _alarm(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(outer - (time.monotonic() - started), 0.001))
 
 
 def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,

@@ -119,6 +119,11 @@ class _Group(click.Group):
         except BrokenPipeError:
             _silence_stdout()
             ctx.exit(EXIT_OK)
+        except MemoryError:  # a size no limit foresaw: the machine's memory ran out first
+            click.echo("error: out of memory before the tool's own limits were reached; "
+                       "lower --limit memory=N (or the sizes) so the input is refused "
+                       "before it is made", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

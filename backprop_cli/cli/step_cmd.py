@@ -16,7 +16,14 @@ from ..inputs.values import constant_value, parse_assignments
 from ..render.descent import descent_report, render_descent_json
 from ..render.plain import render_plain
 from ..render.table import print_report
-from .common import exact_clock, limit_option, prepare_circuit, print_gate_warnings, seed_option
+from .common import (
+    exact_budget,
+    exact_clock,
+    limit_option,
+    prepare_circuit,
+    print_gate_warnings,
+    seed_option,
+)
 
 
 @click.command("step")
@@ -34,7 +41,8 @@ from .common import exact_clock, limit_option, prepare_circuit, print_gate_warni
 @click.option("--save", "save", metavar="FILE",
               help="Write the trained parameters: JSON if FILE ends in .json, else "
                    "NAME=VALUE lines; - for standard output.")
-@click.option("--exact", is_flag=True, help="Exact arithmetic (fractions stay fractions).")
+@click.option("--exact", is_flag=True, callback=exact_budget,
+              help="Exact arithmetic (fractions stay fractions).")
 @click.option("--format", "fmt", type=click.Choice(("auto", "table", "plain", "json")),
               default="auto", show_default=True)
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",

@@ -21,7 +21,7 @@ from ..gates.array_gates import ARRAY_GATES, LabelError, ShapeMismatch, show_sha
 from ..gates.array_kit import Array, Kit, kit_for, kit_with_user_gates, unbroadcast
 from ..gates.kinks import KINKS
 from ..graph.graph import CONST, INPUT, Graph
-from ..limits import current, exceeded
+from ..limits import EXACT_BYTES, FLOAT_BYTES, check_memory, current, exceeded
 from ..numformat import format_value
 from . import ieee_arrays
 from .ieee import gradient_notes, is_strict, underflow_cause
@@ -45,7 +45,8 @@ def evaluate_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False
     check_inputs(graph, inputs)
     kit = kit_with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
-    shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
+    shapes = infer_shapes(graph, {name: a.shape for name, a in arrays.items()},
+                          EXACT_BYTES if exact else FLOAT_BYTES)
     seed = _seed(graph, shapes, kit, upstream)
     with trapping():
         values, unusual = _forward(graph, arrays, kit)
@@ -61,7 +62,8 @@ def forward_arrays(graph: Graph, inputs: Mapping[str, Any], exact: bool = False)
     check_inputs(graph, inputs)
     kit = kit_with_user_gates(kit_for(exact), graph)
     arrays = {name: _input_array(kit, name, value) for name, value in inputs.items()}
-    infer_shapes(graph, {name: a.shape for name, a in arrays.items()})
+    infer_shapes(graph, {name: a.shape for name, a in arrays.items()},
+                 EXACT_BYTES if exact else FLOAT_BYTES)
     with trapping():
         return _forward(graph, arrays, kit)[0]
 
@@ -91,10 +93,13 @@ def _index_text(index: Sequence[int]) -> str:
 
 # ----------------------------------------------------------------------------- shapes
 
-def infer_shapes(graph: Graph, input_shapes: Mapping[str, Shape]) -> list[Shape]:
+def infer_shapes(graph: Graph, input_shapes: Mapping[str, Shape],
+                 element_bytes: int = FLOAT_BYTES) -> list[Shape]:
     """Every node's shape from the input shapes; a mismatch names the gate and position, and
-    so does a shape with more elements than ``--limit array-elements`` allows."""
+    so does a shape with more elements than ``--limit array-elements`` allows, and arrays
+    that would take more than ``--limit memory`` bytes together (before any is made)."""
     shapes: list[Shape] = []
+    held = 0
     names, gates, args, attrs = graph.names, graph.gates, graph.args, graph.attrs
     largest = current().array_elements
     for node, gate in enumerate(gates):
@@ -114,7 +119,19 @@ def infer_shapes(graph: Graph, input_shapes: Mapping[str, Shape]) -> list[Shape]
                                f"{graph.describe(node)}, of shape {show_shape(shapes[-1])},",
                                math.prod(shapes[-1]), "array_elements", source=graph.source,
                                span=graph.span(node))
+        held += math.prod(shapes[-1]) * _copies(graph, node)
+        if held * element_bytes > current().memory:
+            check_memory(f"evaluating up to {names[node]} = {graph.describe(node)}",
+                         held * element_bytes, source=graph.source, span=graph.span(node))
     return shapes
+
+
+def _copies(graph: Graph, node: int) -> int:
+    """Arrays of a node's shape the passes hold at once: its value, its gradient and a
+    local gradient per operand; a user gate's tape holds one per step as well."""
+    copies = 2 + len(graph.args[node])
+    gate = graph.user_gates.get(graph.gates[node]) if graph.user_gates else None
+    return copies + (gate.tape_steps() if gate is not None else 0)
 
 
 def _gate_shape(gate: str, operands: list[Shape], attrs: tuple[Any, ...]) -> Shape:

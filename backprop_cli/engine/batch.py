@@ -222,7 +222,7 @@ class Batch:
                 values[node] = columns[graph.names[node]]
                 continue
             if gate == CONST:
-                values[node] = literal_value(graph.literals[node])
+                values[node] = np.float64(literal_value(graph.literals[node]))  # 1/0: inf
                 continue
             operands = [values[a] for a in graph.args[node]]
             underflow.seen = False

@@ -6,25 +6,18 @@ sympy's parser); each gate's sympy definition and derivatives are applied by sub
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from fractions import Fraction
 from functools import cache
 from typing import Any
 
 import sympy as sp
 
-from ..limits import LimitError, check_clock, current, exceeded
+from ..limits import LimitError, check_clock, current, exact_fraction, exceeded
 from .arithmetic import Arithmetic
 from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
 
 Value = Any
 
-# Exact numbers may have up to --limit exact-digits digits; Python refuses to print ints over
-# 4300 digits by default, so make room for what the limits allow.
-_INT_DIGITS_ROOM = 10_000_000
-if sys.get_int_max_str_digits() and sys.get_int_max_str_digits() < _INT_DIGITS_ROOM:
-    sys.set_int_max_str_digits(_INT_DIGITS_ROOM)
 SIMPLIFY_MAX_TERMS = 40
 
 
@@ -32,7 +25,7 @@ def exact_literal(text: str) -> sp.Expr:
     """A literal as an exact number: ``0.5`` is 1/2, ``1e-3`` is 1/1000, ``pi`` is pi."""
     if text in CONSTANTS:
         return CONSTANTS[text]
-    fraction = Fraction(text)
+    fraction = exact_fraction(text)
     return sp.Rational(fraction.numerator, fraction.denominator)
 
 
@@ -84,10 +77,26 @@ def _guard_pow(base: sp.Expr, exponent: sp.Expr) -> None:
                        "exact_digits")
 
 
+def _check_magnitude(value: sp.Expr) -> None:
+    """Refuse a value whose decimal exponent alone has more digits than exact-digits allows
+    (exp(exp(30)) is about 10**(4.6 * 10**12)): printing it, or the exp of it, would not end.
+    Its arguments passed this test, so a 15-digit estimate is quick."""
+    if value.is_Rational or not value.is_number:
+        return
+    approx = value.evalf(15)
+    if not approx.is_Float or approx == 0:
+        return
+    binary_exponent = approx._mpf_[2] + approx._mpf_[3]
+    digits = int(abs(binary_exponent) * 0.30103)
+    if digits > current().exact_digits:
+        raise exceeded("the number of digits of an exact value", digits, "exact_digits")
+
+
 def settle_exact(value: sp.Expr) -> sp.Expr:
     """Write sigmoid out through exp, and refuse what is not a finite real number."""
     check_clock()
     _check_size(value)
+    _check_magnitude(value)
     value = value.replace(sigmoid, lambda x: 1 / (1 + sp.exp(-x)))
     if value.has(sp.zoo) or value is sp.nan:
         raise ZeroDivisionError("division by zero")

@@ -14,6 +14,7 @@ a disagreement is a warning, and ``backprop gradcheck`` fails such a gate numeri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -23,7 +24,7 @@ import sympy as sp
 
 from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
-from ..limits import current, exceeded
+from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
 from .registry import BINARY_GATES, GATES
 from .spec import GateSpec
@@ -70,6 +71,11 @@ class UserGate:
             summary="user-defined", definition=sp.sstr(self.expr),
             partial_formulas=tuple(sp.sstr(d) for d in self.partials),
             forward=forward, partials=partials)
+
+    def tape_steps(self) -> int:
+        """Steps of the gate's tapes (forward and local gradients): each holds an array."""
+        forward, partials = self.functions(FLOAT)
+        return sum(len(tape.steps) for tape in (forward, *partials) if isinstance(tape, Tape))
 
     @property
     def body(self) -> list[Item]:
@@ -167,6 +173,9 @@ def _bounded(expr: sp.Expr, definition: Definition, what: str) -> sp.Expr:
     if size > current().gate_terms:
         raise exceeded(f"{what}gate {definition.name} written out as a tree", size,
                        "gate_terms", source=definition.source, span=definition.span)
+    if expr.has(*_NOT_FINITE):
+        raise _error(f"{what}gate {definition.name} is not finite ({sp.sstr(expr)[:80]})",
+                     definition)
     return expr
 
 
@@ -176,20 +185,71 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
     stack: list[sp.Expr] = []
     for item in rpn:
         if item.kind == "num":
-            fraction = Fraction(item.text)
-            stack.append(sp.Rational(fraction.numerator, fraction.denominator))
+            stack.append(_number(item, definition))
         elif item.kind == "name":
             stack.append(_name(item, names, known, definition))
         elif item.kind == "unary":
             stack.append(-stack.pop())
         elif item.kind == "binary":
             right, left = stack.pop(), stack.pop()
-            stack.append(_binary(BINARY_GATES[item.text], left, right))
+            stack.append(_folded(item, definition, _binary, BINARY_GATES[item.text], left,
+                                 right))
         else:
             args = stack[len(stack) - item.argc:]
             del stack[len(stack) - item.argc:]
-            stack.append(_call(item, args, known, definition))
+            stack.append(_folded(item, definition, _call, item, args, known, definition))
     return stack[-1]
+
+
+_NOT_FINITE = (sp.nan, sp.zoo, sp.oo, -sp.oo)
+
+
+def _number(item: Item, definition: Definition) -> sp.Expr:
+    """A literal as an exact number, bounded by exact-digits before it is computed."""
+    try:
+        fraction = exact_fraction(item.text)
+    except LimitError as error:
+        raise _error(error.message, definition, item) from None
+    return sp.Rational(fraction.numerator, fraction.denominator)
+
+
+def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
+            *args: Any) -> sp.Expr:
+    """An operation of the body; sympy folds numbers at once (``9**9**9``, ``0**-1``), so
+    their size is bounded as the program's are and a number that is not finite is an error."""
+    try:
+        result = make(*args)
+    except LimitError as error:
+        raise _error(error.message, definition, item) from None
+    except BackpropError:
+        raise
+    except (ValueError, TypeError, ArithmeticError) as error:
+        raise _error(f"gate {definition.name}: {item.text} cannot be computed here "
+                     f"({error})", definition, item) from None
+    if result in _NOT_FINITE or any(arg in _NOT_FINITE for arg in result.args):
+        raise _error(f"gate {definition.name}: {item.text} gives {result}, not a finite "
+                     "number", definition, item)
+    if result.is_Rational:
+        _check_rational(result, item, definition)
+    return result
+
+
+def _check_rational(number: sp.Rational, item: Item, definition: Definition) -> None:
+    bits = max(abs(number.p).bit_length(), number.q.bit_length())
+    try:
+        check_digits(f"a number in gate {definition.name}", int(bits * 0.30103) + 1)
+    except LimitError as error:
+        raise _error(error.message, definition, item) from None
+
+
+def _power_digits(base: sp.Expr, exponent: sp.Expr) -> int:
+    """The digits of base ** exponent for rational numbers, from logarithms (0 otherwise)."""
+    if not (base.is_Rational and exponent.is_Rational) or base == 0:
+        return 0
+    magnitude = max(abs(base.p), base.q)
+    if magnitude <= 1:
+        return 0
+    return int(abs(Fraction(int(exponent.p), int(exponent.q))) * math.log10(magnitude)) + 1
 
 
 def _name(item: Item, names: Mapping[str, sp.Expr], known: Mapping[str, UserGate],
@@ -214,6 +274,7 @@ def _binary(gate: str, left: sp.Expr, right: sp.Expr) -> sp.Expr:
         return left * right
     if gate == "div":
         return left / right
+    check_digits("a power of numbers", _power_digits(left, right))
     return left**right
 
 
@@ -261,8 +322,15 @@ def _substituter(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., s
     """Exact mode: sympy substitutes exact numbers into the tool-built expression."""
     from .exact import settle_exact
 
+    powers = [node for node in reversed(list(sp.preorder_traversal(expr)))
+              if node.is_Pow and node.exp.is_Rational and abs(node.exp) > 1]
+
     def apply(*values: sp.Expr) -> sp.Expr:
-        return settle_exact(expr.xreplace(dict(zip(symbols, values, strict=True))))
+        mapping = dict(zip(symbols, values, strict=True))
+        for power in powers:  # t**10**9 at t = 10 is refused before sympy computes it
+            check_digits("an exact power", _power_digits(power.base.xreplace(mapping),
+                                                         power.exp))
+        return settle_exact(expr.xreplace(mapping))
 
     return apply
 
@@ -318,6 +386,13 @@ class Tape:
         return self.slots[root]
 
     def _leaf(self, node: sp.Expr) -> int | None:
+        try:
+            return self._number(node)
+        except OverflowError:
+            raise GraphError(f"gate {self.gate}: the number {_short_number(node)} in its "
+                             "definition or derivative is too large for a double") from None
+
+    def _number(self, node: sp.Expr) -> int | None:
         literal = self.arithmetic.literal
         if node.is_Integer:
             return self._constant(literal(str(int(node))))
@@ -358,6 +433,13 @@ class Tape:
             return self._step(forwards[name], tuple(args))
         raise GraphError(f"gate {self.gate}: cannot evaluate {type(node).__name__} "
                          "(it appears in its definition or derivative)")
+
+
+def _short_number(node: sp.Expr) -> str:
+    if node.is_Rational and max(abs(node.p), node.q).bit_length() > 200:
+        digits = int(max(abs(node.p), node.q).bit_length() * 0.30103) + 1
+        return f"of about {digits:,} digits"
+    return str(sp.sstr(node))
 
 
 # sympy function -> the gate that evaluates it: the rows whose definition is one function

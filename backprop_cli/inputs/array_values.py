@@ -15,6 +15,7 @@ import math
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from tokenize import TokenError
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from ..errors import BackpropError, InputError, Span
 from ..gates.array_kit import Array, kit_for
 from ..language.tokens import Token, tokenize
-from ..limits import current, exceeded
+from ..limits import EXACT_BYTES, check_memory, current, exceeded
 
 MAX_DIMENSIONS = 32
 GENERATORS = ("randn", "rand", "zeros", "ones", "randint")
@@ -71,6 +72,8 @@ def check_elements(name: str, shape: tuple[int, ...] | list[int], source: str | 
 
 def _finish(name: str, array: Any, exact: bool) -> Array:
     """Check numbers, finiteness and size; convert to the kit's element type."""
+    if exact:  # an exact element is a sympy number: refuse before making millions of them
+        check_memory(f"the exact value of {name}", int(np.size(array)) * EXACT_BYTES)
     if isinstance(array, list):
         array = np.array(array, dtype=object if exact else float)
     array = np.asarray(array)
@@ -245,10 +248,16 @@ def _load_file(name: str, path_text: str) -> Any:
         return loaded
     except BackpropError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as error:
+    except _UNREADABLE as error:
         detail = str(error).splitlines()[0].split("; ")[0] if str(error) else \
             type(error).__name__
         raise InputError(f"{where}: cannot read {path_text!r}: {detail}") from None
+
+
+# what numpy and the json module raise for a malformed file (an .npy header is read with
+# tokenize and ast: "EOF in multi-line statement" is a TokenError)
+_UNREADABLE = (OSError, ValueError, UnicodeDecodeError, TokenError, SyntaxError, TypeError,
+               EOFError, RecursionError)
 
 
 def _npy_shape(path: Path) -> tuple[int, ...]:

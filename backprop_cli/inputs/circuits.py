@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CircuitError
+from ..limits import current
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -94,6 +95,10 @@ def parse_circuit(text: str, name: str, path: str) -> Circuit:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise CircuitError(f"{path} is not valid TOML: {error}") from None
+    except ValueError:  # an integer longer than Python converts (see limits.using)
+        raise CircuitError(f"{path}: an integer has more digits than the limit of "
+                           f"{current().exact_digits:,}; raise it with --limit "
+                           "exact-digits=N") from None
     unknown = sorted(set(data) - _ALLOWED_KEYS)
     if unknown:
         raise CircuitError(f"{path}: unknown key {unknown[0]!r}")

@@ -305,3 +305,13 @@ def test_a_wrong_router_where_the_circuit_is_flat_is_caught() -> None:
     wrong = replace(FLOAT, partials={**FLOAT.partials, "max": (right[1], right[0])})
     result = gradcheck(compile_program("max(x, y)"), {"x": 4.0, "y": 5.0}, arithmetic=wrong)
     assert [item.passed for item in result.inputs] == [False, False]
+
+def test_a_large_input_is_checked_on_a_random_sample() -> None:
+    """Issue 18: randn(3000, 3000) took minutes (1,000 elements, 4 passes of 9*10**6 each);
+    like CS231n's grad_check_sparse it now checks a random sample, sized by the work."""
+    from backprop_cli.analysis import gradcheck as module
+
+    result = invoke("gradcheck", "f = sum(exp(x) * x)", "x=randn(3000,3000)")
+    assert result.exit_code == 0, result.stderr
+    assert "a random sample of 10 of 9,000,000, seed 0" in result.stdout
+    assert module.MIN_SAMPLE == 10 and module.SAMPLE_SEED == 0

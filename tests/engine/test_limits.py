@@ -95,3 +95,19 @@ def test_parse_settings_validates() -> None:
         limits.parse_settings(["gates=-1"])
     with pytest.raises(limits.LimitError):
         limits.parse_settings(["gates=many"])
+
+
+@pytest.mark.parametrize(("text", "digits"), [
+    ("1e1000000000000", 1_000_000_000_001), ("0e99999999", 1), ("1.5e-3", 6), ("123", 3),
+    ("-2.50e2", 3), (".5", 2), ("5.", 1), ("pi", None), ("1e" + "9" * 40, 10**18)])
+def test_a_literal_s_digits_are_read_from_its_text(text: str, digits: int | None) -> None:
+    assert limits.literal_digits(text) == digits
+
+
+def test_an_exact_literal_within_the_limit_is_exact() -> None:
+    from fractions import Fraction
+
+    assert limits.exact_fraction("1.5e-3") == Fraction(3, 2000)
+    assert limits.exact_fraction("0e99999999999") == 0
+    with pytest.raises(limits.LimitError, match="exact-digits=N"):
+        limits.exact_fraction("1e10001")

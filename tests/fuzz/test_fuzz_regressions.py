@@ -72,3 +72,134 @@ def test_matmul_overflow_through_the_cli() -> None:
     strict = invoke("eval", "sum(x @ y)", "x=[[1e200, 1e200]]", "y=[[1e200], [1e200]]",
                     "--strict")
     assert strict.exit_code == 2 and strict.stderr.startswith("error: overflow")
+
+
+# ---------------------------------------------------------------- issue 18: hostile literals
+
+TOWER = "1e1000000000000 ** 9**9**9"
+DIGITS = "--limit exact-digits=N"
+
+
+def _refused(result: object, *needles: str) -> str:
+    """Exit 2 with one ``error:`` line (no traceback) that contains every needle."""
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("error: ") and "Traceback" not in result.stderr, result.stderr
+    for needle in needles:
+        assert needle in first, first
+    return first
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", f"def g(t): {TOWER}\nf = g(x)", "x=1"),
+    ("eval", "f = x * 2", f"x={TOWER}", "--exact"),
+    ("eval", "f = x * 2", "x=1e100000000", "--exact"),
+    ("eval", "f = x * 2", "x=1", "--upstream", "1e1000000000000", "--exact"),
+    ("eval", "f = sum(x)", "x=[1, 1e1000000000000]", "--exact"),
+    ("step", "f = x * x", "x=1", "--params", "x", "--lr", "1e1000000000000", "--exact"),
+    ("eval", "def g(t): t + 9**9**9\nf = g(x)", "x=1"),
+    ("gates", "def g(t): t + 9**9**9\nf = g(x)"),
+    ("eval", "def g(t): t^1000000000\nf = g(x)", "x=10", "--exact"),
+    ("eval", "def g(t): (t + 1)^1000000000\nf = g(x)", "x=10", "--exact"),
+    ("eval", "f = x + 0e99999999999", "x=1", "--exact"),
+], ids=lambda a: " ".join(a)[:40])
+def test_a_huge_exact_number_is_refused_before_it_is_computed(args: tuple[str, ...]) -> None:
+    """Issue 18: each ran for minutes (Fraction and sympy computed 10**10**12 first)."""
+    result = invoke(*args)
+    if "0e99999999999" in args[1]:
+        assert result.exit_code == 0, result.stderr
+        return
+    _refused(result, DIGITS)
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ("t * 1e308 ^ 2", "too large for a double"),
+    ("t * 1" + "0" * 400, "too large for a double"),
+    ("max(t, 0^-1)", "not a finite number"),
+    ("max(t, 0/0*t)", "not a finite number"),
+    ("t + 1" + "0" * 5000, "too large for a double"),
+    ("t + 1" + "0" * 20000, DIGITS),
+])
+def test_a_user_gate_constant_that_is_not_a_double_is_an_error(body: str, needle: str) -> None:
+    """Issue 18: OverflowError from literal_value, sympy's "'zoo' is not comparable" and
+    "Exceeds the limit (4300 digits)" were internal errors (exit 70)."""
+    _refused(invoke("eval", f"def g(t): {body}\nf = g(x)", "x=1"), needle)
+
+
+@pytest.mark.parametrize("command", ["eval", "check", "draw", "code", "gates", "gradcheck"])
+def test_a_tower_in_a_circuit_files_gate_is_refused(command: str, tmp_path: Path) -> None:
+    circuit = tmp_path / "tower.toml"
+    circuit.write_text(f'program = "f = g(x)"\n[inputs]\nx = 1\n[expect]\nf = 1\n'
+                       f'[gates.g]\nparams = ["t"]\nbody = "{TOWER}"\n', encoding="utf-8")
+    _refused(invoke(command, str(circuit)), DIGITS, "gate g of")
+
+
+def test_an_integer_too_long_for_python_in_a_circuit_file(tmp_path: Path) -> None:
+    """Issue 18: "Exceeds the limit (4300 digits) for integer string conversion", exit 70."""
+    circuit = tmp_path / "long.toml"
+    circuit.write_text('program = "f = x * 2"\n[inputs]\nx = ' + "1" * 20_000 + "\n",
+                       encoding="utf-8")
+    _refused(invoke("eval", str(circuit)), DIGITS)
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "f = exp(exp(exp(exp(x))))", "x=3", "--exact"),
+    ("eval", "f = exp(exp(exp(x)))", "x=30", "--exact"),
+    ("draw", "f = exp(exp(exp(exp(x))))", "x=3", "--exact"),
+    ("eval", "f = exp(-exp(exp(x)))", "x=30", "--exact"),
+])
+def test_an_exact_value_too_large_to_print_is_refused(args: tuple[str, ...]) -> None:
+    """Issue 18: past 60 s (mpmath computed e to 10**13 bits to print the value)."""
+    _refused(invoke(*args), DIGITS)
+
+
+def test_the_exact_time_limit_covers_the_whole_command() -> None:
+    """A slow exact evaluation stops at --limit exact-seconds, not only between gates."""
+    program = "\n".join(["c0 = x", *(f"c{i} = sin(c{i - 1}) * 0.5 + c{i - 1}"
+                                      for i in range(1, 400))])
+    _refused(invoke("eval", program, "x=1", "--exact", "--limit", "exact-seconds=1"),
+             "--limit exact-seconds=N")
+
+
+def test_gradcheck_at_a_double_too_large_for_the_step() -> None:
+    """Issue 18: ZeroDivisionError in the difference quotient ((b + h) - (b - h) is 0)."""
+    result = invoke("gradcheck", "f = a*b", "a=1", "b=1e308")
+    assert result.exit_code == 0, result.stderr
+    assert "b +- h is b itself" in result.stdout and "use a larger --h" in result.stdout
+
+
+def test_a_constant_division_by_zero_under_rows(tmp_path: Path) -> None:
+    """Issue 18: ZeroDivisionError in the row engine (1/0 of two Python floats)."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1\n2\n", encoding="utf-8")
+    result = invoke("eval", "f = x + 1/0", "--rows", str(rows))
+    assert result.exit_code == 0, result.stderr
+    assert "division by zero at node t1 = 1 / 0" in result.stdout
+
+
+@pytest.mark.parametrize("header", [b"{'descr': '<f8', 'shape': (4,", b"{'descr': ((((",
+                                    b'{"""'])
+def test_a_malformed_npy_header(header: bytes, tmp_path: Path) -> None:
+    """Issue 18: tokenize.TokenError from numpy's header reader reached exit 70."""
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.arange(4.0))
+    data = buffer.getvalue()
+    start, end = data.index(b"{"), data.index(b"\n")
+    path = tmp_path / "bad.npy"
+    path.write_bytes(data[:start] + header.ljust(end - start) + data[end:])
+    _refused(invoke("eval", "f = sum(x)", f"x=@{path}"), "cannot read")
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "a = x + y\nb = a * x\nc = b - y\nf = sum(c * a)", "x=randn(7000,1)",
+     "y=randn(1,7000)"),
+    ("step", "f = sum(x*x)", "x=randn(2000,2000)", "--params", "x", "--iters", "1000"),
+    ("eval", "def g(t): sigmoid(t) * tanh(t) + t^2\nf = sum(g(x))", "x=randn(5000,10000)"),
+], ids=["broadcast chain", "step history", "user gate on a huge array"])
+def test_memory_is_a_limit_checked_from_shapes(args: tuple[str, ...]) -> None:
+    """Issue 18: 5.6 GB peaks and MemoryError (exit 70); now refused before allocating."""
+    _refused(invoke(*args), "--limit memory=N")
