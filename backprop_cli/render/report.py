@@ -41,6 +41,21 @@ class Section:
     def add_math(self, column: int, cell: MathCell) -> None:
         self.math.setdefault(column, []).append(cell)
 
+    def without(self, header: str) -> Section:
+        """The same section without the column named ``header`` (``--steps`` shows the
+        forward table without its gradient column)."""
+        drop = self.headers.index(header)
+
+        def moved(column: int) -> int:
+            return column - (column > drop)
+
+        return Section(self.title, [h for i, h in enumerate(self.headers) if i != drop],
+                       [[c for i, c in enumerate(row) if i != drop] for row in self.rows],
+                       frozenset(moved(i) for i in self.numeric if i != drop),
+                       {moved(i): style for i, style in self.styles.items() if i != drop},
+                       self.key,
+                       {moved(i): cells for i, cells in self.math.items() if i != drop})
+
 
 @dataclass
 class Report:
