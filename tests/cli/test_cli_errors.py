@@ -8,8 +8,11 @@ sits under column C. Never a Python traceback.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -510,3 +513,69 @@ def test_a_circuit_without_inputs_says_so() -> None:
     constants = invoke("eval", "2*3", "--get", "value")
     assert float(constants.stdout) == 6 and "no inputs" in constants.stderr
     assert "no inputs" not in invoke("eval", "2*x", "x=3").stderr
+
+
+# --------------------------------------------------------------------------- one error style
+
+COMMANDS = sorted(cli.commands)
+
+
+def assert_one_style(stderr: str, usage: str | None = None) -> None:
+    """``error: ...`` on one line, then at most the usage line; never click's own block."""
+    lines = stderr.splitlines()
+    assert lines[0].startswith("error: "), stderr
+    assert not any(line.startswith(("Error:", "Usage:", "Try ")) for line in lines), stderr
+    assert len(lines) <= 2, stderr
+    if usage is not None:
+        assert lines[1].startswith(f"  usage: {usage} "), stderr
+        assert lines[1].endswith(f"(more: {usage.split(' [')[0]} --help)"), stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_unknown_option_of_every_command_is_one_error_line(command: str) -> None:
+    result = failed(command, "--no-such-option")
+    assert headline(result).startswith("error: no such option '--no-such-option'")
+    assert_one_style(result.stderr, f"backprop {command}")
+
+
+def _takes_an_argument(command: str) -> bool:
+    return any(isinstance(param, click.Argument) and param.required
+               for param in cli.commands[command].params)
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if _takes_an_argument(c)])
+def test_a_missing_argument_of_every_command_is_one_error_line(command: str) -> None:
+    result = failed(command)
+    assert headline(result).startswith("error: missing argument '")
+    assert_one_style(result.stderr, f"backprop {command}")
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "x", "--format", "nope"],  # a bad choice
+    ["quiz", "--level", "9"],  # out of range
+    ["circuits", "extra"],  # an extra argument
+    ["eval", "x", "x=1", "--limit", "nope=3"],  # a callback's BadParameter
+    ["eval", "x", "x=1", "--get", "value", "--table", "nodes"],  # the command's UsageError
+    ["no-such-command"],
+    ["--no-such-option"],
+])
+def test_click_errors_take_the_tools_style(args: list[str]) -> None:
+    result = failed(*args)
+    assert_one_style(result.stderr)
+    assert not headline(result).endswith(".")
+
+
+def test_the_entry_point_and_the_installed_command_use_the_same_style(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--no-such-option", "x"]) == 2
+    assert_one_style(capsys.readouterr().err, "backprop eval")
+    done = subprocess.run([sys.executable, "-m", "backprop_cli", "draw"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: missing argument 'SOURCE'\n")
+    assert_one_style(done.stderr, "backprop draw")
+
+
+def test_no_arguments_still_shows_the_help() -> None:
+    result = invoke()
+    assert "Commands:" in result.output and "eval" in result.output
