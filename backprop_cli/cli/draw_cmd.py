@@ -65,6 +65,7 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     from ..graph.expand import expand_composites
     from ..render.picture import Options, build_picture
 
+    refuse_file_as_node(output)
     fmt = choose_format(fmt, out_file)
     if fmt == "png" and out_file is None and sys.stdout.isatty():
         raise click.UsageError("PNG is binary: write it with -o FILE or redirect stdout")
@@ -127,6 +128,17 @@ def emit(data: bytes, out_file: str | None) -> None:
         Path(out_file).write_bytes(data)
     except OSError as error:
         raise BackpropError(f"cannot write {out_file!r}: {error.strerror}") from None
+
+
+def refuse_file_as_node(output: str | None) -> None:
+    """``--output out.png`` names a node (the one to differentiate), and a node name is an
+    identifier: a name with a file's extension or a folder was meant for ``-o``."""
+    if output is None or output.isidentifier():
+        return
+    if Path(output).suffix or "/" in output or "\\" in output:
+        raise click.UsageError(f"no node named {output!r}: --output names the node to "
+                               f"differentiate; did you mean -o {output} (--out), the file "
+                               "to write the picture to?")
 
 
 def show_drawing(picture: Picture, out_file: str | None, width: int | None) -> None:

@@ -19,9 +19,10 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @click.option("--precision", type=click.IntRange(0, 17), metavar="N",
               help="Round displayed numbers to N decimals (JSON keeps full precision).")
 @click.option("--full", is_flag=True, help="Show every node and edge even for a large graph.")
-@click.option("--get", "get", metavar="PATH",
+@click.option("--get", "get", metavar="PATH", multiple=True,
               help="Print one value only: value, grad.NAME, node.NAME.value, node.NAME.grad, "
-                   "edge.NODE.INPUT.local (or .upstream, .downstream, .formula).")
+                   "edge.NODE.INPUT.local (or .upstream, .downstream, .formula). Repeat "
+                   "for several: one value a line, in the order given.")
 @click.option("--rows", "rows", metavar="FILE",
               help="Evaluate once per row of FILE (CSV with a header, TSV, or JSON Lines; "
                    "- for stdin) and print one row per input row: inputs, value, gradients.")
@@ -43,7 +44,7 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
                  output: str | None, upstream: str | None, exact: bool, fmt: str,
                  table: str | None, color: str, precision: int | None, full: bool,
-                 get: str | None, rows: str | None, on_error: str, jacobian: bool,
+                 get: tuple[str, ...], rows: str | None, on_error: str, jacobian: bool,
                  steps: bool, pause: bool, expand: bool, seed: int, no_grad: str) -> None:
     """Evaluate a circuit forward and backward and show every gradient.
 
@@ -75,7 +76,7 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
             raise click.UsageError("--rows prints one row per input row: it cannot be "
                                    "combined with --jacobian, --steps or --pause")
         run_rows(ctx, source, assignments, output, upstream, exact, fmt, table, precision,
-                 get, rows, on_error, transform, no_grad)
+                 next(iter(get), None), rows, on_error, transform, no_grad)
         return
     _check_get(ctx, get, table)
     trace = run_circuit(source, assignments, output, upstream, exact, seed, no_grad,
@@ -83,8 +84,9 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
     print_notes(trace)
     if not trace.graph.inputs:
         warn_no_inputs(source)
-    if get is not None:
-        click.echo(got_text(get_path(trace, get), precision, exact))
+    if get:
+        answers = [got_text(get_path(trace, path), precision, exact) for path in get]
+        click.echo("\n".join(answers))  # every path is read before any is printed
         return
     if steps or pause:
         if fmt not in STEP_FORMATS or table is not None:
@@ -112,16 +114,16 @@ def warn_no_inputs(source: str) -> None:
     warn(f"the circuit has no inputs: there is no gradient to show{hint}")
 
 
-def _check_get(ctx: click.Context, get: str | None, table: str | None) -> None:
-    if get is None:
+def _check_get(ctx: click.Context, get: tuple[str, ...], table: str | None) -> None:
+    if not get:
         return
     if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE:
-        raise click.UsageError("--get prints one value: it cannot be combined with --format")
+        raise click.UsageError("--get prints values only: it cannot be combined with --format")
     if table is not None:
-        raise click.UsageError("--get prints one value: it cannot be combined with --table")
+        raise click.UsageError("--get prints values only: it cannot be combined with --table")
     for flag in ("jacobian", "steps", "pause"):
         if ctx.params.get(flag):
-            raise click.UsageError(f"--get prints one value: it cannot be combined with "
+            raise click.UsageError(f"--get prints values only: it cannot be combined with "
                                    f"--{flag}")
 
 

@@ -158,6 +158,22 @@ def test_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
     assert invoke("draw", "simple-circuit", "--format", "gif").exit_code == 2
 
 
+@pytest.mark.parametrize("name", ["out.png", "picture.dot", "pictures/out"])
+def test_a_file_given_to_output_asks_did_you_mean_o(tmp_path: Path, name: str) -> None:
+    """--output names the node to differentiate; -o (--out) the file."""
+    result = invoke("draw", "simple-circuit", "--output", name)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: no node named {name!r}: --output names the "
+                                    "node to differentiate; did you mean -o ")
+    path = tmp_path / "picture.dot"
+    assert invoke("draw", "simple-circuit", "-o", str(path)).exit_code == 0
+    assert path.read_text("utf-8").startswith("digraph backprop {")
+    node = invoke("draw", "simple-circuit", "--output", "q", "--format", "dot")
+    assert node.exit_code == 0 and "did you mean" not in node.stderr
+    unknown = invoke("draw", "simple-circuit", "--output", "nope")
+    assert unknown.exit_code == 2 and "did you mean -o" not in unknown.stderr
+
+
 def test_unwritable_output_file_is_one_line_error(tmp_path: Path) -> None:
     result = invoke("draw", "simple-circuit", "-o", str(tmp_path / "missing" / "a.dot"))
     assert result.exit_code == 2
