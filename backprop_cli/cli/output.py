@@ -21,7 +21,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -37,8 +37,16 @@ EVAL_RECORDS = "per node, edge and gradient; with --rows: per input row, csv by 
 EVAL_TABLES = "nodes, edges or gradients"
 
 
+@overload
+def output_options(function: F) -> F: ...
+
+
+@overload
+def output_options(*, records: str = ..., tables: str = ...) -> Callable[[F], F]: ...
+
+
 def output_options(function: F | None = None, *, records: str = EVAL_RECORDS,
-                   tables: str = EVAL_TABLES) -> Any:
+                   tables: str = EVAL_TABLES) -> F | Callable[[F], F]:
     """Add ``--format``, ``--table`` and ``--color`` to a command; ``records`` says what one
     csv/tsv/jsonl record is, ``tables`` which tables ``--table`` keeps (both default to
     eval's). Used bare (``@output_options``) or called (``@output_options(records=...)``)."""
