@@ -7,7 +7,15 @@ import click
 from ..engine.paths import get_path
 from ..numformat import format_float, format_value
 from ..render.trace_view import trace_view
-from .common import circuit_options, no_grad_option, print_notes, run_circuit, seed_option, warn
+from .common import (
+    circuit_options,
+    looks_like_a_value,
+    no_grad_option,
+    print_notes,
+    run_circuit,
+    seed_option,
+    warn,
+)
 from .output import choose_format, emit, output_options
 
 STEP_FORMATS = ("auto", "table", "plain", "json")
@@ -107,8 +115,7 @@ def warn_no_inputs(source: str) -> None:
     """A circuit of constants has nothing to differentiate; ``backprop eval x=1`` is most
     likely a forgotten program."""
     hint = ""
-    name, equals, _ = source.partition("=")
-    if equals and name.strip().isidentifier() and "\n" not in source and ";" not in source:
+    if looks_like_a_value(source):
         hint = (f" ({source!r} assigns a constant; to give an input its value, write the "
                 f"program first: backprop eval PROGRAM {source.replace(' ', '')})")
     warn(f"the circuit has no inputs: there is no gradient to show{hint}")

@@ -579,3 +579,49 @@ def test_the_entry_point_and_the_installed_command_use_the_same_style(
 def test_no_arguments_still_shows_the_help() -> None:
     result = invoke()
     assert "Commands:" in result.output and "eval" in result.output
+
+
+# --------------------------------------------------------------------------- the forgotten -
+
+FORGOT = ("x=-2", "y=5", "z=-4")
+READ_WITH_DASH = ("error: 'x=-2' is an input's value, not a program: read the program from "
+                  "standard input with -: ... | backprop eval - x=-2 y=5 z=-4\n")
+
+
+def test_a_piped_program_without_the_dash_says_read_it_with_dash() -> None:
+    result = failed("eval", *FORGOT, input="(x+y)*z\n")
+    assert result.stderr == READ_WITH_DASH
+    right = invoke("eval", "-", *FORGOT, "--get", "grad.x", input="(x+y)*z\n")
+    assert right.stdout == "-4\n"  # the lecture's df/dx = z
+
+
+def test_values_without_a_program_say_give_the_program_first() -> None:
+    result = failed("eval", *FORGOT)
+    assert headline(result) == ("error: 'x=-2' is an input's value, not a program: give the "
+                                "program first (backprop eval PROGRAM x=-2 y=5 z=-4), or read "
+                                "it from standard input with -")
+    assert failed("gradcheck", *FORGOT).stderr.startswith("error: 'x=-2' is an input's value")
+
+
+def test_a_program_that_looks_like_an_assignment_still_runs_with_stdin_full() -> None:
+    assert invoke("eval", "f=x*y", "x=2", "y=3", "--get", "value", input="junk\n").stdout \
+        == "6\n"
+    assert invoke("eval", "x=a", "a=3", "--get", "value", input="junk\n").stdout == "3\n"
+    alone = invoke("eval", "x=1", input="")
+    assert alone.exit_code == 0 and "write the program first" in alone.stderr
+
+
+def test_the_installed_command_reads_a_real_pipe_and_a_file(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "backprop_cli", "eval", *FORGOT]
+    piped = subprocess.run(command, input="(x+y)*z\n", capture_output=True, text=True,
+                           timeout=60)
+    assert piped.returncode == 2 and piped.stdout == "" and piped.stderr == READ_WITH_DASH
+    program = tmp_path / "program.txt"
+    program.write_text("(x+y)*z\n")
+    with program.open() as stdin:
+        from_file = subprocess.run(command, stdin=stdin, capture_output=True, text=True,
+                                   timeout=60)
+    assert from_file.returncode == 2 and from_file.stderr == READ_WITH_DASH
+    nothing = subprocess.run([*command[:4], "x=1"], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60)
+    assert nothing.returncode == 0 and "write the program first" in nothing.stderr
