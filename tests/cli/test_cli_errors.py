@@ -625,3 +625,33 @@ def test_the_installed_command_reads_a_real_pipe_and_a_file(tmp_path: Path) -> N
     nothing = subprocess.run([*command[:4], "x=1"], stdin=subprocess.DEVNULL,
                              capture_output=True, text=True, timeout=60)
     assert nothing.returncode == 0 and "write the program first" in nothing.stderr
+
+
+# --------------------------------------------------------------------------- unknown gates
+
+
+@pytest.mark.parametrize(("program", "guess", "column"), [
+    ("ln(x)", "log", 1),  # an alias a newcomer types
+    ("sigma(x)", "sigmoid", 1),
+    ("y = 2 * ReLU(x)", "relu", 9),  # the name in lower case
+    ("tanhh(x)", "tanh", 1),  # a typo
+    ("softmx(x)", "softmax", 1),  # an array gate
+    ("def double(t): 2*t\nf = doubel(x)", "double", 5),  # a gate the program defines
+])
+def test_an_unknown_gate_suggests_the_closest(program: str, guess: str, column: int) -> None:
+    result = eval_failed(program, "x=1")
+    name = program.split("(")[0].split()[-1] if "\n" not in program else "doubel"
+    assert headline(result).startswith(f"error: unknown gate {name!r} (did you mean {guess}? "
+                                       "see `backprop gates`)")
+    assert_points_at(result, program.count("\n") + 1, column)
+
+
+def test_an_unknown_gate_in_a_definition_suggests_too() -> None:
+    result = eval_failed("def g(t): ln(t)\nf = g(x)", "x=2")
+    assert headline(result) == ("error: unknown gate 'ln' (did you mean log? gates must be "
+                                "defined before use) at line 1, column 11")
+
+
+def test_nothing_close_suggests_nothing() -> None:
+    assert headline(eval_failed("foo(x)", "x=1")) == \
+        "error: unknown gate 'foo' (see `backprop gates`) at line 1, column 1"
