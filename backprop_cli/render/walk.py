@@ -1,5 +1,5 @@
 """The backward walk as sentences, e.g. ``mul q*z → q: upstream 1 × local z = -4 →
-downstream -4, so df/dq = -4``; and as JSON records. A gradient is named at the step that
+downstream df/dq = -4``; and as JSON records. A gradient is named at the step that
 completes it, never before."""
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ def step_sentence(trace: Trace, step: Step, precision: int | None = None) -> str
                 f"{source}: upstream {number(step.upstream)}")
         if step.local is None:  # a structural array gate: its rule names dL/dsource
             return f"{head}; {step.formula} → downstream {number(step.downstream)}"
-        done = f", so d{loss}/d{source} = {number(step.total)}" if step.completes else ""
         local = number(step.local)
         if step.formula != local:
             local = f"{step.formula} = {local}"
-        return f"{head} × local {local} → downstream {number(step.downstream)}{done}"
+        downstream = f"d{loss}/d{source} = {number(step.total)}" if step.completes else \
+            number(step.downstream)  # a part of the gradient, summed at a later step
+        return f"{head} × local {local} → downstream {downstream}"
     if step.kind == SUM:
         name = graph.names[step.node]
         parts = " + ".join(_operand(number(part)) for part in step.parts)

@@ -29,10 +29,10 @@ def walk_lines(*args: str) -> list[str]:
 def test_simple_circuit_walk_has_the_lecture_sentences() -> None:
     assert walk_lines("q = x + y; f = q * z", "x=-2", "y=5", "z=-4") == [
         "start at the output f = -12: df/df = 1",
-        "mul q*z → q: upstream 1 × local z = -4 → downstream -4, so df/dq = -4",
-        "mul q*z → z: upstream 1 × local q = 3 → downstream 3, so df/dz = 3",
-        "add x+y → x: upstream -4 × local 1 → downstream -4, so df/dx = -4",
-        "add x+y → y: upstream -4 × local 1 → downstream -4, so df/dy = -4",
+        "mul q*z → q: upstream 1 × local z = -4 → downstream df/dq = -4",
+        "mul q*z → z: upstream 1 × local q = 3 → downstream df/dz = 3",
+        "add x+y → x: upstream -4 × local 1 → downstream df/dx = -4",
+        "add x+y → y: upstream -4 × local 1 → downstream df/dy = -4",
         "done: df/dx = -4, df/dy = -4, df/dz = 3",
     ]
 
@@ -62,8 +62,8 @@ def test_expanded_sigmoid_walk_has_the_lecture_numbers() -> None:
     assert [line.split()[1] for line in edges[:4]] == ["div", "add", "exp", "neg"]
     unexpanded = walk_lines("sigmoid-neuron-grouped", "--precision", "4")
     assert unexpanded[1] == ("sigmoid sigmoid(s3) → s3: upstream 1 × local "
-                             "(1 - sigmoid(s3))*sigmoid(s3) = 0.1966 → downstream 0.1966, "
-                             "so df/ds3 = 0.1966")
+                             "(1 - sigmoid(s3))*sigmoid(s3) = 0.1966 → downstream "
+                             "df/ds3 = 0.1966")
 
 
 # f = b*a, b = a + x, a = x*y at x=2, y=3: a = 6, b = 8, f = 48; by hand df/db = a = 6,
@@ -90,7 +90,7 @@ def test_each_gradient_first_appears_at_the_step_that_computes_it() -> None:
         line = lines[first]
         assert f"df/d{name} " in line and line.endswith(f" = {gradient}"), line
         completes = (line.startswith(f"{name} is used") or
-                     line.endswith(f"so df/d{name} = {gradient}"))
+                     line.endswith(f"→ downstream df/d{name} = {gradient}"))
         assert completes, line
         # the step that completes it is its sum, or the edge that is its only arrival
         arrivals = [i for i, text in enumerate(lines) if f"→ {name}:" in text]
