@@ -40,9 +40,12 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @click.option("--jacobian", is_flag=True,
               help="Also show each gate's explicit Jacobian (up to 4096 entries) and check "
                    "Jᵀ·upstream against the backward pass; larger ones: the memory needed.")
-@click.option("--steps", is_flag=True, help="Walk the backward pass one edge at a time.")
+@click.option("--steps", is_flag=True,
+              help="Walk the backward pass one edge at a time (the forward table shows values "
+                   "only; each gradient appears at the step that computes it).")
 @click.option("--pause", is_flag=True,
-              help="Walk step by step, waiting for Enter between steps (in a terminal only).")
+              help="Walk step by step, waiting for a key between steps (Enter or space: the "
+                   "next, q: the rest; in a terminal only).")
 @click.option("--expand", is_flag=True,
               help="Write composite gates (sigmoid, user-defined gates) out as their inner "
                    "gates.")
