@@ -145,3 +145,17 @@ def test_steps_carry_every_edge_and_sums_match_the_gradients(data: st.DataObject
 def test_library_walk() -> None:
     steps = backward_steps(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}))
     assert [s.kind for s in steps] == [START, EDGE, EDGE, EDGE, EDGE, DONE]
+
+
+def test_a_section_without_a_column_keeps_the_others_in_place() -> None:
+    from backprop_cli.render.report import forward_section
+
+    full = forward_section(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}), None)
+    values = full.without("gradient")
+    assert values.headers == ["node", "gate", "computes", "value"]
+    assert [row[:4] for row in full.rows] == values.rows
+    assert values.numeric == {3} and values.styles == {3: "green"}
+    assert values.key == full.key == "nodes" and values.title == full.title
+    assert full.headers[-1] == "gradient"  # the original is left as it was
+    middle = full.without("gate")
+    assert middle.numeric == {2, 3} and middle.styles == {2: "green", 3: "red"}
