@@ -18,6 +18,7 @@ from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..language.subscripts import format_subscript
 from .common import class_name, forward_expression, gate_math, local_formula, times
+from .numpy_layers import LAYER_CLASSES, layer_arguments
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
 from .numpy_rules import ELEMENTWISE_CODE
 
@@ -54,6 +55,7 @@ _EXTREME = '''    def forward(self, a):
         winners = self.a == out  # ties share the gradient
         return winners * (g / np.sum(winners, axis=self.axis, keepdims=True))'''
 STRUCTURAL_CLASSES = {
+    **LAYER_CLASSES,
     "transpose": '''    def forward(self, a):
         return np.transpose(a)
 
@@ -209,6 +211,8 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = f"axis={attrs[0]}"
     elif gate == "hinge":
         arguments = f"margin={float(attrs[0])!r}"
+    elif gate in LAYER_CLASSES:
+        arguments = layer_arguments(gate, attrs)
     return f"{class_name(gate)}({arguments})"
 
 

@@ -13,6 +13,7 @@ from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
 from .common import forward_expression
+from .numpy_layers import LAYER_CLASSES, layer_forward, layer_gradient
 from .numpy_parts import ArrayNames, NumpyPrinter
 
 Shape = tuple[int, ...]
@@ -87,6 +88,8 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
         return f"{a} - logsumexp({a})[..., None]"
     if gate == "l2":
         return f"np.sum({a} * {a})"
+    if gate in LAYER_CLASSES:
+        return layer_forward(gate, operands, attrs)
     labels = names.labels_of(graph.args[node][1])
     if gate == "cross_entropy":
         return f"logsumexp({a}) - {picked(a, labels, trace.shape(graph.args[node][0]))}"
@@ -136,6 +139,8 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
         return f"{g} - softmax({a}) * np.sum({g}, axis=-1, keepdims=True)", False
     if gate == "l2":
         return f"{a} * (2 * {g})", False
+    if gate in LAYER_CLASSES:
+        return layer_gradient(gate, g, [names.operand(n) for n in args], attrs, position), False
     labels = names.labels_of(args[1])
     upstream = per_row(g, trace.shape(node))
     if gate == "cross_entropy":

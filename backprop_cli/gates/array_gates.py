@@ -13,20 +13,17 @@ In the rule formulas ``{a}``, ``{b}`` are the operands' names, ``{out}`` the gat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ..language.subscripts import Subscript, format_subscript
 from .array_kit import Array, Kit
-
-Shape = tuple[int, ...]
-Attrs = tuple[Any, ...]
-
-
-class ShapeMismatch(Exception):
-    """Operand shapes a gate cannot take; the engine adds the node and position."""
+from .array_spec import VJP, Attrs, Kink, Shape, Sides
+from .array_spec import ArrayGate as ArrayGate  # re-exported: the gates' users import them here
+from .array_spec import ShapeMismatch as ShapeMismatch
+from .array_spec import Static as Static
+from .array_spec import show_shape as show_shape
+from .conv import CONV_GATES
 
 
 class LabelError(ValueError):
@@ -35,52 +32,6 @@ class LabelError(ValueError):
     def __init__(self, message: str, where: tuple[int, ...]) -> None:
         super().__init__(message)
         self.where = where
-
-
-@dataclass(frozen=True)
-class Static:
-    """A literal argument after the array operands: an axis, a shape entry, a margin."""
-
-    name: str
-    kind: str  # "int" or "number"
-    default: Any = None
-    required: bool = False
-    variadic: bool = False
-    phrase: str = ""  # how a call's signature mentions it, e.g. "an optional axis"
-
-
-VJP = Callable[[Kit, Array, Sequence[Array], Array, Attrs], Array]
-Kink = Callable[[Sequence[Array], Array, Attrs], int]
-Sides = Callable[[Sequence[Array], Array, Attrs], Array]
-
-
-@dataclass(frozen=True)
-class ArrayGate:
-    """A structural gate. ``vjps[k]`` is None for an operand that takes no gradient
-    (class labels); ``kink`` counts elements where the gate is not differentiable;
-    ``sides`` tells on which side of its kinks the gate is (an array that changes when a
-    step crosses one: a margin's sign, which element is largest)."""
-
-    name: str
-    params: tuple[str, ...]
-    summary: str
-    rules: tuple[str, ...]
-    shape: Callable[[Sequence[Shape], Attrs], Shape]
-    forward: Callable[[Kit, Sequence[Array], Attrs], Array]
-    vjps: tuple[VJP | None, ...]
-    static: tuple[Static, ...] = ()
-    written: str = ""
-    kink: Kink | None = None
-    kink_where: str = ""
-    kink_convention: str = ""
-    sides: Sides | None = None
-
-    @property
-    def arity(self) -> int:
-        return len(self.params)
-
-    def differentiable(self, position: int) -> bool:
-        return self.vjps[position] is not None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -400,11 +351,7 @@ def _hinge_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
     return np.sign(margins) * others
 
 
-def _show(shape: Shape) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-show_shape = _show
+_show = show_shape
 
 # ----------------------------------------------------------------------------- the registry
 
@@ -469,6 +416,7 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
     ArrayGate("l2", ("a",), "L2 regularisation R(W): the sum of squared elements",
               (f"{_D}{{a}} = 2 * {{a}} * {_D}{{out}}",),
               lambda shapes, attrs: (), _l2_forward, (_l2_vjp,)),
+    *CONV_GATES,
 )
 
 ARRAY_GATES: dict[str, ArrayGate] = {gate.name: gate for gate in ARRAY_GATE_LIST}
@@ -489,8 +437,10 @@ def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
 def _static_text(gate: ArrayGate, attrs: Attrs) -> list[str]:
     if gate.static and gate.static[0].variadic:
         return [str(n) for n in attrs]
-    return [_number_text(value) for spec, value in zip(gate.static, attrs, strict=True)
-            if value != spec.default]
+    shown = list(attrs)  # literals up to the last one that is not its default
+    while shown and shown[-1] == gate.static[len(shown) - 1].default:
+        shown.pop()
+    return [_number_text(value) for value in shown]
 
 
 def _number_text(value: float) -> str:
