@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from ..language.subscripts import Subscript, format_subscript
-from .array_kit import Array, Kit
+from .array_kit import Array, Kit, unbroadcast
 from .array_spec import VJP, Attrs, Kink, Shape, Sides
 from .array_spec import ArrayGate as ArrayGate  # re-exported: the gates' users import them here
 from .array_spec import ShapeMismatch as ShapeMismatch
@@ -68,36 +68,51 @@ def _needs_last_axis(shape: Shape, gate: str) -> None:
 # ----------------------------------------------------------------------------- matmul
 
 def _matmul_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    """numpy's rules for @: vectors and matrices, and stacks of matrices whose leading
+    (stack) dimensions broadcast."""
     a, b = shapes
     for shape in (a, b):
-        if len(shape) not in (1, 2):
-            what = "a scalar" if not shape else f"a {len(shape)}-d array"
-            raise ShapeMismatch(f"@ takes vectors and matrices, got {what}; use * to scale")
-    if a[-1] != b[0]:
+        if not shape:
+            raise ShapeMismatch("@ takes vectors and matrices, got a scalar; use * to scale")
+    inner, which = (b[0], "first") if len(b) <= 2 else (b[-2], "second-to-last")
+    if a[-1] != inner:
         raise ShapeMismatch(f"shapes {_show(a)} and {_show(b)} do not fit: the left's last "
-                            f"dimension ({a[-1]}) must equal the right's first ({b[0]})")
-    return a[:-1] + b[1:]
+                            f"dimension ({a[-1]}) must equal the right's {which} ({inner})")
+    try:
+        stack = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise ShapeMismatch(f"shapes {_show(a)} and {_show(b)} do not fit: their stack "
+                            f"dimensions {_show(a[:-2])} and {_show(b[:-2])} do not "
+                            "broadcast") from None
+    return stack + a[-2:-1] + b[-1:] if len(b) >= 2 else stack + a[-2:-1]
 
 
-def _as_matrices(a: Array, b: Array) -> tuple[Array, Array]:
-    """Vectors as a 1 x D row (left) and a D x 1 column (right)."""
-    return (a.reshape(1, -1) if a.ndim == 1 else a), (b.reshape(-1, 1) if b.ndim == 1 else b)
+def _stacked(a: Array, b: Array, g: Array) -> tuple[Array, Array, Array]:
+    """a, b and the upstream g as stacks of matrices: a vector on the left is a 1 x D row,
+    on the right a D x 1 column, and g gets back the axes a vector's product dropped."""
+    if b.ndim == 1:
+        b, g = b.reshape(-1, 1), np.expand_dims(g, -1)
+    if a.ndim == 1:
+        a, g = a.reshape(1, -1), np.expand_dims(g, -2)
+    return a, b, g
 
 
 def _matmul_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return ops[0] @ ops[1]
+    return np.matmul(ops[0], ops[1])
 
 
 def _matmul_vjp_a(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                   attrs: Attrs) -> Array:
-    a, b = _as_matrices(*ops)
-    return (g.reshape(a.shape[0], b.shape[1]) @ b.T).reshape(ops[0].shape)
+    """dL/da = dL/dy @ b.T (matrix by matrix), summed over the stacks a was broadcast to."""
+    a, b, g = _stacked(ops[0], ops[1], np.asarray(g))
+    return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape).reshape(ops[0].shape)
 
 
 def _matmul_vjp_b(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                   attrs: Attrs) -> Array:
-    a, b = _as_matrices(*ops)
-    return (a.T @ g.reshape(a.shape[0], b.shape[1])).reshape(ops[1].shape)
+    """dL/db = a.T @ dL/dy (matrix by matrix), summed over the stacks b was broadcast to."""
+    a, b, g = _stacked(ops[0], ops[1], np.asarray(g))
+    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape).reshape(ops[1].shape)
 
 
 # ----------------------------------------------------------------------------- shape moves
@@ -359,7 +374,8 @@ _AXIS = (Static("axis", "int", phrase="an optional axis"),)
 _D = "d{L}/d"
 
 ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
-    ArrayGate("matmul", ("a", "b"), "matrix product: dL/dx = dL/dy @ w.T, dL/dw = x.T @ dL/dy",
+    ArrayGate("matmul", ("a", "b"), "matrix product: dL/dx = dL/dy @ w.T, dL/dw = x.T @ dL/dy "
+              "(stacks of matrices: numpy's broadcasting, summed back over broadcast stacks)",
               (f"{_D}{{a}} = {_D}{{out}} @ {{b}}.T", f"{_D}{{b}} = {{a}}.T @ {_D}{{out}}"),
               _matmul_shape, _matmul_forward, (_matmul_vjp_a, _matmul_vjp_b),
               written="{a} @ {b}"),
