@@ -27,16 +27,17 @@ LAYER_HELPERS = {
     windows = sliding_windows(xp, w.shape[2], w.shape[3], stride)
     return np.tensordot(dout, windows, axes=([0, 2, 3], [0, 2, 3]))''',
     "conv2d_grad_x": '''def conv2d_grad_x(dout, x, w, stride, pad):
-    """dL/dx: the full convolution of dL/dout (spread out by the stride) with the flipped w."""
-    n, f, out_h, out_w = dout.shape
-    hh, ww = w.shape[2], w.shape[3]
-    spread = np.zeros((n, f, (out_h - 1) * stride + 1, (out_w - 1) * stride + 1))
-    spread[:, :, ::stride, ::stride] = dout
-    full = np.pad(spread, ((0, 0), (0, 0), (hh - 1, hh - 1), (ww - 1, ww - 1)))
-    dx = np.tensordot(sliding_windows(full, hh, ww, 1), w[:, :, ::-1, ::-1],
-                      axes=([1, 4, 5], [0, 2, 3])).transpose(0, 3, 1, 2)
-    dxp = np.zeros((n, x.shape[1], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad))
-    dxp[:, :, :dx.shape[2], :dx.shape[3]] = dx
+    """dL/dx: the full convolution of dL/dout with the flipped w, as its transpose reads:
+    every output position sends dout * w back onto the window it read, one filter tap at
+    a time."""
+    out_h, out_w = dout.shape[2], dout.shape[3]
+    spread = np.tensordot(dout, w, axes=([1], [0]))  # N, H', W', C, HH, WW
+    dxp = np.zeros((x.shape[0], x.shape[1], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad))
+    for i in range(w.shape[2]):
+        for j in range(w.shape[3]):
+            rows = slice(i, i + stride * (out_h - 1) + 1, stride)
+            columns = slice(j, j + stride * (out_w - 1) + 1, stride)
+            dxp[:, :, rows, columns] += spread[..., i, j].transpose(0, 3, 1, 2)
     return dxp[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]]''',
     "max_pool2d_forward": '''def max_pool2d_forward(x, size, stride):
     """The largest element of every size x size window of the last two axes."""

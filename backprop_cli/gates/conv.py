@@ -56,21 +56,21 @@ def conv2d_backward_w(g: Array, x: Array, w: Array, stride: int, pad: int) -> Ar
 
 
 def conv2d_backward_x(g: Array, x: Array, w: Array, stride: int, pad: int) -> Array:
-    """dL/dx: the full convolution of dL/dout, spread out by the stride, with the flipped w
-    (the border the padding added is cut off again)."""
-    n, f, out_h, out_w = g.shape
+    """dL/dx: the full convolution of dL/dout (spread out by the stride) with the flipped w.
+    Computed as its transpose reads: every output position sends dL/dout · w back onto the
+    window it read, one filter tap (i, j) at a time for all positions at once (HH x WW
+    vectorised steps); the border the padding added is cut off again."""
     hh, ww = w.shape[2], w.shape[3]
-    spread = np.zeros((n, f, (out_h - 1) * stride + 1, (out_w - 1) * stride + 1),
-                      dtype=g.dtype)
-    spread[:, :, ::stride, ::stride] = g
-    full = np.pad(spread, ((0, 0), (0, 0), (hh - 1, hh - 1), (ww - 1, ww - 1)),
-                  constant_values=0 * g.flat[0])
-    flipped = w[:, :, ::-1, ::-1]
-    covered = np.tensordot(_windows(full, hh, ww, 1), flipped, axes=([1, 4, 5], [0, 2, 3]))
-    height, width = x.shape[2] + 2 * pad, x.shape[3] + 2 * pad
-    dx = np.zeros((n, x.shape[1], height, width), dtype=covered.dtype)
-    dx[:, :, :covered.shape[1], :covered.shape[2]] = np.transpose(covered, (0, 3, 1, 2))
-    return dx[:, :, pad:height - pad, pad:width - pad]
+    out_h, out_w = g.shape[2], g.shape[3]
+    spread = np.tensordot(g, w, axes=([1], [0]))  # N, H', W', C, HH, WW
+    dx = np.zeros((x.shape[0], x.shape[1], x.shape[2] + 2 * pad, x.shape[3] + 2 * pad),
+                  dtype=spread.dtype)
+    for i in range(hh):
+        for j in range(ww):
+            rows = slice(i, i + stride * (out_h - 1) + 1, stride)
+            columns = slice(j, j + stride * (out_w - 1) + 1, stride)
+            dx[:, :, rows, columns] += np.transpose(spread[..., i, j], (0, 3, 1, 2))
+    return dx[:, :, pad:dx.shape[2] - pad, pad:dx.shape[3] - pad]
 
 
 def conv2d_backward_b(g: Array) -> Array:
