@@ -240,3 +240,22 @@ def test_code_runs_and_prints_the_numbers_eval_shows(program: str, inputs: tuple
     assert code.exit_code == 0, code.output
     assert "import" not in code.stdout[len("import numpy as np"):]
     assert_same(run_python(code.stdout), expected_numbers(eval_json(program, *inputs)))
+
+
+def test_gradcheck_names_a_max_pool_tie_as_a_kink() -> None:
+    result = invoke("gradcheck", "y = sum(max_pool2d(x, 2) * u)", "x=[[[[1,1],[0,0]]]]",
+                    "u=[[[[2]]]]")
+    assert result.exit_code == 0, result.output
+    assert "the step crosses the kink of t1 = max_pool2d(x, 2) (a tie for the largest " \
+        "element of a window) at [0, 0, 0, 0], [0, 0, 0, 1]" in result.output
+
+
+@pytest.mark.parametrize(("program", "shown"), [
+    ("y = conv2d(x, w, b, 1, 0)", "conv2d(x, w, b)"),
+    ("y = conv2d(x, w, b, 1, 1)", "conv2d(x, w, b, 1, 1)"),
+    ("y = conv2d(x, w, b, 2)", "conv2d(x, w, b, 2)"),
+])
+def test_literals_are_shown_up_to_the_last_that_is_not_its_default(program: str,
+                                                                   shown: str) -> None:
+    graph = compile_program(program)
+    assert graph.describe(len(graph.gates) - 1) == shown
