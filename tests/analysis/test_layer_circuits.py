@@ -22,10 +22,10 @@ if __name__ == "__main__":  # conftest puts every test folder on the path
     sys.path.insert(0, str(Path(__file__).parents[1]))
     import conftest  # noqa: F401
 
+from test_arrays_gates import numeric_gradient
 from test_conv import (
     conv_backward_naive,
     conv_forward_naive,
-    numeric,
     pool_backward_naive,
     pool_forward_naive,
 )
@@ -208,7 +208,7 @@ def test_the_hand_written_backward_is_central_differences(name: str) -> None:
     want = reference_expect(name)["grad"]
     forward = _forward(name, inputs)
     for key, value in want.items():
-        got = numeric(forward, inputs, upstream, key)
+        got = numeric_gradient(forward, inputs, upstream, key)
         np.testing.assert_allclose(value, got, rtol=1e-5, atol=1e-6, err_msg=key)
 
 

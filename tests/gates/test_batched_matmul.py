@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_arrays_gates import numeric_gradient
 from test_code_arrays import assert_same, exec_generated, expected_numbers
-from test_conv import numeric
 
 from backprop_cli import compile_program, evaluate
 
@@ -99,7 +99,7 @@ def test_stacked_matmul_against_loops_and_central_differences(
     inputs = {"a": a, "b": b}
     for name in inputs:
         np.testing.assert_allclose(trace.gradients[name],
-                                   numeric(naive_matmul, inputs, upstream, name),
+                                   numeric_gradient(naive_matmul, inputs, upstream, name),
                                    rtol=1e-5, atol=1e-6, err_msg=name)
 
 

@@ -12,6 +12,7 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_arrays_gates import numeric_gradient
 from test_code_arrays import assert_same, expected_numbers, run_python
 
 from backprop_cli import compile_program, evaluate, run
@@ -20,7 +21,6 @@ from conftest import eval_json, invoke
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
-H = 1e-6
 
 
 # ----------------------------------------------------------------------------- the naive loops
@@ -83,21 +83,6 @@ def pool_backward_naive(dout: np.ndarray, x: np.ndarray, size: int,
     return dx
 
 
-def numeric(forward: Any, inputs: dict[str, np.ndarray], upstream: np.ndarray,
-            name: str) -> np.ndarray:
-    """d sum(upstream * forward(inputs)) / d inputs[name] by central differences."""
-    base = inputs[name]
-    gradient = np.zeros(base.shape)
-    for index in np.ndindex(base.shape):
-        sums = []
-        for step in (H, -H):
-            moved = base.copy()
-            moved[index] += step
-            sums.append(np.sum(upstream * forward(**{**inputs, name: moved})))
-        gradient[index] = (sums[0] - sums[1]) / (2 * H)
-    return gradient
-
-
 # ----------------------------------------------------------------------------- hypothesis
 
 @st.composite
@@ -134,9 +119,9 @@ def test_conv2d_matches_the_naive_loops_and_central_differences(case: dict[str, 
     for name in "xwb":
         np.testing.assert_allclose(trace.gradients[name], naive[name], rtol=1e-10, atol=1e-10,
                                    err_msg=name)
-        np.testing.assert_allclose(trace.gradients[name], numeric(forward, inputs, upstream,
-                                                                  name),
-                                   rtol=1e-5, atol=1e-6, err_msg=name)
+        numeric = numeric_gradient(forward, inputs, upstream, name)
+        np.testing.assert_allclose(trace.gradients[name], numeric, rtol=1e-5, atol=1e-6,
+                                   err_msg=name)
 
 
 @SETTINGS
@@ -157,7 +142,7 @@ def test_max_pool2d_matches_the_naive_loops_and_central_differences(
                                pool_backward_naive(upstream, x, size, stride), atol=1e-12)
     np.testing.assert_allclose(
         trace.gradients["x"],
-        numeric(lambda x: pool_forward_naive(x, size, stride), {"x": x}, upstream, "x"),
+        numeric_gradient(lambda x: pool_forward_naive(x, size, stride), {"x": x}, upstream, "x"),
         rtol=1e-5, atol=1e-6)
 
 
