@@ -459,7 +459,9 @@ def _static_text(gate: ArrayGate, attrs: Attrs) -> list[str]:
     return [_number_text(value) for value in shown]
 
 
-def _number_text(value: float) -> str:
+def _number_text(value: float | str) -> str:
+    if isinstance(value, str):  # a literal named, not given (``backprop gates``)
+        return value
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 

@@ -1,7 +1,8 @@
 """``@`` of stacks of matrices with numpy's broadcasting: values against a loop of 2-d
 products written here, gradients against that loop's backward (dL/da = dL/dy @ b.T and
 dL/db = a.T @ dL/dy per matrix, summed over the stacks an operand was broadcast to) and
-against central differences, on random shapes (hypothesis); code, --jacobian and errors."""
+against central differences, on random shapes (hypothesis); --jacobian and errors (their
+numpy code is run in tests/codegen/test_code_arrays.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_arrays_gates import numeric_gradient
-from test_code_arrays import assert_same, exec_generated, expected_numbers
 
 from backprop_cli import compile_program, evaluate
 
-from conftest import eval_json, invoke
+from conftest import invoke
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -101,24 +101,6 @@ def test_stacked_matmul_against_loops_and_central_differences(
         np.testing.assert_allclose(trace.gradients[name],
                                    numeric_gradient(naive_matmul, inputs, upstream, name),
                                    rtol=1e-5, atol=1e-6, err_msg=name)
-
-
-PROGRAMS = [
-    ("f = sum((a @ b) * u)", ("a=randn(2,3,4)", "b=randn(4,2)", "u=randn(2,3,2)")),
-    ("f = sum((a @ b) * u)", ("a=randn(2,1,3,4)", "b=randn(3,4,2)", "u=randn(2,3,3,2)")),
-    ("f = sum((v @ b) * u) + sum(b @ v2)", ("v=randn(4)", "b=randn(2,4,3)", "u=randn(2,3)",
-                                            "v2=randn(3)")),
-]
-
-
-@pytest.mark.parametrize("style", ["flat", "modular"])
-@pytest.mark.parametrize(("program", "inputs"), PROGRAMS)
-def test_code_of_stacked_matmul_reproduces_the_tool(program: str, inputs: tuple[str, ...],
-                                                    style: str) -> None:
-    result = invoke("code", program, *inputs, "--style", style)
-    assert result.exit_code == 0, result.output
-    assert "np.matmul" in result.stdout
-    assert_same(exec_generated(result.stdout), expected_numbers(eval_json(program, *inputs)))
 
 
 def test_jacobian_of_a_stack_is_checked_row_by_row() -> None:

@@ -1,6 +1,6 @@
 """conv2d and max_pool2d against CS231n assignment 2's naive loops (written out here, one
 multiply-add at a time) and against central differences of those loops, on random small
-shapes, strides and paddings (hypothesis); ties, --jacobian, --exact, code and bad shapes
+shapes, strides and paddings (hypothesis); ties, --jacobian, --exact and bad shapes
 through the command line."""
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_arrays_gates import numeric_gradient
-from test_code_arrays import assert_same, expected_numbers, run_python
 
 from backprop_cli import compile_program, evaluate, run
 
-from conftest import eval_json, invoke
+from conftest import invoke
 
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -207,24 +206,6 @@ def test_bad_shapes_are_one_error_naming_the_gate(program: str, inputs: list[str
     assert message in result.output
     assert "Traceback" not in result.output
     assert "^" in result.output  # the caret under the call
-
-
-CODE_PROGRAMS = [
-    ("y = sum(max_pool2d(relu(conv2d(x, w, b, 1, 1)), 2, 1) * u)",
-     ("x=randn(2,2,4,4)", "w=randn(3,2,3,3)", "b=randn(3)", "u=randn(2,3,3,3)")),
-    ("y = sum(conv2d(x, w, b, 2) * u) + sum(max_pool2d(x, 2))",
-     ("x=randn(1,2,5,5)", "w=randn(2,2,2,2)", "b=randn(2)", "u=randn(1,2,2,2)")),
-]
-
-
-@pytest.mark.parametrize("style", ["flat", "modular"])
-@pytest.mark.parametrize(("program", "inputs"), CODE_PROGRAMS)
-def test_code_runs_and_prints_the_numbers_eval_shows(program: str, inputs: tuple[str, ...],
-                                                     style: str) -> None:
-    code = invoke("code", program, *inputs, "--style", style)
-    assert code.exit_code == 0, code.output
-    assert "import" not in code.stdout[len("import numpy as np"):]
-    assert_same(run_python(code.stdout), expected_numbers(eval_json(program, *inputs)))
 
 
 def test_gradcheck_names_a_max_pool_tie_as_a_kink() -> None:
