@@ -225,3 +225,13 @@ def test_literals_are_shown_up_to_the_last_that_is_not_its_default(program: str,
                                                                    shown: str) -> None:
     graph = compile_program(program)
     assert graph.describe(len(graph.gates) - 1) == shown
+
+
+def test_max_pool2d_pools_the_last_two_axes_of_any_array() -> None:
+    x = np.arange(20.0).reshape(4, 5) * np.array([1, -1, 1, -1, 1])
+    upstream = np.array([[1.0, 2.0], [3.0, 4.0]])
+    trace = evaluate(compile_program("y = max_pool2d(x, 2)"), {"x": x}, upstream=upstream)
+    np.testing.assert_array_equal(trace.value, pool_forward_naive(x[None, None], 2, 2)[0, 0])
+    np.testing.assert_array_equal(trace.gradients["x"],
+                                  pool_backward_naive(upstream[None, None], x[None, None], 2,
+                                                      2)[0, 0])
