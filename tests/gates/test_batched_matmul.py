@@ -86,6 +86,10 @@ def stacked_shapes(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
 @given(stacked_shapes(), st.integers(0, 2**32 - 1))
 def test_stacked_matmul_against_loops_and_central_differences(
         shapes: tuple[tuple[int, ...], tuple[int, ...]], seed: int) -> None:
+    check_stacked(shapes, seed)
+
+
+def check_stacked(shapes: tuple[tuple[int, ...], tuple[int, ...]], seed: int) -> None:
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
     expected = naive_matmul(a, b)
@@ -131,3 +135,11 @@ def test_lecture_sized_matrices_are_unchanged() -> None:
                      upstream=np.ones((2, 4)))
     np.testing.assert_array_equal(trace.gradients["x"], np.full((2, 3), 4.0))
     np.testing.assert_array_equal(trace.gradients["w"], np.full((3, 4), 2.0))
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=1000)
+@given(stacked_shapes(), st.integers(0, 2**32 - 1))
+def test_stacked_matmul_long_random_run(shapes: tuple[tuple[int, ...], tuple[int, ...]],
+                                        seed: int) -> None:
+    check_stacked(shapes, seed)

@@ -99,6 +99,10 @@ def conv_case(draw: st.DrawFn) -> dict[str, Any]:
 @SETTINGS
 @given(conv_case())
 def test_conv2d_matches_the_naive_loops_and_central_differences(case: dict[str, Any]) -> None:
+    check_conv(case)
+
+
+def check_conv(case: dict[str, Any]) -> None:
     rng = np.random.default_rng(case["seed"])
     x = rng.normal(size=(case["n"], case["c"], case["height"], case["width"]))
     w = rng.normal(size=(case["f"], case["c"], case["hh"], case["ww"]))
@@ -129,6 +133,12 @@ def test_conv2d_matches_the_naive_loops_and_central_differences(case: dict[str, 
 def test_max_pool2d_matches_the_naive_loops_and_central_differences(
         size: int, stride: int, extra_h: int, extra_w: int, n: int, c: int,
         seed: int) -> None:
+    check_pool(size, stride, extra_h, extra_w, n, c, seed)
+
+
+def check_pool(size: int, stride: int, extra_h: int, extra_w: int, n: int, c: int,
+               seed: int) -> None:
+    """Distinct values (no ties): the tool against the naive loops and central differences."""
     rng = np.random.default_rng(seed)
     x = rng.permutation(n * c * (size + extra_h) * (size + extra_w)).reshape(
         n, c, size + extra_h, size + extra_w) * 0.1 + rng.uniform(0, 0.01)  # no ties
@@ -235,3 +245,22 @@ def test_max_pool2d_pools_the_last_two_axes_of_any_array() -> None:
     np.testing.assert_array_equal(trace.gradients["x"],
                                   pool_backward_naive(upstream[None, None], x[None, None], 2,
                                                       2)[0, 0])
+
+
+LONG = settings(SETTINGS, max_examples=1000)
+
+
+@pytest.mark.slow
+@LONG
+@given(conv_case())
+def test_conv2d_long_random_run(case: dict[str, Any]) -> None:
+    check_conv(case)
+
+
+@pytest.mark.slow
+@LONG
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(0, 5), st.integers(0, 5),
+       st.integers(1, 2), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_max_pool2d_long_random_run(size: int, stride: int, extra_h: int, extra_w: int,
+                                    n: int, c: int, seed: int) -> None:
+    check_pool(size, stride, extra_h, extra_w, n, c, seed)
