@@ -20,10 +20,11 @@ if TYPE_CHECKING:
     from ..render.diagram import Drawing
     from ..render.picture import Picture
 
-FORMATS = ("terminal", "dot", "svg", "png", "pdf", "mermaid")
+FORMATS = ("terminal", "dot", "svg", "png", "pdf", "mermaid", "html")
 GRAPHVIZ_FORMATS = ("png", "pdf")
 EXTENSIONS = {".txt": "terminal", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
-              ".pdf": "pdf", ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
+              ".pdf": "pdf", ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
+              ".html": "html", ".htm": "html"}
 PNG_DPI = 96  # Graphviz's own resolution for bitmaps: --scale 2 doubles it
 STYLES = {"value": "green", "grad": "red", "title": "bold", "note": "dim"}
 MIN_WIDTH = 20
@@ -33,11 +34,11 @@ MIN_WIDTH = 20
 @circuit_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
               help="terminal (default), dot, svg (laid out by backprop itself), png or pdf "
-                   "(through Graphviz), or mermaid. With -o, the default follows the file's "
-                   "extension.")
+                   "(through Graphviz), mermaid, or html (one offline page that steps through "
+                   "the passes). With -o, the default follows the file's extension.")
 @click.option("-o", "--out", "out_file", metavar="FILE",
-              help="Write the picture to FILE: .txt .dot .gv .svg .png .pdf .mmd .mermaid, or "
-                   ".md (Mermaid in a Markdown code block).")
+              help="Write the picture to FILE: .txt .dot .gv .svg .png .pdf .mmd .mermaid, "
+                   ".md (Mermaid in a Markdown code block), .html or .htm.")
 @click.option("--graphviz", "use_graphviz", is_flag=True,
               help="Lay out svg with Graphviz's dot instead of backprop's own renderer.")
 @click.option("--scale", type=click.FloatRange(0.1, 20), metavar="K",
@@ -70,6 +71,7 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop draw "(x+y)*z" x=-2 y=5 z=-4 --format dot
       backprop draw sigmoid-neuron --precision 2 -o sigmoid-neuron.svg
       backprop draw sigmoid-neuron-grouped --expand --format mermaid
+      backprop draw sigmoid-neuron -o sigmoid-neuron.html
     """
     from ..graph.expand import expand_composites
     from ..render.picture import Options, build_picture
@@ -88,6 +90,10 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     picture = build_picture(trace, options, title if title is not None else circuit.title)
     if fmt == "terminal":
         show_drawing(picture, out_file, width)
+    elif fmt == "html":
+        from ..render.page import render_page
+
+        emit(render_page(trace, picture, precision).encode("utf-8"), out_file)
     else:
         emit(render(picture, fmt, out_file, use_graphviz, scale), out_file)
 

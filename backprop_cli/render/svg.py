@@ -72,7 +72,7 @@ def render_svg(picture: Picture) -> str:
 
 def _defs() -> str:
     return ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
-            'markerHeight="7" orient="auto-start-reverse">'
+            'markerHeight="7" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
             f'<path d="M0,0 L10,5 L0,10 z" fill="{LINE_COLOUR}"/></marker>'
             "<style>.wire path{fill:none;stroke:" + LINE_COLOUR + ";stroke-width:1.4}"
             ".value{fill:" + VALUE_COLOUR + "}.grad{fill:" + GRAD_COLOUR + "}"
