@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sympy
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from backprop_cli import run
+from backprop_cli import Trace, run
+from backprop_cli.api import expanded
 from backprop_cli.inputs.circuits import bundled_names, load_bundled
 
 from conftest import invoke
@@ -95,9 +97,12 @@ def close(text: str, value: Any, tolerance: float) -> bool:
         return tuple(int(n) for n in text.split("×")) == np.shape(value)
     if text.startswith("≈"):
         text = text[1:]
-    if "(" in text:  # an exact number with its decimal: 1/4 (0.25)
-        text = text[text.index("(") + 1:text.rindex(")")]
-    got = np.asarray(json.loads(text.replace("inf", "Infinity")), dtype=float)
+    if text.endswith(")") and " (" in text:  # an exact number with its decimal: 1/4 (0.25)
+        text = text.rsplit(" (", 1)[1][:-1]
+    try:
+        got = np.asarray(json.loads(text.replace("inf", "Infinity")), dtype=float)
+    except json.JSONDecodeError:  # an exact number as sympy writes it: E, exp(-1), 1/4
+        got = np.asarray(float(sympy.sympify(text)))
     want = np.asarray(value, dtype=float)
     return got.shape == want.shape and bool(np.all(
         np.isclose(got, want, rtol=tolerance, atol=tolerance) | (got == want)))
@@ -108,11 +113,39 @@ def errors(browser: webdriver.Chrome) -> list[str]:
             if entry["level"] == "SEVERE"]
 
 
+# beyond the bundled circuits: (draw's arguments, the same trace from the library)
+MORE_PAGES = {
+    "expanded": (["sigmoid-neuron-grouped", "--expand"],
+                 lambda: expanded(run("sigmoid-neuron-grouped"))),
+    "exact": (["f = 1/(1+exp(-x))", "x=1", "--exact"],
+              lambda: run("f = 1/(1+exp(-x))", {"x": 1}, exact=True)),
+    "user gate": (["def sq(a): a * a\nf = sq(x) + relu(x)", "x=2"],
+                  lambda: run("def sq(a): a * a\nf = sq(x) + relu(x)", {"x": 2})),
+    "identity": (["f = x", "x=2"], lambda: run("f = x", {"x": 2})),
+    "overflow": (["f = x + x*y", "x=1e300", "y=1e300"],
+                 lambda: run("f = x + x*y", {"x": 1e300, "y": 1e300})),
+    "upstream": (["simple-circuit", "--upstream", "2"],
+                 lambda: run("simple-circuit", upstream=2)),
+}
+
+
 @pytest.mark.parametrize("name", bundled_names())
 def test_stepping_through_shows_the_trace(browser: webdriver.Chrome, tmp_path: Path,
                                           name: str) -> None:
-    trace = run(load_bundled(name))
-    open_page(browser, tmp_path, name)
+    walk_and_compare(browser, tmp_path, [name], run(load_bundled(name)))
+
+
+@pytest.mark.parametrize("case", sorted(MORE_PAGES))
+def test_other_pages_show_their_traces(browser: webdriver.Chrome, tmp_path: Path,
+                                       case: str) -> None:
+    args, trace = MORE_PAGES[case]
+    walk_and_compare(browser, tmp_path, args, trace())
+
+
+def walk_and_compare(browser: webdriver.Chrome, tmp_path: Path, args: list[str],
+                     trace: Trace) -> None:
+    """Step through with the keys; every number shown must be the trace's."""
+    open_page(browser, tmp_path, *args)
     state = snapshot(browser)
     total = int(state["counter"].split()[-1])
     edges_seen = set()
