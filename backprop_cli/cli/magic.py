@@ -61,9 +61,22 @@ def run_magic(line: str, cell: str | None) -> Shown:
         shown = _trace(args)
         if shown is not None:
             return shown
-    if command == "draw" and not {"--format", "-o", "--out"} & {w.split("=")[0] for w in words}:
+    fmt = option_value(words, "--format")
+    if command == "draw" and fmt is None and option_value(words, "-o", "--out") is None:
         args += ["--format", "svg"]
-    return _printed(args, command)
+        fmt = "svg"
+    return _printed(args, command, fmt)
+
+
+def option_value(words: list[str], *names: str) -> str | None:
+    """The value given to an option (``--format svg`` or ``--format=svg``), if any."""
+    for index, word in enumerate(words):
+        name, equals, value = word.partition("=")
+        if name in names:
+            if equals:
+                return value
+            return words[index + 1] if index + 1 < len(words) else ""
+    return None
 
 
 def _trace(args: list[str]) -> Shown | None:
@@ -96,7 +109,7 @@ def _trace(args: list[str]) -> Shown | None:
     return Shown(trace=trace, error=err.getvalue())
 
 
-def _printed(args: list[str], command: str) -> Shown:
+def _printed(args: list[str], command: str, fmt: str | None) -> Shown:
     """Run the command line in-process, its output and errors captured."""
     out, err = io.BytesIO(), io.StringIO()
     stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
@@ -112,7 +125,6 @@ def _printed(args: list[str], command: str) -> Shown:
     if code == EXIT_BAD_INPUT and not error.startswith(("error:", "warning:")):
         error = _usage_error(error)
     data = out.getvalue()
-    fmt = args[args.index("--format") + 1] if "--format" in args else None
     if not data:
         return Shown(error=error)
     if command == "draw" and fmt in MIMES:

@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape
 from ..analysis.expectations import DEFAULT_ATOL, DEFAULT_RTOL
 from ..analysis.hints import Candidate, downstream_mistakes, gradient_mistakes
 from ..analysis.walk import DONE, EDGE, START, SUM, Step, backward_steps
-from ..engine.trace import Trace, Value
+from ..engine.trace import Edge, Trace, Value
 from ..numformat import format_value
 from .picture import OUTPUT_ID, Picture, copy_id, node_id
 from .report import shape_text
@@ -93,42 +93,47 @@ def _named(trace: Trace, node: int, precision: int | None) -> str:
 
 def backward_page_steps(trace: Trace, picture: Picture,
                         precision: int | None) -> list[dict[str, Any]]:
-    """The walk of the backward pass, one step per drawn edge."""
+    """The walk of the backward pass, one step per drawn edge (edges to constants have no
+    wire, so no step)."""
     wire_of_edge = {wire.edge: index for index, wire in enumerate(picture.wires)
                     if wire.edge >= 0}
     wire_into = {wire.target: index for index, wire in enumerate(picture.wires)}
-    edges = trace.edges()
+    edges = enumerate(trace.edges())
     steps: list[dict[str, Any]] = []
-    edge_index = 0
     for step in backward_steps(trace):
         if step.kind == EDGE:
-            index = wire_of_edge.get(edge_index)
-            edge = edges[edge_index]
-            edge_index += 1
-            if index is not None:
-                steps.append({**_edge_step(trace, step, index, precision),
-                              "quiz": quiz(edge.downstream,
-                                           partial(downstream_mistakes, trace, edge)),
-                              "edge": edge_index - 1})
+            index, edge = next(edges)
+            if index in wire_of_edge:
+                steps.append(_edge_step(trace, step, edge, index, wire_of_edge[index],
+                                        precision))
         elif step.kind == SUM and copy_id(step.node) in wire_into:
             steps.append(_sum_step(trace, step, wire_into[copy_id(step.node)], precision))
         elif step.kind == START:
-            index = wire_into[OUTPUT_ID]
-            steps.append({"phase": "backward", "kind": "start", "wire": f"w{index}",
-                          "focus": [f"w{index}"], "show": [(f"w{index}", "grad")],
-                          "lines": [f"the gradient arriving at the output: "
-                                    f"d{trace.loss_name()}/d{trace.graph.names[step.node]} = "
-                                    f"{_text(step.total, precision)}"]})
+            steps.append(_start_step(trace, step, wire_into[OUTPUT_ID], precision))
         elif step.kind == DONE:
-            steps.append({"phase": "backward", "kind": "done", "focus": [], "show": [],
-                          "lines": [f"d{trace.loss_name()}/d{name} = {_text(grad, precision)}"
-                                    for name, grad in trace.gradients.items()]})
+            steps.append(_done_step(trace, precision))
     return steps
 
 
-def _edge_step(trace: Trace, step: Step, wire: int, precision: int | None) -> dict[str, Any]:
+def _start_step(trace: Trace, step: Step, wire: int, precision: int | None) -> dict[str, Any]:
+    name = trace.graph.names[step.node]
+    return {"phase": "backward", "kind": "start", "wire": f"w{wire}", "focus": [f"w{wire}"],
+            "show": [(f"w{wire}", "grad")],
+            "lines": [f"the gradient arriving at the output: d{trace.loss_name()}/d{name} = "
+                      f"{_text(step.total, precision)}"]}
+
+
+def _done_step(trace: Trace, precision: int | None) -> dict[str, Any]:
+    return {"phase": "backward", "kind": "done", "focus": [], "show": [],
+            "lines": [f"d{trace.loss_name()}/d{name} = {_text(grad, precision)}"
+                      for name, grad in trace.gradients.items()]}
+
+
+def _edge_step(trace: Trace, step: Step, edge: Edge, index: int, wire: int,
+               precision: int | None) -> dict[str, Any]:
+    """Edge ``index`` of the trace: upstream × local = downstream, and the quiz's numbers."""
     graph = trace.graph
-    return {"phase": "backward", "kind": "edge", "wire": f"w{wire}",
+    return {"phase": "backward", "kind": "edge", "edge": index, "wire": f"w{wire}",
             "focus": [f"w{wire}", node_id(step.node)], "show": [(f"w{wire}", "grad")],
             "gate": f"{graph.names[step.node]} = {graph.describe(step.node)}",
             "source": graph.names[step.source],
@@ -137,7 +142,8 @@ def _edge_step(trace: Trace, step: Step, wire: int, precision: int | None) -> di
             "upstream": _text(step.upstream, precision),
             "local": "" if step.local is None else _text(step.local, precision),
             "downstream": _text(step.downstream, precision),
-            "lines": _shape_line(step.downstream)}
+            "lines": _shape_line(step.downstream),
+            "quiz": quiz(step.downstream, partial(downstream_mistakes, trace, edge))}
 
 
 def _sum_step(trace: Trace, step: Step, wire: int, precision: int | None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ CELLS = [
     "%backprop '(x+y)*z' x=-2 y=5 z=-4 --upstream 2",
     "%%backprop x=-2 y=5\nq = x + \nf = q * z",
     f"%%backprop x=-2 --bogus\n{PROGRAM}",
-    "%%backprop draw x=2 y=3 --format html\nf = x * y",
+    "%%backprop draw x=2 y=3 --format=html\nf = x * y",
     "import gc\ngc.isenabled()",
 ]
 
