@@ -107,7 +107,7 @@ def test_options_as_on_the_command_line(outputs: list[list[dict[str, Any]]]) -> 
     steps = re.sub(r"\x1b\[[0-9;]*m", "", "".join(out["data"]["text/plain"]
                                                  for out in outputs[7]))
     assert "1. start at the output f = -12" in steps
-    assert "upstream -4 × local 1 → downstream -4" in steps
+    assert "upstream -4 × local 1 → downstream df/dx = -4" in steps
     assert '"value": -12' in data(outputs[8], "text/plain").replace(" ", " ")
     upstream = data(outputs[9], "text/html")
     assert cells_of_table(upstream, RED)[-3:] == ["-8", "-8", "6"]
