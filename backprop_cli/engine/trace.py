@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..gates.formula import operand_tree
+from ..gates.formula import text as formula_text
 from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 
@@ -148,8 +150,14 @@ def local_formula(graph: Graph, node: int, position: int, loss: str | None = Non
         return rule(gate, position, names, graph.operand_name(node),
                     loss or graph.operand_name(graph.output), graph.attrs.get(node, ()))
     spec = graph.spec(gate)
-    operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
-                                                            strict=True)}
-    operands["out"] = graph.operand_name(node)
-    return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
-                                      spec.partial_formulas[position])
+    args = graph.args[node]
+    if not spec.partial_trees:  # a spec written without trees: its text, names put in
+        operands = {p: graph.operand_name(a) for p, a in zip(spec.params, args, strict=True)}
+        operands["out"] = graph.operand_name(node)
+        return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
+                                          spec.partial_formulas[position])
+    values = {p: operand_tree(graph.names[a], graph.literals.get(a)
+                              if graph.gates[a] == CONST else None)
+              for p, a in zip(spec.params, args, strict=True)}
+    values["out"] = ("v", graph.names[node])
+    return formula_text(spec.partial_trees[position], values)

@@ -15,7 +15,8 @@ from pathlib import Path
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from .symbolic import GATE_DEFS, OUT, GateDef
+from .formula import text
+from .symbolic import GATE_DEFS, OUT, GateDef, to_tree
 
 TABLE_PATH = Path(__file__).with_name("_gatetable.py")
 NUMPY_TABLE_PATH = Path(__file__).with_name("_gatetable_np.py")
@@ -123,17 +124,22 @@ def _gate_functions(gate: GateDef, printer: MathPrinter) -> tuple[str, list[str]
 
 def _spec(gate: GateDef, partial_names: list[str]) -> str:
     params = tuple(str(p) for p in gate.params)
-    formulas = tuple(sp.sstr(d) for d in gate.partials())
+    definition = to_tree(gate.expr)
+    trees = tuple(to_tree(d, p) for d, p in zip(gate.shown_partials(), gate.params,
+                                                 strict=True))
+    formulas = tuple(text(tree) for tree in trees)
     return (
         f"    GateSpec(\n"
         f"        name={gate.name!r},\n"
         f"        params={params!r},\n"
         f"        pattern={gate.pattern!r},\n"
         f"        summary={gate.summary!r},\n"
-        f"        definition={sp.sstr(gate.expr)!r},\n"
+        f"        definition={text(definition)!r},\n"
         f"        partial_formulas={formulas!r},\n"
         f"        forward={gate.name}_forward,\n"
         f"        partials=({', '.join(partial_names)},),\n"
+        f"        definition_tree={definition!r},\n"
+        f"        partial_trees={trees!r},\n"
         f"    ),\n"
     )
 
