@@ -74,6 +74,16 @@ def substitute(tree: Tree, values: Mapping[str, Tree]) -> Tree:
     return _power(parts[0], parts[1])
 
 
+def put(tree: Tree, values: Mapping[str, Tree]) -> Tree:
+    """The tree with parameters replaced, nothing folded (a gate as written: ``2 ** 3``)."""
+    if tree[0] == "v":
+        return values.get(tree[1], tree)
+    if tree[0] in ("n", "c"):
+        return tree
+    return (tree[0], *(put(part, values) if isinstance(part, tuple) else part
+                       for part in tree[1:]))
+
+
 def _number(tree: Tree) -> Fraction | None:
     return Fraction(tree[1]) if tree[0] == "n" else None
 
@@ -143,8 +153,9 @@ class Printer:
     functions: dict[str, str] = {}
     constants = {"e": "e", "pi": "pi"}
 
-    def __init__(self, name: Callable[[str], str] = str) -> None:
+    def __init__(self, name: Callable[[str], str] = str, as_written: bool = False) -> None:
         self.name = name
+        self.as_written = as_written  # keep the terms of a sum in their order
 
     def __call__(self, tree: Tree) -> str:
         return self.print(tree)
@@ -176,15 +187,16 @@ class Printer:
         return self.call(tree[1], list(tree[2:])), _ATOM
 
     def number(self, value: Fraction) -> tuple[str, int]:
+        level = _ATOM if value >= 0 else _SUM  # x - (-2), x*(-2), (-2)**x
         if value.denominator == 1:
-            return str(value.numerator), (_ATOM if value >= 0 else _PRODUCT)
+            return str(value.numerator), level
         text = _decimal(value)
         if text is not None:
-            return text, (_ATOM if value >= 0 else _PRODUCT)
-        return f"{value.numerator}{self.over}{value.denominator}", _PRODUCT
+            return text, level
+        return f"{value.numerator}{self.over}{value.denominator}", min(level, _PRODUCT)
 
     def sum(self, terms: list[Tree]) -> str:
-        ordered = sorted(terms, key=_term_order)
+        ordered = terms if self.as_written else sorted(terms, key=_term_order)
         text = ""
         for term in ordered:
             negated = _negated(term)
@@ -197,6 +209,8 @@ class Printer:
         return text
 
     def product(self, factors: list[Tree]) -> tuple[str, int]:
+        if self.as_written:
+            return self.written_product(factors), _PRODUCT
         coefficient = Fraction(1)
         above: list[Tree] = []
         below: list[Tree] = []
@@ -220,6 +234,17 @@ class Printer:
             top = [] if coefficient.numerator == 1 else [str(coefficient.numerator)]
             bottom = [str(coefficient.denominator)]
         return self.join(sign, top, above, bottom, below), _PRODUCT
+
+    def written_product(self, factors: list[Tree]) -> str:
+        """Factors in their order (``t2*3``); a leading -1 as a minus sign (``-s3``), a
+        reciprocal as a fraction (``1/t3``)."""
+        sign = ""
+        if factors[0] == ("n", "-1"):
+            sign, factors = "-", factors[1:]
+        above = [f for f in factors if _negative_power(f) is None]
+        below = [_negative_power(f) for f in factors if _negative_power(f) is not None]
+        numbers = [] if above else ["1"]
+        return self.join(sign, numbers, above, [], [f for f in below if f is not None])
 
     def side(self, numbers: list[str], factors: list[Tree], alone: int) -> str:
         """One side of a fraction: its numbers and factors (sums in parentheses unless
@@ -329,8 +354,8 @@ class LatexPrinter(Printer):
                  "tanh": r"\tanh", "sigmoid": r"\sigma", "max": r"\max", "min": r"\min",
                  "sign": r"\operatorname{sign}", "sech": r"\operatorname{sech}"}
 
-    def __init__(self) -> None:
-        super().__init__(latex_name)
+    def __init__(self, as_written: bool = False) -> None:
+        super().__init__(latex_name, as_written)
 
     def group(self, text: str) -> str:
         return rf"\left({text}\right)"
@@ -339,7 +364,8 @@ class LatexPrinter(Printer):
         if value.denominator == 1 or _decimal(value) is not None:
             return super().number(value)
         sign = "-" if value < 0 else ""
-        return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}", _PRODUCT
+        level = _PRODUCT if value > 0 else _SUM
+        return rf"{sign}\frac{{{abs(value.numerator)}}}{{{value.denominator}}}", level
 
     def join(self, sign: str, top: list[str], above: list[Tree], bottom: list[str],
              below: list[Tree]) -> str:
@@ -354,7 +380,8 @@ class LatexPrinter(Printer):
             return self.print(factors[0], alone)
         text = ""
         for part in [*numbers, *(self.print(f, _PRODUCT + 1) for f in factors)]:
-            joiner = r" \cdot " if text and part[:1].isdigit() else " " if text else ""
+            number = part[:1].isdigit() or part.startswith(r"\left(-")
+            joiner = r" \cdot " if text and number else " " if text else ""
             text += joiner + part
         return text
 
@@ -388,6 +415,8 @@ class LatexPrinter(Printer):
 
 TEXT = Printer()
 LATEX = LatexPrinter()
+WRITTEN_TEXT = Printer(as_written=True)
+WRITTEN_LATEX = LatexPrinter(as_written=True)
 
 
 def text(tree: Tree, values: Mapping[str, Tree] | None = None) -> str:
@@ -398,3 +427,9 @@ def text(tree: Tree, values: Mapping[str, Tree] | None = None) -> str:
 def latex(tree: Tree, values: Mapping[str, Tree] | None = None) -> str:
     """The formula typeset, with ``values`` put in for its parameters."""
     return LATEX(substitute(tree, values) if values else tree)
+
+
+def written_latex(tree: Tree, values: Mapping[str, Tree]) -> str:
+    """A gate's definition typeset as the program writes it: nothing folded or reordered
+    (``2 ** 3``, ``t2 + 1``)."""
+    return WRITTEN_LATEX(put(tree, values))
