@@ -217,6 +217,7 @@ GATE_TABLE = (
         partials=(add_d_a, add_d_b,),
         definition_tree=('+', ('v', 'a'), ('v', 'b')),
         partial_trees=(('n', '1'), ('n', '1')),
+        code_trees=(('n', '1'), ('n', '1')),
     ),
     GateSpec(
         name='sub',
@@ -229,6 +230,7 @@ GATE_TABLE = (
         partials=(sub_d_a, sub_d_b,),
         definition_tree=('+', ('v', 'a'), ('*', ('n', '-1'), ('v', 'b'))),
         partial_trees=(('n', '1'), ('n', '-1')),
+        code_trees=(('n', '1'), ('n', '-1')),
     ),
     GateSpec(
         name='mul',
@@ -241,6 +243,7 @@ GATE_TABLE = (
         partials=(mul_d_a, mul_d_b,),
         definition_tree=('*', ('v', 'a'), ('v', 'b')),
         partial_trees=(('v', 'b'), ('v', 'a')),
+        code_trees=(('v', 'b'), ('v', 'a')),
     ),
     GateSpec(
         name='div',
@@ -253,6 +256,7 @@ GATE_TABLE = (
         partials=(div_d_a, div_d_b,),
         definition_tree=('*', ('v', 'a'), ('^', ('v', 'b'), ('n', '-1'))),
         partial_trees=(('^', ('v', 'b'), ('n', '-1')), ('*', ('n', '-1'), ('v', 'a'), ('^', ('v', 'b'), ('n', '-2')))),
+        code_trees=(('^', ('v', 'b'), ('n', '-1')), ('*', ('n', '-1'), ('v', 'out'), ('^', ('v', 'b'), ('n', '-1')))),
     ),
     GateSpec(
         name='pow',
@@ -265,6 +269,7 @@ GATE_TABLE = (
         partials=(pow_d_a, pow_d_b,),
         definition_tree=('^', ('v', 'a'), ('v', 'b')),
         partial_trees=(('*', ('v', 'b'), ('^', ('v', 'a'), ('+', ('n', '-1'), ('v', 'b')))), ('*', ('^', ('v', 'a'), ('v', 'b')), ('f', 'log', ('v', 'a')))),
+        code_trees=(('*', ('v', 'b'), ('^', ('v', 'a'), ('+', ('n', '-1'), ('v', 'b')))), ('*', ('^', ('v', 'a'), ('v', 'b')), ('f', 'log', ('v', 'a')))),
     ),
     GateSpec(
         name='neg',
@@ -277,6 +282,7 @@ GATE_TABLE = (
         partials=(neg_d_a,),
         definition_tree=('*', ('n', '-1'), ('v', 'a')),
         partial_trees=(('n', '-1'),),
+        code_trees=(('n', '-1'),),
     ),
     GateSpec(
         name='exp',
@@ -289,6 +295,7 @@ GATE_TABLE = (
         partials=(exp_d_a,),
         definition_tree=('f', 'exp', ('v', 'a')),
         partial_trees=(('f', 'exp', ('v', 'a')),),
+        code_trees=(('v', 'out'),),
     ),
     GateSpec(
         name='log',
@@ -301,6 +308,7 @@ GATE_TABLE = (
         partials=(log_d_a,),
         definition_tree=('f', 'log', ('v', 'a')),
         partial_trees=(('^', ('v', 'a'), ('n', '-1')),),
+        code_trees=(('^', ('v', 'a'), ('n', '-1')),),
     ),
     GateSpec(
         name='sqrt',
@@ -313,6 +321,7 @@ GATE_TABLE = (
         partials=(sqrt_d_a,),
         definition_tree=('f', 'sqrt', ('v', 'a')),
         partial_trees=(('*', ('n', '1/2'), ('^', ('f', 'sqrt', ('v', 'a')), ('n', '-1'))),),
+        code_trees=(('*', ('n', '1/2'), ('^', ('v', 'out'), ('n', '-1'))),),
     ),
     GateSpec(
         name='sin',
@@ -325,6 +334,7 @@ GATE_TABLE = (
         partials=(sin_d_a,),
         definition_tree=('f', 'sin', ('v', 'a')),
         partial_trees=(('f', 'cos', ('v', 'a')),),
+        code_trees=(('f', 'cos', ('v', 'a')),),
     ),
     GateSpec(
         name='cos',
@@ -337,6 +347,7 @@ GATE_TABLE = (
         partials=(cos_d_a,),
         definition_tree=('f', 'cos', ('v', 'a')),
         partial_trees=(('*', ('n', '-1'), ('f', 'sin', ('v', 'a'))),),
+        code_trees=(('*', ('n', '-1'), ('f', 'sin', ('v', 'a'))),),
     ),
     GateSpec(
         name='tan',
@@ -349,6 +360,7 @@ GATE_TABLE = (
         partials=(tan_d_a,),
         definition_tree=('f', 'tan', ('v', 'a')),
         partial_trees=(('+', ('n', '1'), ('^', ('f', 'tan', ('v', 'a')), ('n', '2'))),),
+        code_trees=(('+', ('n', '1'), ('^', ('v', 'out'), ('n', '2'))),),
     ),
     GateSpec(
         name='tanh',
@@ -361,6 +373,7 @@ GATE_TABLE = (
         partials=(tanh_d_a,),
         definition_tree=('f', 'tanh', ('v', 'a')),
         partial_trees=(('+', ('n', '1'), ('*', ('n', '-1'), ('^', ('f', 'tanh', ('v', 'a')), ('n', '2')))),),
+        code_trees=(('^', ('f', 'sech', ('v', 'a')), ('n', '2')),),
     ),
     GateSpec(
         name='sigmoid',
@@ -373,6 +386,7 @@ GATE_TABLE = (
         partials=(sigmoid_d_a,),
         definition_tree=('f', 'sigmoid', ('v', 'a')),
         partial_trees=(('*', ('+', ('n', '1'), ('*', ('n', '-1'), ('f', 'sigmoid', ('v', 'a')))), ('f', 'sigmoid', ('v', 'a'))),),
+        code_trees=(('*', ('v', 'out'), ('f', 'sigmoid', ('*', ('n', '-1'), ('v', 'a')))),),
     ),
     GateSpec(
         name='relu',
@@ -385,6 +399,7 @@ GATE_TABLE = (
         partials=(relu_d_a,),
         definition_tree=('f', 'max', ('n', '0'), ('v', 'a')),
         partial_trees=(('[', ('v', 'a'), '>', ('n', '0'), '0'),),
+        code_trees=(('[', ('v', 'a'), '>', ('n', '0'), '0'),),
     ),
     GateSpec(
         name='max',
@@ -397,6 +412,7 @@ GATE_TABLE = (
         partials=(max_d_a, max_d_b,),
         definition_tree=('f', 'max', ('v', 'a'), ('v', 'b')),
         partial_trees=(('[', ('v', 'a'), '>', ('v', 'b'), '1/2'), ('[', ('v', 'b'), '>', ('v', 'a'), '1/2')),
+        code_trees=(('[', ('v', 'a'), '>', ('v', 'b'), '1/2'), ('[', ('v', 'b'), '>', ('v', 'a'), '1/2')),
     ),
     GateSpec(
         name='min',
@@ -409,6 +425,7 @@ GATE_TABLE = (
         partials=(min_d_a, min_d_b,),
         definition_tree=('f', 'min', ('v', 'a'), ('v', 'b')),
         partial_trees=(('[', ('v', 'a'), '<', ('v', 'b'), '1/2'), ('[', ('v', 'b'), '<', ('v', 'a'), '1/2')),
+        code_trees=(('[', ('v', 'b'), '>', ('v', 'a'), '1/2'), ('[', ('v', 'a'), '>', ('v', 'b'), '1/2')),
     ),
     GateSpec(
         name='abs',
@@ -421,6 +438,7 @@ GATE_TABLE = (
         partials=(abs_d_a,),
         definition_tree=('f', 'abs', ('v', 'a')),
         partial_trees=(('f', 'sign', ('v', 'a')),),
+        code_trees=(('f', 'sign', ('v', 'a')),),
     ),
     GateSpec(
         name='softplus',
@@ -433,6 +451,7 @@ GATE_TABLE = (
         partials=(softplus_d_a,),
         definition_tree=('f', 'log', ('+', ('n', '1'), ('f', 'exp', ('v', 'a')))),
         partial_trees=(('f', 'sigmoid', ('v', 'a')),),
+        code_trees=(('f', 'sigmoid', ('v', 'a')),),
     ),
     GateSpec(
         name='leaky_relu',
@@ -445,5 +464,6 @@ GATE_TABLE = (
         partials=(leaky_relu_d_a, leaky_relu_d_b,),
         definition_tree=('+', ('*', ('v', 'b'), ('f', 'min', ('n', '0'), ('v', 'a'))), ('f', 'max', ('n', '0'), ('v', 'a'))),
         partial_trees=(('+', ('*', ('v', 'b'), ('[', ('v', 'a'), '<', ('n', '0'), '1')), ('[', ('v', 'a'), '>', ('n', '0'), '0')), ('f', 'min', ('n', '0'), ('v', 'a'))),
+        code_trees=(('+', ('*', ('v', 'b'), ('[', ('n', '0'), '>', ('v', 'a'), '1')), ('[', ('v', 'a'), '>', ('n', '0'), '0')), ('f', 'min', ('n', '0'), ('v', 'a'))),
     ),
 )

@@ -84,6 +84,17 @@ def put(tree: Tree, values: Mapping[str, Tree]) -> Tree:
                        for part in tree[1:]))
 
 
+def names_in(tree: Tree) -> frozenset[str]:
+    """The names (``("v", name)`` leaves) a tree reads."""
+    if tree[0] == "v":
+        return frozenset((tree[1],))
+    found: frozenset[str] = frozenset()
+    for part in tree[1:]:
+        if isinstance(part, tuple):
+            found |= names_in(part)
+    return found
+
+
 def _number(tree: Tree) -> Fraction | None:
     return Fraction(tree[1]) if tree[0] == "n" else None
 
@@ -167,6 +178,10 @@ class Printer:
     def group(self, text: str) -> str:
         return f"({text})"
 
+    def factor(self, tree: Tree) -> str:
+        """The tree as the right factor of a product (in parentheses when it needs them)."""
+        return self.print(tree, _PRODUCT + 1)
+
     def level(self, tree: Tree) -> tuple[str, int]:
         """The tree's text and its precedence."""
         kind = tree[0]
@@ -226,7 +241,8 @@ class Printer:
         above.sort(key=lambda f: f[0] == "+")
         sign = "-" if coefficient < 0 else ""
         coefficient = abs(coefficient)
-        decimal = _decimal(coefficient) if coefficient.numerator != 1 else None
+        # 0.1*[x < 0], 1.5*x**0.5; but 1/(2*sqrt(x)) when something is below the bar
+        decimal = _decimal(coefficient) if not below or coefficient.numerator != 1 else None
         if coefficient.denominator == 1 or decimal is not None:
             top = [] if coefficient == 1 else [decimal or str(coefficient.numerator)]
             bottom = []

@@ -129,6 +129,7 @@ def _spec(gate: GateDef, partial_names: list[str]) -> str:
     trees = tuple(to_tree(d, p) for d, p in zip(gate.shown_partials(), gate.params,
                                                  strict=True))
     formulas = tuple(text(tree) for tree in trees)
+    code = tuple(to_tree(d) for d in gate.numeric_partials())
     return (
         f"    GateSpec(\n"
         f"        name={gate.name!r},\n"
@@ -141,6 +142,7 @@ def _spec(gate: GateDef, partial_names: list[str]) -> str:
         f"        partials=({', '.join(partial_names)},),\n"
         f"        definition_tree={definition!r},\n"
         f"        partial_trees={trees!r},\n"
+        f"        code_trees={code!r},\n"
         f"    ),\n"
     )
 

@@ -20,7 +20,9 @@ class GateSpec:
     derivative with respect to input ``k``. ``definition_tree`` and ``partial_trees`` are
     the definition and the local derivatives as sympy derived them, as formula trees
     (``formula.py``) in the parameter names ``params`` (``out``: the gate's output);
-    ``definition`` and ``partial_formulas`` are the same as text.
+    ``definition`` and ``partial_formulas`` are the same as text. ``code_trees``: the local
+    derivatives as they are evaluated (in terms of ``out`` where simpler, stable forms), for
+    the code writers.
     """
 
     name: str
@@ -33,6 +35,7 @@ class GateSpec:
     partials: tuple[Partial, ...]
     definition_tree: Tree = ("v", "?")
     partial_trees: tuple[Tree, ...] = ()
+    code_trees: tuple[Tree, ...] = ()
 
     @property
     def arity(self) -> int:
