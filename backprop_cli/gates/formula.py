@@ -179,8 +179,9 @@ class Printer:
         return f"({text})"
 
     def factor(self, tree: Tree) -> str:
-        """The tree as the right factor of a product (in parentheses when it needs them)."""
-        return self.print(tree, _PRODUCT + 1)
+        """The tree as the right factor of a product: in parentheses if it is a sum or
+        negative (``g * f*sigmoid(-s)``, ``g * (-f/t3)``)."""
+        return self.print(tree, _PRODUCT)
 
     def level(self, tree: Tree) -> tuple[str, int]:
         """The tree's text and its precedence."""
@@ -249,7 +250,7 @@ class Printer:
         else:
             top = [] if coefficient.numerator == 1 else [str(coefficient.numerator)]
             bottom = [str(coefficient.denominator)]
-        return self.join(sign, top, above, bottom, below), _PRODUCT
+        return self.join(sign, top, above, bottom, below), _SUM if sign else _PRODUCT
 
     def written_product(self, factors: list[Tree]) -> str:
         """Factors in their order (``t2*3``); a leading -1 as a minus sign (``-s3``), a
