@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -45,10 +46,12 @@ def user_gates_section(graph: Graph, where: str) -> Section:
     return section
 
 
-def sympy_form(expr: object) -> str:
-    import sympy as sp
+def sympy_form(expr: Any) -> str:
+    """sympy's derivative (of a user-defined gate) written as the tool writes formulas."""
+    from ..gates.formula import text
+    from ..gates.user_gates import formula_tree
 
-    return str(sp.sstr(expr))
+    return text(formula_tree(expr))
 
 
 def _show_user_gates(source: str, fmt: str) -> None:
