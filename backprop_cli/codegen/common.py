@@ -14,11 +14,23 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..gates.symbolic import GATES_BY_NAME, OUT
 from ..graph.graph import Graph
-from .names import RESERVED, Local, Names, TemplateWriter, class_name, forward_expression
+from .names import RESERVED, Local, Names, TemplateWriter, class_name
 
-__all__ = ["RESERVED", "Names", "class_name", "Printer", "GateMath", "gate_math",
-           "literal_symbol", "forward_expression", "user_forward", "local_formula", "times", "sympy_local",
-           "sympy_templates", "sympy_local_list"]
+__all__ = [
+    "RESERVED",
+    "GateMath",
+    "Names",
+    "Printer",
+    "class_name",
+    "gate_math",
+    "literal_symbol",
+    "local_formula",
+    "sympy_local",
+    "sympy_local_list",
+    "sympy_templates",
+    "times",
+    "user_forward",
+]
 
 
 

@@ -5,8 +5,7 @@ and the gate classes' names."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..gates.table import GATES as TABLE
@@ -108,14 +107,3 @@ def class_name(gate: str) -> str:
     """The modular style's class of a gate: ``mul`` -> ``MulGate``."""
     return "".join(part.capitalize() for part in gate.split("_")) + "Gate"
 
-
-def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
-                       printer: Any = None) -> str:
-    """A gate applied to operands written as code: ``w0 * x0``, ``math.exp(s)`` (a
-    user-defined gate's body printed by sympy, with ``printer`` if given)."""
-    if gate in graph.user_gates:
-        from .common import user_forward
-
-        return user_forward(graph, gate, operands, printer)
-    mapping = dict(zip(("a", "b"), operands, strict=False))
-    return PYTHON_CODE[gate].format(**mapping)

@@ -12,8 +12,8 @@ from ..engine.trace import Trace
 from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
-from .common import forward_expression
 from .numpy_parts import ArrayNames, NumpyPrinter
+from .tree_code import forward_expression
 
 Shape = tuple[int, ...]
 

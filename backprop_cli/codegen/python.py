@@ -20,8 +20,8 @@ import re
 
 from ..engine.trace import Trace
 from ..graph.graph import CONST, INPUT, Graph
-from .names import Local, Names, Templates, class_name, forward_expression
-from .tree_code import gate_locals, tree_templates
+from .names import Local, Names, Templates, class_name
+from .tree_code import forward_expression, gate_locals, tree_templates
 
 # what the tool computes, written out where plain math.exp or math.cosh would overflow
 # (sigmoid(-1000) is 0 and tanh'(800) is 0, but math.exp(1000) raises OverflowError)

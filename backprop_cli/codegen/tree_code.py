@@ -4,12 +4,14 @@ imported only for them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any, ClassVar
 
 from ..gates.formula import ONE, Printer, Tree, names_in, operand_tree, substitute
 from ..gates.registry import GATES
 from ..graph.graph import Graph
-from .names import Local, TemplateWriter
+from .names import PYTHON_CODE, Local, TemplateWriter
 
 MATH_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
 
@@ -17,8 +19,8 @@ MATH_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
 class PythonPrinter(Printer):
     """A formula tree as Python with the math module: the engine's conventions at kinks."""
 
-    constants = {"e": "math.e", "pi": "math.pi"}
-    functions = {name: f"math.{name}" for name in MATH_FUNCTIONS}
+    constants: ClassVar[dict[str, str]] = {"e": "math.e", "pi": "math.pi"}
+    functions: ClassVar[dict[str, str]] = {name: f"math.{name}" for name in MATH_FUNCTIONS}
 
     def bracket(self, tree: Tree) -> str:
         condition = self.condition(tree)
@@ -73,3 +75,15 @@ def tree_templates(graph: Graph) -> TemplateWriter:
         return gate_locals(graph, gate, operands, "__out", constants)[position]
 
     return template
+
+
+def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
+                       printer: Any = None) -> str:
+    """A gate applied to operands written as code: ``w0 * x0``, ``math.exp(s)`` (a
+    user-defined gate's body printed by sympy, with ``printer`` if given)."""
+    if gate in graph.user_gates:
+        from .common import user_forward
+
+        return user_forward(graph, gate, operands, printer)
+    mapping = dict(zip(("a", "b"), operands, strict=False))
+    return PYTHON_CODE[gate].format(**mapping)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, ClassVar
 
 Tree = tuple[Any, ...]
 
@@ -161,8 +161,8 @@ class Printer:
     """Text as the language writes it: ``2*x``, ``-1/t3**2``, ``sigmoid(s)*(1 - sigmoid(s))``."""
 
     times, over = "*", "/"
-    functions: dict[str, str] = {}
-    constants = {"e": "e", "pi": "pi"}
+    functions: ClassVar[dict[str, str]] = {}
+    constants: ClassVar[dict[str, str]] = {"e": "e", "pi": "pi"}
 
     def __init__(self, name: Callable[[str], str] = str, as_written: bool = False) -> None:
         self.name = name
@@ -341,9 +341,10 @@ def _term_order(term: Tree) -> int:
 
 # ------------------------------------------------------------------------------ LaTeX
 
-_GREEK = frozenset("""alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu
-xi omicron pi rho sigma tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma
-Upsilon Phi Psi Omega""".split())
+_GREEK = frozenset({"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+    "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau",
+    "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi",
+    "Sigma", "Upsilon", "Phi", "Psi", "Omega"})
 _NAME_RE = re.compile(r"([A-Za-z]+?)_?(\d+)")
 
 
@@ -366,10 +367,11 @@ class LatexPrinter(Printer):
     """The same formulas typeset: ``\\frac{1}{t_{3}^{2}}``, ``\\sigma(s)``, ``e^{x}``."""
 
     times = " "
-    constants = {"e": "e", "pi": r"\pi"}
-    functions = {"log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
-                 "tanh": r"\tanh", "sigmoid": r"\sigma", "max": r"\max", "min": r"\min",
-                 "sign": r"\operatorname{sign}", "sech": r"\operatorname{sech}"}
+    constants: ClassVar[dict[str, str]] = {"e": "e", "pi": r"\pi"}
+    functions: ClassVar[dict[str, str]] = {
+        "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
+        "sigmoid": r"\sigma", "max": r"\max", "min": r"\min", "sign": r"\operatorname{sign}",
+        "sech": r"\operatorname{sech}"}
 
     def __init__(self, as_written: bool = False) -> None:
         super().__init__(latex_name, as_written)
@@ -403,7 +405,7 @@ class LatexPrinter(Printer):
         return text
 
     def print(self, tree: Tree, context: int = 0) -> str:
-        if context > _PRODUCT and tree[0] == "*" or (tree[0] == "^" and
+        if (context > _PRODUCT and tree[0] == "*") or (tree[0] == "^" and
                                                       _negative_power(tree) is not None):
             return super().print(tree, _PRODUCT)  # a fraction needs no parentheses
         return super().print(tree, context)

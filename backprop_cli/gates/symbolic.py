@@ -193,10 +193,11 @@ def to_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
     if expr.is_Pow:
         return _power_tree(*expr.args)
     if isinstance(expr, sp.Heaviside):
-        return _step_tree(*expr.args, param=param)
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)  # sympy's H(0)
+        return _step_tree(expr.args[0], at_zero, param)
     if isinstance(expr, sp.exp):
         return ("f", "exp", to_tree(expr.args[0]))
-    if isinstance(expr, sp.Function) or isinstance(expr, sp.Abs | sp.Max | sp.Min):
+    if isinstance(expr, sp.Function | sp.Abs | sp.Max | sp.Min):
         name = type(expr).__name__
         return ("f", _FUNCTION_NAMES.get(name, name), *map(tree, expr.args))
     raise ValueError(f"no formula tree for {sp.srepr(expr)}")
@@ -212,8 +213,7 @@ def _power_tree(base: sp.Expr, exponent: sp.Expr) -> Tree:
     return ("^", to_tree(base), to_tree(exponent))
 
 
-def _step_tree(x: sp.Expr, at_zero: sp.Expr = sp.Rational(1, 2),
-               param: sp.Symbol | None = None) -> Tree:
+def _step_tree(x: sp.Expr, at_zero: sp.Expr, param: sp.Symbol | None) -> Tree:
     """Heaviside(x) as the bracket [lhs > rhs]: x's positive terms against its negative
     ones, turned round (``[a < b]``) to put ``param`` on the left."""
     terms = sp.Add.make_args(x)

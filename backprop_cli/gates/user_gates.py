@@ -26,10 +26,10 @@ from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
 from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
-from .registry import BINARY_GATES, GATES
-from .spec import GateSpec
 from .formula import Tree
 from .formula import text as formula_text
+from .registry import BINARY_GATES, GATES
+from .spec import GateSpec
 from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function, to_tree
 
 Value = Any

@@ -15,7 +15,7 @@ from typing import Any
 from ..gates import formula
 from ..gates.formula import operand_tree
 from ..gates.registry import GATES
-from .mathcells import Derivative, ExactNumber, GateFormula, MathCell, Name, Operand
+from .mathcells import Derivative, ExactNumber, GateFormula, MathCell, Name
 from .report import Report, Section
 
 _TEXT_ESCAPES = {

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 import sympy as sp
+
 from conftest import eval_json, invoke
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import eval_json, invoke
 
 from backprop_cli import run
 from backprop_cli.graph.graph import CONST, INPUT
+
+from conftest import eval_json, invoke
 
 
 @pytest.mark.parametrize("name", ["e", "pi"])

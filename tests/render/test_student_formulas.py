@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import invoke
 
 from backprop_cli.inputs.circuits import bundled_names
+
+from conftest import invoke
 
 SYMPY_INSIDES = re.compile(
     r"Heaviside|log\(e\)|\\log\\left\(e\\right\)|\(\d+(\.\d+)? - 1\)|\*\*1(?![\d.])"
