@@ -140,8 +140,8 @@ def formula_pieces(params: tuple[str, ...], formula: str) -> list[tuple[str, str
 
 
 def local_formula(graph: Graph, node: int, position: int, loss: str | None = None) -> str:
-    """Substitute the node's operand names into the gate's derivative formula (for a
-    structural array gate, its vector-Jacobian rule)."""
+    """The gate's derivative formula with the node's operands put in, numbers folded
+    (``x ** 2`` gives ``2*x``; for a structural array gate, its vector-Jacobian rule)."""
     gate = graph.gates[node]
     if gate not in GATES and gate not in graph.user_gates:
         from ..gates.array_gates import rule
@@ -151,11 +151,6 @@ def local_formula(graph: Graph, node: int, position: int, loss: str | None = Non
                     loss or graph.operand_name(graph.output), graph.attrs.get(node, ()))
     spec = graph.spec(gate)
     args = graph.args[node]
-    if not spec.partial_trees:  # a spec written without trees: its text, names put in
-        operands = {p: graph.operand_name(a) for p, a in zip(spec.params, args, strict=True)}
-        operands["out"] = graph.operand_name(node)
-        return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
-                                          spec.partial_formulas[position])
     values = {p: operand_tree(graph.names[a], graph.literals.get(a)
                               if graph.gates[a] == CONST else None)
               for p, a in zip(spec.params, args, strict=True)}

@@ -22,7 +22,7 @@ class GateSpec:
     (``formula.py``) in the parameter names ``params`` (``out``: the gate's output);
     ``definition`` and ``partial_formulas`` are the same as text. ``code_trees``: the local
     derivatives as they are evaluated (in terms of ``out`` where simpler, stable forms), for
-    the code writers.
+    the code writers (empty for a user-defined gate: sympy prints its code).
     """
 
     name: str
@@ -33,9 +33,9 @@ class GateSpec:
     partial_formulas: tuple[str, ...]
     forward: Forward
     partials: tuple[Partial, ...]
-    definition_tree: Tree = ("v", "?")
-    partial_trees: tuple[Tree, ...] = ()
-    code_trees: tuple[Tree, ...] = ()
+    definition_tree: Tree
+    partial_trees: tuple[Tree, ...]
+    code_trees: tuple[Tree, ...]
 
     @property
     def arity(self) -> int:

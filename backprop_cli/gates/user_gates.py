@@ -76,7 +76,7 @@ class UserGate:
             summary="user-defined", definition=formula_text(definition),
             partial_formulas=tuple(formula_text(tree) for tree in trees),
             forward=forward, partials=partials, definition_tree=definition,
-            partial_trees=trees)
+            partial_trees=trees, code_trees=())
 
     def tape_steps(self) -> int:
         """Steps of the gate's tapes (forward and local gradients): each holds an array."""

@@ -63,7 +63,7 @@ def _formula(cell: GateFormula) -> str | None:
     when the tables were generated; no sympy here); None for array and user-defined gates
     (their cells keep their text)."""
     spec = GATES.get(cell.gate) if cell.builtin else None
-    if spec is None or not spec.partial_trees:
+    if spec is None:
         return None
     tree = spec.definition_tree if cell.position is None else spec.partial_trees[cell.position]
     values = {param: operand_tree(op.name, op.literal)

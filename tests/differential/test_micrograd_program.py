@@ -5,7 +5,10 @@ exactly."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -82,3 +85,18 @@ def test_micrograd_sanity_check_agrees_with_sympy() -> None:
     value, grads = oracle(sanity_check, {"x": -4})
     assert document["value"] == pytest.approx(value, rel=1e-12)
     assert document["gradients"] == pytest.approx(grads, rel=1e-12)
+
+
+def test_the_installed_command_runs_micrograds_program() -> None:
+    """Through the installed ``backprop``, as a user runs it: the note, and the answers
+    micrograd's README gives."""
+    command = Path(sys.executable).with_name("backprop")
+    done = subprocess.run([str(command), "eval", "micrograd", "--get", "grad.a"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert round(float(done.stdout), 4) == 138.8338
+    assert done.stderr.count("note: e is assigned") == 1
+    done = subprocess.run([str(command), "eval", "f = e * x", "x=2", "e=3", "--get", "grad.e"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and float(done.stdout) == 2.0
+    assert "the input e shadows the constant e" in done.stderr

@@ -10,6 +10,9 @@ themselves are checked against sympy in ``tests/gates/test_formula.py``.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +100,14 @@ def test_the_scan_finds_what_sympy_writes() -> None:
         assert insides(text), text
     for text in ("2*x", "e**x", "[x > 0]", "x**10", "x**1.5", "1.235e-06", "Edges", "dE/dx"):
         assert not insides(text), text
+
+
+def test_the_installed_command_writes_student_formulas() -> None:
+    command = Path(sys.executable).with_name("backprop")
+    done = subprocess.run([str(command), "eval", "f = x**2 + e**x + relu(x) + max(x, y)",
+                           "x=1", "y=2", "--format", "plain", "--table", "edges"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    for formula in ("2*x", "e**x", "[x > 0]", "[x > y]", "[y > x]"):
+        assert f"  {formula}  " in done.stdout, formula
+    assert not insides(done.stdout)
