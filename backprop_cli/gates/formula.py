@@ -46,13 +46,25 @@ def operand_tree(name: str, literal: str | None) -> Tree:
         return ("v", name)
     if literal in CONSTANT_NAMES:
         return ("c", literal)
-    try:
-        value = Fraction(literal)
-    except ValueError:  # inf, nan: kept as written
-        return ("v", literal)
-    if max(abs(value.numerator), value.denominator) > 10**15:
+    value = _literal_fraction(literal)
+    if value is None:  # too large or small to fold, inf, nan: kept as written
         return ("v", f"({literal})" if literal.startswith("-") else literal)
     return ("n", str(value))
+
+
+_LITERAL_RE = re.compile(r"-?(\d*\.?\d*)(?:[eE]([+-]?\d+))?")
+
+
+def _literal_fraction(literal: str) -> Fraction | None:
+    """A number literal as a fraction, if it is a short one (``1e999999999`` is never
+    expanded: Fraction would build its 10**999999999)."""
+    match = _LITERAL_RE.fullmatch(literal)
+    if match is None or not match.group(1).strip(".") or len(literal) > 40:
+        return None
+    if match.group(2) is not None and abs(int(match.group(2))) > 15:
+        return None
+    value = Fraction(literal)
+    return value if max(abs(value.numerator), value.denominator) <= 10**15 else None
 
 
 def substitute(tree: Tree, values: Mapping[str, Tree]) -> Tree:
