@@ -446,7 +446,6 @@ class LatexPrinter(Printer):
 
 TEXT = Printer()
 LATEX = LatexPrinter()
-WRITTEN_TEXT = Printer(as_written=True)
 WRITTEN_LATEX = LatexPrinter(as_written=True)
 
 
