@@ -4,6 +4,7 @@ arrays in full when small (``[[1, 2], [3, 4]]``), summarised when large."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 
@@ -22,6 +23,14 @@ ARRAY_FULL_MAX = 24  # arrays with at most this many entries are shown in full
 SUMMARY_ENTRIES = 4
 
 
+_SYMPY_E = re.compile(r"(?<![\w.])E(?![\w(])")
+
+
+def exact_text(value: Any) -> str:
+    """An exact number as the language writes it: ``e`` and ``pi`` (sympy writes ``E``)."""
+    return _SYMPY_E.sub("e", str(value))
+
+
 def format_value(value: Any, precision: int | None = None) -> str:
     """A float, or an exact sympy number followed by its decimal value, or an array."""
     if isinstance(value, float | int):
@@ -30,7 +39,7 @@ def format_value(value: Any, precision: int | None = None) -> str:
         return ""
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, precision)
-    text = str(value)
+    text = exact_text(value)
     if getattr(value, "is_Integer", False):
         return text
     try:
@@ -51,7 +60,7 @@ def _entry(value: Any, precision: int | None, short: bool = False) -> str:
         if short and precision is None and math.isfinite(number) and not number.is_integer():
             return f"{number:.4g}"
         return format_float(number, precision)
-    return str(value)  # an exact sympy number: shown exactly inside arrays
+    return exact_text(value)  # an exact sympy number: shown exactly inside arrays
 
 
 def format_array(array: Any, precision: int | None = None) -> str:

@@ -20,7 +20,7 @@ from ..gates.arithmetic import FLOAT, Arithmetic
 from ..graph.graph import Graph
 from ..inputs.values import coerce_value, parse_assignments
 from ..limits import EXACT_BYTES, FLOAT_BYTES, check_memory
-from ..numformat import format_value
+from ..numformat import exact_text, format_value
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _plain(value: Value) -> float | str | list[object]:
 def _text(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_text(item) for item in value) + "]"
-    return repr(value) if isinstance(value, float) else str(value)
+    return repr(value) if isinstance(value, float) else exact_text(value)
 
 
 def read_params(text: str, where: str, arithmetic: Arithmetic = FLOAT) -> dict[str, Value]:

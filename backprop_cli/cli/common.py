@@ -195,13 +195,14 @@ def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | Non
     graph = compile_circuit(circuit, output)
     if transform is not None:
         graph = transform(graph)
+    values = {**coerce_values(circuit.inputs, arithmetic, seed),
+              **parse_assignments(assignments, arithmetic, seed)}
+    graph = graph.with_constants_as_inputs(values)
     held = [name.strip() for name in no_grad.split(",") if name.strip()]
     if held:
         graph = graph.without_gradients(held)
     if circuit.program == source:
         refuse_value_as_program(source, graph, assignments)
-    values = {**coerce_values(circuit.inputs, arithmetic, seed),
-              **parse_assignments(assignments, arithmetic, seed)}
     if circuit.program == source:
         refuse_misspelt_name(source, graph.inputs, values)
     raw_upstream = upstream if upstream is not None else circuit.upstream
@@ -273,7 +274,9 @@ def warn(message: str) -> None:
 
 def print_gate_warnings(graph: Graph) -> None:
     """What was noticed when the user-defined gates were defined (hand-written gradients
-    that disagree with sympy's)."""
+    that disagree with sympy's), and the notes of the build (a name shadowing a constant)."""
+    for note in graph.notes:
+        click.echo(f"note: {note}", err=True)
     for gate in graph.user_gates.values():
         for message in gate.warnings:
             warn(message)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..engine.paths import get_path
-from ..numformat import format_float, format_value
+from ..numformat import exact_text, format_float, format_value
 from ..render.trace_view import trace_view
 from .common import (
     circuit_options,
@@ -145,7 +145,7 @@ def got_text(value: object, precision: int | None, exact: bool) -> str:
     if getattr(value, "ndim", 0):
         return _nested(value.tolist(), precision, exact)  # type: ignore[attr-defined]
     if exact:
-        return str(value[()] if getattr(value, "ndim", None) == 0 else value)  # type: ignore[index]
+        return exact_text(value[()] if getattr(value, "ndim", None) == 0 else value)  # type: ignore[index]
     return format_value(value, precision)
 
 
@@ -154,4 +154,4 @@ def _nested(items: object, precision: int | None, exact: bool) -> str:
         return "[" + ", ".join(_nested(item, precision, exact) for item in items) + "]"
     if isinstance(items, float | int) and not exact:
         return format_float(float(items), precision)
-    return str(items)
+    return exact_text(items)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
 from ..api import compile_circuit
+from ..gates._arraygatelist import ARRAY_GATE_ROWS
+from ..gates.kinks import KINKS
 from ..gates.registry import GATES
 from ..graph.graph import Graph
 from ..render.plain import render_section
@@ -43,10 +46,12 @@ def user_gates_section(graph: Graph, where: str) -> Section:
     return section
 
 
-def sympy_form(expr: object) -> str:
-    import sympy as sp
+def sympy_form(expr: Any) -> str:
+    """sympy's derivative (of a user-defined gate) written as the tool writes formulas."""
+    from ..gates.formula import text
+    from ..gates.user_gates import formula_tree
 
-    return str(sp.sstr(expr))
+    return text(formula_tree(expr))
 
 
 def _show_user_gates(source: str, fmt: str) -> None:
@@ -74,32 +79,33 @@ def _show_user_gates(source: str, fmt: str) -> None:
 
 
 def array_gates_section() -> Section:
-    """The structural array gates and their vector-Jacobian rules (numpy imported here)."""
-    from ..gates.array_gates import ARRAY_GATE_LIST, describe, rule
-
+    """The structural array gates and their vector-Jacobian rules (generated text: no
+    numpy)."""
     section = Section("Array gates and their backward rules (no Jacobian is formed)",
                       ["gate", "written", "what it does", "backward rule"])
-    for gate in ARRAY_GATE_LIST:
-        attrs = tuple(s.name if s.required else s.default  # a required literal by name
-                      for s in gate.static if not s.variadic) or \
-            ((0,) if gate.name == "index" else ())
-        params = list(gate.params)
-        written = describe(gate.name, params, attrs if gate.name != "reshape" else ("...",))
-        rules = "; ".join(rule(gate.name, k, params, "out", "L", attrs)
-                          for k in range(gate.arity))
-        if gate.name == "index":
-            written, rules = written.replace("[0]", "[...]"), rules.replace("[0]", "[...]")
-        section.rows.append([gate.name, written, gate.summary, rules])
+    for name, written, summary, rules, _ in ARRAY_GATE_ROWS:
+        section.rows.append([name, written, summary, rules])
     return section
 
 
 def array_gates_document() -> dict[str, dict[str, object]]:
-    from ..gates.array_gates import ARRAY_GATE_LIST
+    return {name: {"written": written, "params": list(params), "definition": summary,
+                   "backward_rules": rules, "summary": summary, "array": True}
+            for name, written, summary, rules, params in ARRAY_GATE_ROWS}
 
-    section = array_gates_section()
-    return {row[0]: {"written": row[1], "params": list(gate.params), "definition": row[2],
-                     "backward_rules": row[3], "summary": gate.summary, "array": True}
-            for row, gate in zip(section.rows, ARRAY_GATE_LIST, strict=True)}
+
+def kinks_section() -> Section:
+    """Where a local-gradient formula does not hold, and what is used there (PyTorch's
+    choice)."""
+    section = Section("Kinks: where a formula does not hold, the local gradient used there",
+                      ["gate", "where", "local gradient there"])
+    for name, kink in KINKS.items():
+        section.rows.append([name, kink.where, kink.convention])
+    return section
+
+
+NOTES = ["constants: pi, e (a name the program assigns or takes as input shadows them)",
+         "[c] is 1 where the condition c holds, else 0 (the Iverson bracket)"]
 
 
 @click.command("gates")
@@ -130,9 +136,11 @@ def gates_command(source: str | None, fmt: str) -> None:
         click.echo(json.dumps({**document, **array_gates_document()}, indent=2))
     elif fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
         click.echo(render_section(gates_section()))
-        click.echo("\nconstants: pi, e")
+        click.echo("\n" + "\n".join(NOTES))
+        click.echo("\n" + render_section(kinks_section()))
         click.echo("\n" + render_section(array_gates_section()))
     else:  # tables never wrapped in a pipe, coloured as --color auto says
         color = wants_color("auto")
-        print_table(Report([gates_section()], ["constants: pi, e"]), color)
+        print_table(Report([gates_section()], NOTES), color)
+        print_table(Report([kinks_section()]), color)
         print_table(Report([array_gates_section()]), color)

@@ -42,11 +42,12 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
     graph = compile_circuit(circuit, output)
     if transform is not None:
         graph = transform(graph)
+    given = _numbers(parse_assignments(assignments))
+    graph = graph.with_constants_as_inputs(given)
     held = [name.strip() for name in no_grad.split(",") if name.strip()]
     if held:
         graph = graph.without_gradients(held)
     _check_scalar_graph(graph)
-    given = _numbers(parse_assignments(assignments))
     check_inputs(graph, {**{name: 0.0 for name in graph.inputs}, **given})
     defaults = _numbers({name: value for name, value in coerce_values(circuit.inputs).items()
                          if name in graph.inputs})

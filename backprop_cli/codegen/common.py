@@ -5,7 +5,6 @@ the local-gradient templates of the flat style, and the gate classes' names.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,14 +13,25 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
 from ..gates.symbolic import GATES_BY_NAME, OUT
-from ..gates.table import GATES as TABLE
-from ..graph.graph import CONST, Graph
+from ..graph.graph import Graph
+from .names import RESERVED, Local, Names, TemplateWriter, class_name
 
-# names the generated code uses itself (``sigmoid`` and ``sech`` are helper functions)
-RESERVED = frozenset({"math", "print", "down", "upstream", "self", "sigmoid", "sech"})
-# each built-in gate as Python: its row's code, or else how it is written
-PYTHON_CODE = {row.name: row.python or row.pattern for row in TABLE}
-CONSTANT_CODE = {"pi": "math.pi", "e": "math.e"}
+__all__ = [
+    "RESERVED",
+    "GateMath",
+    "Names",
+    "Printer",
+    "class_name",
+    "gate_math",
+    "literal_symbol",
+    "local_formula",
+    "sympy_local",
+    "sympy_local_list",
+    "sympy_templates",
+    "times",
+    "user_forward",
+]
+
 
 
 class Printer(PythonCodePrinter):  # type: ignore[misc]
@@ -76,56 +86,21 @@ def gate_math(graph: Graph, gate: str) -> GateMath:
     return GateMath(definition.params, definition.expr, definition.numeric_partials())
 
 
-class Names:
-    """Python identifiers for values, gradients and gate objects, never colliding."""
-
-    def __init__(self, graph: Graph, reserved: frozenset[str] = RESERVED) -> None:
-        self.graph = graph
-        self.used: set[str] = set(reserved)
-        self.values = [self._claim(name) if gate not in (CONST,) else ""
-                       for name, gate in zip(graph.names, graph.gates, strict=True)]
-        self.grads = [self._claim(f"grad_{value}") if value else "" for value in self.values]
-        self.objects: list[str] = ["" for _ in graph.names]
-
-    def _claim(self, name: str) -> str:
-        while name in self.used:
-            name += "_"
-        self.used.add(name)
-        return name
-
-    def gate_object(self, node: int) -> str:
-        if not self.objects[node]:
-            self.objects[node] = self._claim(f"{self.graph.gates[node]}_{self.values[node]}")
-        return self.objects[node]
-
-    def operand(self, node: int) -> str:
-        """A value as written in code: its variable, or a constant's literal."""
-        if self.graph.gates[node] != CONST:
-            return self.values[node]
-        text = self.graph.literals[node]
-        return CONSTANT_CODE.get(text, f"({text})" if text.startswith("-") else text)
-
-    def symbol(self, node: int) -> sp.Expr:
-        """A value as a sympy atom for printing local gradients: constants as numbers."""
-        if self.graph.gates[node] != CONST:
-            return sp.Symbol(self.values[node], real=True)
-        text = self.graph.literals[node]
-        if text in ("pi", "e"):
-            return sp.pi if text == "pi" else sp.E
-        stripped = text.lstrip("-")
-        return sp.Integer(text) if stripped.isdigit() else sp.Float(text)
+def literal_symbol(text: str) -> sp.Expr:
+    """A constant's literal as a sympy number for printing local gradients."""
+    if text in ("pi", "e"):
+        return sp.pi if text == "pi" else sp.E
+    stripped = text.lstrip("-")
+    return sp.Integer(text) if stripped.isdigit() else sp.Float(text)
 
 
-def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
-                       printer: Printer) -> str:
-    """A gate applied to operands written as code: ``w0 * x0``, ``math.exp(s)``."""
-    if gate in graph.user_gates:
-        gm = gate_math(graph, gate)
-        symbols = [sp.Symbol(text, real=True) for text in operands]
-        return str(printer.doprint(gm.expr.xreplace(dict(zip(gm.params, symbols,
-                                                             strict=True)))))
-    mapping = dict(zip(("a", "b"), operands, strict=False))
-    return PYTHON_CODE[gate].format(**mapping)
+def user_forward(graph: Graph, gate: str, operands: Sequence[str],
+                 printer: Printer | None = None) -> str:
+    """A user-defined gate's body applied to operands, as code printed by sympy."""
+    printer = printer or Printer()
+    gm = gate_math(graph, gate)
+    symbols = [sp.Symbol(text, real=True) for text in operands]
+    return str(printer.doprint(gm.expr.xreplace(dict(zip(gm.params, symbols, strict=True)))))
 
 
 def local_formula(gm: GateMath, position: int, operands: Sequence[sp.Expr],
@@ -135,43 +110,38 @@ def local_formula(gm: GateMath, position: int, operands: Sequence[sp.Expr],
     return gm.partials[position].xreplace(mapping)
 
 
+def sympy_local(local: sp.Expr, code: str) -> Local:
+    """A local gradient sympy wrote, as the code writers use it."""
+    value = int(local) if local in (1, -1) else None
+    return Local(code, value, bool(local.is_Pow and local.exp == -1),
+                 frozenset(str(s) for s in local.free_symbols))
+
+
 def times(upstream: str, local: sp.Expr, code: str) -> str:
     """``upstream * local`` as code; a reciprocal local becomes a division."""
-    if local.is_Pow and local.exp == -1 and code.startswith("1/"):
-        return f"{upstream} / {code[2:]}"
-    return f"{upstream} * {code}"
+    return sympy_local(local, code).times(upstream)
 
 
-class Templates:
-    """Local gradients printed once per gate, input and pattern of constant operands, with
-    placeholders (``__p0``, ``__out``: names no program can use) filled in per edge."""
-
-    _PLACEHOLDER = re.compile(r"__(p\d+|out)\b")
-
-    def __init__(self, graph: Graph, names: Names, printer: Printer) -> None:
-        self.graph, self.names, self.printer = graph, names, printer
-        self.cache: dict[tuple[object, ...], tuple[sp.Expr, str]] = {}
-
-    def local(self, node: int, position: int) -> tuple[sp.Expr, str]:
-        graph = self.graph
-        args = graph.args[node]
-        constants = tuple(graph.literals.get(a) if graph.gates[a] == CONST else None
-                          for a in args)
-        key = (graph.gates[node], position, constants)
-        if key not in self.cache:
-            operands = [self.names.symbol(a) if constants[k] is not None
-                        else sp.Symbol(f"__p{k}", real=True) for k, a in enumerate(args)]
-            local = local_formula(gate_math(graph, graph.gates[node]), position, operands,
-                                  sp.Symbol("__out", real=True))
-            self.cache[key] = (local, self.printer.factor(local))
-        local, template = self.cache[key]
-        filled = {f"__p{k}": self.names.values[a] for k, a in enumerate(args)}
-        filled["__out"] = self.names.values[node]
-        # the expression keeps its placeholders: callers only ask whether it is 1, -1 or a
-        # reciprocal, which renaming does not change
-        return local, self._PLACEHOLDER.sub(lambda m: filled[m.group(0)], template)
+def sympy_local_list(graph: Graph, gate: str, operands: Sequence[str], out: str,
+                     constants: Sequence[str | None], printer: Printer) -> list[Local]:
+    """Each local gradient of the gate as code printed by sympy (a user-defined gate)."""
+    symbols = [literal_symbol(text) if text is not None else sp.Symbol(name, real=True)
+               for name, text in zip(operands, constants, strict=True)]
+    gm = gate_math(graph, gate)
+    locals_ = [local_formula(gm, k, symbols, sp.Symbol(out, real=True))
+               for k in range(len(gm.params))]
+    return [sympy_local(local, printer.factor(local)) for local in locals_]
 
 
-def class_name(gate: str) -> str:
-    """The modular style's class of a gate: ``mul`` -> ``MulGate``."""
-    return "".join(part.capitalize() for part in gate.split("_")) + "Gate"
+def sympy_templates(graph: Graph, printer: Printer) -> TemplateWriter:
+    """Local gradients printed by sympy, with placeholders for the operands that are not
+    constants (numpy code, user-defined gates)."""
+
+    def template(gate: str, position: int, constants: tuple[str | None, ...]) -> Local:
+        operands = [literal_symbol(text) if text is not None
+                    else sp.Symbol(f"__p{k}", real=True) for k, text in enumerate(constants)]
+        local = local_formula(gate_math(graph, gate), position, operands,
+                              sp.Symbol("__out", real=True))
+        return sympy_local(local, printer.factor(local))
+
+    return template

@@ -19,7 +19,8 @@ from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT
 from ..language.subscripts import format_subscript
-from .common import Templates, times
+from .common import sympy_templates
+from .names import Templates
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
 from .numpy_rules import forward_code, structural_gradient, unbroadcast_code
 
@@ -30,7 +31,7 @@ class _Backward:
 
     def __init__(self, trace: Trace, names: ArrayNames, printer: NumpyPrinter) -> None:
         self.trace, self.names = trace, names
-        self.templates = Templates(trace.graph, names, printer)
+        self.templates = Templates(trace.graph, names, sympy_templates(trace.graph, printer))
         self.fan_in = Counter(edge.source for edge in trace.edges())
         self.assigned = {names.grads[trace.graph.output]}
         self.lines: list[str] = []
@@ -57,13 +58,7 @@ class _Backward:
 
     def _elementwise(self, node: int, position: int, source: int) -> tuple[str, bool]:
         upstream = self.names.grads[node]
-        local, code = self.templates.local(node, position)
-        if local == 1:
-            product = upstream
-        elif local == -1:
-            product = f"-{upstream}"
-        else:
-            product = times(upstream, local, code)
+        product = self.templates.local(node, position).product(upstream)
         shape, target = self.trace.shape(node), self.trace.shape(source)
         summed = unbroadcast_code(product, shape, target)
         return summed, summed == upstream

@@ -17,10 +17,11 @@ from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..language.subscripts import format_subscript
-from .common import class_name, forward_expression, gate_math, local_formula, times
+from .common import class_name, gate_math, local_formula, times
 from .numpy_layers import LAYER_CLASSES, layer_arguments
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
 from .numpy_rules import ELEMENTWISE_CODE, is_stacked
+from .tree_code import forward_expression
 
 _MATMUL_MATRICES = '''    def forward(self, a, b):
         self.a = a

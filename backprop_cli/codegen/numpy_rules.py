@@ -12,9 +12,9 @@ from ..engine.trace import Trace
 from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
-from .common import forward_expression
 from .numpy_layers import LAYER_CLASSES, layer_forward, layer_gradient
 from .numpy_parts import ArrayNames, NumpyPrinter
+from .tree_code import forward_expression
 
 Shape = tuple[int, ...]
 

@@ -10,27 +10,18 @@ circuit as gate objects.
 
 Both print the output and the input gradients at the end and need only ``import math``.
 The local gradients are the sympy-derived ones (the same the engine evaluates, with the
-same conventions at kinks), printed as Python.
+same conventions at kinks), printed as Python from the formula trees of the gate rows (no
+sympy at run time; a user-defined gate's are printed by sympy).
 """
 
 from __future__ import annotations
 
 import re
 
-import sympy as sp
-
 from ..engine.trace import Trace
 from ..graph.graph import CONST, INPUT, Graph
-from .common import (
-    Names,
-    Printer,
-    Templates,
-    class_name,
-    forward_expression,
-    gate_math,
-    local_formula,
-    times,
-)
+from .names import Local, Names, Templates, class_name
+from .tree_code import forward_expression, gate_locals, tree_templates
 
 # what the tool computes, written out where plain math.exp or math.cosh would overflow
 # (sigmoid(-1000) is 0 and tanh'(800) is 0, but math.exp(1000) raises OverflowError)
@@ -50,24 +41,29 @@ HELPERS = {
 _HELPER_CALL = re.compile(r"(?<![\w.])(sigmoid|sech)\(")
 
 
-def _guarded(gate: str, position: int, local: sp.Expr, code: str, out: str, base: str) -> str:
-    """The two local gradients that are not defined everywhere their gate is."""
+def _guarded(gate: str, position: int, local: Local, out: str, base: str) -> Local:
+    """The two local gradients that are not defined everywhere their gate is (a constant
+    base such as ``e`` or 2 needs no guard)."""
     if gate == "sqrt":
-        return f"(0.5 / {out} if {out} else math.inf)"
-    if gate == "pow" and position == 1:
-        return f"({code} if {base} > 0 else math.nan)"
-    return code
+        return local.renamed(f"(0.5 / {out} if {out} else math.inf)")
+    if gate == "pow" and position == 1 and not _positive_literal(base):
+        return local.renamed(f"({local.code} if {base} > 0 else math.nan)")
+    return local
 
 
-def _gradient_line(target: str, assigned: set[str], upstream: str, local: sp.Expr,
-                   code: str) -> str:
+def _positive_literal(code: str) -> bool:
+    if code in ("math.e", "math.pi"):
+        return True
+    try:
+        return float(code) > 0
+    except ValueError:
+        return False
+
+
+def _gradient_line(target: str, assigned: set[str], upstream: str, local: Local) -> str:
     operator = "+=" if target in assigned else "="
     assigned.add(target)
-    if local == 1:
-        return f"{target} {operator} {upstream}"
-    if local == -1:
-        return f"{target} {operator} -{upstream}"
-    return f"{target} {operator} {times(upstream, local, code)}"
+    return f"{target} {operator} {local.product(upstream)}"
 
 
 def with_helpers(lines: list[str]) -> str:
@@ -96,27 +92,26 @@ def _footer(trace: Trace, names: Names) -> list[str]:
 
 def flat_code(trace: Trace) -> str:
     """The lecture's flat forward and backward code for the trace's circuit."""
-    graph, printer, names = trace.graph, Printer(), Names(trace.graph)
+    graph, names = trace.graph, Names(trace.graph)
     lines = _header(trace, names)
     lines.append("\n# forward pass")
     for node in range(graph.output + 1):
         if graph.gates[node] in (INPUT, CONST):
             continue
         operands = [names.operand(a) for a in graph.args[node]]
-        code = forward_expression(graph, graph.gates[node], operands, printer)
+        code = forward_expression(graph, graph.gates[node], operands)
         lines.append(f"{names.values[node]} = {code}")
     lines.append("\n# backward pass")
     upstream = trace.grads[graph.output]
     lines.append(f"{names.grads[graph.output]} = {float(upstream)!r}")
     assigned = {names.grads[graph.output]}
-    templates = Templates(graph, names, printer)
+    templates = Templates(graph, names, tree_templates(graph))
     for edge in trace.edges():
         gate = graph.gates[edge.node]
-        local, code = templates.local(edge.node, edge.position)
-        code = _guarded(gate, edge.position, local, code,
-                        names.values[edge.node], names.operand(graph.args[edge.node][0]))
+        local = _guarded(gate, edge.position, templates.local(edge.node, edge.position),
+                         names.values[edge.node], names.operand(graph.args[edge.node][0]))
         lines.append(_gradient_line(names.grads[edge.source], assigned,
-                                    names.grads[edge.node], local, code))
+                                    names.grads[edge.node], local))
     lines.extend(_unused_inputs(trace, names, assigned))
     lines.extend(_footer(trace, names))
     return with_helpers(lines)
@@ -130,30 +125,25 @@ def _unused_inputs(trace: Trace, names: Names, assigned: set[str]) -> list[str]:
 
 # ------------------------------------------------------------------------ modular style
 
-def gate_class(graph: Graph, gate: str, printer: Printer) -> list[str]:
+def gate_class(graph: Graph, gate: str) -> list[str]:
     """``class MulGate`` with forward() caching what backward() needs."""
-    gm = gate_math(graph, gate)
-    params = [str(p) for p in gm.params]
-    cached = {f"self.{p}": sp.Symbol(f"self.{p}", real=True) for p in params}
-    out = sp.Symbol("self.out", real=True)
-    locals_ = [local_formula(gm, k, list(cached.values()), out) for k in range(len(params))]
-    needed = set().union(*(local.free_symbols for local in locals_))
+    params = list(graph.spec(gate).params)
+    locals_ = gate_locals(graph, gate, [f"self.{p}" for p in params], "self.out")
+    needed = set().union(*(local.uses for local in locals_))
     if gate == "pow":
-        needed |= {cached["self.a"]}
+        needed |= {"self.a"}
     lines = [f"class {class_name(gate)}:", f"    def forward(self, {', '.join(params)}):"]
-    forward = forward_expression(graph, gate, params, printer)
+    forward = forward_expression(graph, gate, params)
     for param in params:
-        if cached[f"self.{param}"] in needed:
+        if f"self.{param}" in needed:
             lines.append(f"        self.{param} = {param}")
-    if out in needed or gate == "sqrt":
+    if "self.out" in needed or gate == "sqrt":
         lines += [f"        self.out = {forward}", "        return self.out"]
     else:
         lines.append(f"        return {forward}")
     downstream = []
     for k, local in enumerate(locals_):
-        code = _guarded(gate, k, local, printer.factor(local), "self.out", "self.a")
-        downstream.append("upstream" if local == 1 else "-upstream" if local == -1
-                          else times("upstream", local, code))
+        downstream.append(_guarded(gate, k, local, "self.out", "self.a").product("upstream"))
     lines += ["", "    def backward(self, upstream):",
               f"        return {', '.join(downstream)}"]
     return lines
@@ -161,11 +151,11 @@ def gate_class(graph: Graph, gate: str, printer: Printer) -> list[str]:
 
 def modular_code(trace: Trace) -> str:
     """Gate classes, one gate object per node, and the forward and backward passes."""
-    graph, printer, names = trace.graph, Printer(), Names(trace.graph)
+    graph, names = trace.graph, Names(trace.graph)
     nodes = [n for n in range(graph.output + 1) if graph.gates[n] not in (INPUT, CONST)]
     lines = ["import math", ""]
     for gate in dict.fromkeys(graph.gates[n] for n in nodes):
-        lines += ["", *gate_class(graph, gate, printer), ""]
+        lines += ["", *gate_class(graph, gate), ""]
     lines += ["", *_header(trace, names)[2:], "", "# one gate object per gate of the circuit"]
     for node in nodes:
         lines.append(f"{names.gate_object(node)} = {class_name(graph.gates[node])}()")

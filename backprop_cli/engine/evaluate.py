@@ -32,8 +32,11 @@ def evaluate(graph: Graph, inputs: Mapping[str, Value], arithmetic: Arithmetic =
 
     Array values or array gates take the numpy path (``engine.arrays``); numbers take the
     reference loop (in float arithmetic with built-in gates, graphs of ``TAPE_MIN_NODES``
-    nodes or more run on the compiled tape: ``engine.tape_passes``).
+    nodes or more run on the compiled tape: ``engine.tape_passes``). An input named ``e``
+    or ``pi`` shadows the constant.
     """
+    if len(inputs) > len(graph.inputs):
+        graph = graph.with_constants_as_inputs(inputs)
     if graph.uses_arrays or _is_array(upstream) or any(map(_is_array, inputs.values())):
         from .arrays import evaluate_arrays
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..gates.formula import operand_tree
+from ..gates.formula import text as formula_text
 from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..numformat import format_value
@@ -164,8 +166,8 @@ def formula_pieces(params: tuple[str, ...], formula: str) -> list[tuple[str, str
 
 
 def local_formula(graph: Graph, node: int, position: int, loss: str | None = None) -> str:
-    """Substitute the node's operand names into the gate's derivative formula (for a
-    structural array gate, its vector-Jacobian rule)."""
+    """The gate's derivative formula with the node's operands put in, numbers folded
+    (``x ** 2`` gives ``2*x``; for a structural array gate, its vector-Jacobian rule)."""
     gate = graph.gates[node]
     if gate not in GATES and gate not in graph.user_gates:
         from ..gates.array_gates import rule
@@ -174,8 +176,9 @@ def local_formula(graph: Graph, node: int, position: int, loss: str | None = Non
         return rule(gate, position, names, graph.operand_name(node),
                     loss or graph.operand_name(graph.output), graph.attrs.get(node, ()))
     spec = graph.spec(gate)
-    operands = {p: graph.operand_name(a) for p, a in zip(spec.params, graph.args[node],
-                                                            strict=True)}
-    operands["out"] = graph.operand_name(node)
-    return _param_re(spec.params).sub(lambda m: operands[m.group(1)],
-                                      spec.partial_formulas[position])
+    args = graph.args[node]
+    values = {p: operand_tree(graph.names[a], graph.literals.get(a)
+                              if graph.gates[a] == CONST else None)
+              for p, a in zip(spec.params, args, strict=True)}
+    values["out"] = ("v", graph.names[node])
+    return formula_text(spec.partial_trees[position], values)

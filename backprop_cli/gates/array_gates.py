@@ -423,7 +423,7 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               _scores_labels_shape, _cross_entropy_forward, (_cross_entropy_vjp, None)),
     ArrayGate("hinge", ("s", "y"), "multiclass SVM loss per row: sum over j != y of "
               "max(0, s_j - s_y + margin); margin 1 unless given",
-              (f"{_D}{{s}}[j] = {_D}{{out}} * 1[{{s}}[j] - {{s}}[{{y}}] + margin > 0] for "
+              (f"{_D}{{s}}[j] = {_D}{{out}} * [{{s}}[j] - {{s}}[{{y}}] + margin > 0] for "
                f"j != {{y}}, and at {{y}} minus the sum of those", ""),
               _scores_labels_shape, _hinge_forward, (_hinge_vjp, None),
               static=(Static("margin", "number", default=1.0, phrase="an optional margin"),),

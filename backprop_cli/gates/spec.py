@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .formula import Tree
+
 Forward = Callable[..., Any]
 Partial = Callable[..., Any]
 
@@ -15,8 +17,12 @@ class GateSpec:
     """A gate as generated from its sympy definition (see ``gates.py`` and ``codegen.py``).
 
     ``forward(*inputs)`` gives the output; ``partials[k](*inputs, out)`` gives the local
-    derivative with respect to input ``k``. ``definition`` and ``partial_formulas`` are the
-    sympy expressions as text, in the parameter names ``params``.
+    derivative with respect to input ``k``. ``definition_tree`` and ``partial_trees`` are
+    the definition and the local derivatives as sympy derived them, as formula trees
+    (``formula.py``) in the parameter names ``params`` (``out``: the gate's output);
+    ``definition`` and ``partial_formulas`` are the same as text. ``code_trees``: the local
+    derivatives as they are evaluated (in terms of ``out`` where simpler, stable forms), for
+    the code writers (empty for a user-defined gate: sympy prints its code).
     """
 
     name: str
@@ -27,6 +33,9 @@ class GateSpec:
     partial_formulas: tuple[str, ...]
     forward: Forward
     partials: tuple[Partial, ...]
+    definition_tree: Tree
+    partial_trees: tuple[Tree, ...]
+    code_trees: tuple[Tree, ...]
 
     @property
     def arity(self) -> int:

@@ -8,10 +8,12 @@ mode, user-defined gates and ``backprop gates --live`` use these definitions at 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import cache
 
 import sympy as sp
 
+from .formula import Tree
 from .table import GATES
 
 A, B = sp.symbols("a b", real=True)
@@ -77,6 +79,11 @@ class GateDef:
             return self.partials()
         return tuple(d.replace(sp.Heaviside, _lower_step) for d in self.partials())
 
+    def shown_partials(self) -> tuple[sp.Expr, ...]:
+        """The partials as a student writes them: kink convention built in, with the
+        identities of the rows' ``shown``."""
+        return tuple(d.subs(SHOWN_FORMS) for d in self.convention_partials())
+
     def numeric_expr(self) -> sp.Expr:
         """The definition as it is evaluated: with the identities in ``STABLE_FORMS``."""
         return self.expr.subs(STABLE_FORMS)
@@ -118,6 +125,11 @@ STABLE_FORMS: dict[sp.Expr, sp.Expr] = {
     original: stable for row in GATES if row.stable is not None
     for original, stable in row.stable(_Sympy(), *(SYMBOLS[p] for p in row.params)).items()}
 
+# Identities that write a formula as a student does (a test proves each with sympy)
+SHOWN_FORMS: dict[sp.Expr, sp.Expr] = {
+    original: shown for row in GATES if row.shown is not None
+    for original, shown in row.shown(_Sympy(), *(SYMBOLS[p] for p in row.params)).items()}
+
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
 
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
@@ -152,3 +164,62 @@ def gate_function(name: str) -> type[sp.Function]:
     return type(name, (sp.Function,), {"nargs": gate.arity, "fdiff": fdiff,
                                        "eval": classmethod(eval),
                                        "_eval_rewrite_as_Max": rewrite})
+
+
+# ------------------------------------------------------------ formulas as a student writes
+
+_FUNCTION_NAMES = {"Max": "max", "Min": "min", "Abs": "abs"}
+
+
+def to_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
+    """A sympy expression as a formula tree (``gates/formula.py``): the text the generator
+    writes into ``_gatetable.py``, and user gates' formulas at run time. ``param``: the
+    parameter a derivative is taken with respect to (put on the left of a condition)."""
+    def tree(part: sp.Expr) -> Tree:
+        return to_tree(part, param)
+
+    if expr.is_Symbol:
+        return ("v", expr.name)
+    if expr is sp.E or expr is sp.pi:
+        return ("c", "e" if expr is sp.E else "pi")
+    if expr.is_Rational:
+        return ("n", str(Fraction(int(expr.p), int(expr.q))))
+    if expr.is_Number:
+        return ("n", str(Fraction(str(expr))))
+    if expr.is_Add:
+        return ("+", *map(tree, expr.args))
+    if expr.is_Mul:
+        return ("*", *map(tree, expr.args))
+    if expr.is_Pow:
+        return _power_tree(*expr.args)
+    if isinstance(expr, sp.Heaviside):
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)  # sympy's H(0)
+        return _step_tree(expr.args[0], at_zero, param)
+    if isinstance(expr, sp.exp):
+        return ("f", "exp", to_tree(expr.args[0]))
+    if isinstance(expr, sp.Function | sp.Abs | sp.Max | sp.Min):
+        name = type(expr).__name__
+        return ("f", _FUNCTION_NAMES.get(name, name), *map(tree, expr.args))
+    raise ValueError(f"no formula tree for {sp.srepr(expr)}")
+
+
+def _power_tree(base: sp.Expr, exponent: sp.Expr) -> Tree:
+    if exponent == sp.Rational(1, 2):
+        return ("f", "sqrt", to_tree(base))
+    if exponent == -sp.Rational(1, 2):
+        return ("^", ("f", "sqrt", to_tree(base)), ("n", "-1"))
+    if base is sp.E:
+        return ("f", "exp", to_tree(exponent))
+    return ("^", to_tree(base), to_tree(exponent))
+
+
+def _step_tree(x: sp.Expr, at_zero: sp.Expr, param: sp.Symbol | None) -> Tree:
+    """Heaviside(x) as the bracket [lhs > rhs]: x's positive terms against its negative
+    ones, turned round (``[a < b]``) to put ``param`` on the left."""
+    terms = sp.Add.make_args(x)
+    lhs = sp.Add(*(t for t in terms if not t.could_extract_minus_sign()))
+    rhs = sp.Add(*(-t for t in terms if t.could_extract_minus_sign()))
+    tie = str(Fraction(int(at_zero.p), int(at_zero.q)))
+    if param is not None and param in rhs.free_symbols and param not in lhs.free_symbols:
+        return ("[", to_tree(rhs), "<", to_tree(lhs), tie)
+    return ("[", to_tree(lhs), ">", to_tree(rhs), tie)

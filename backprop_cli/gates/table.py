@@ -128,6 +128,8 @@ class Gate:
     - ``underflow``: a 0 result from nonzero operands is an underflow; ``raises``: what the
       math module raises on a large operand ("overflow" or "domain"); ``safe``: its local
       gradients can never raise.
+    - ``shown``: identities that write a local gradient as a student does (sympy expression
+      -> the form shown; a test proves each), e.g. softplus' = sigmoid.
     - ``python``, ``numpy``: the generated code (the pattern when None); ``expansion``: its
       body in primitive gates for ``--expand``; ``commutative``: a constant operand may be
       written on either side in pictures.
@@ -147,6 +149,7 @@ class Gate:
     switch: Callable[[Sequence[Any]], Any] | None = None
     undefined: Callable[[Sequence[Any], str], str | None] | None = None
     stable: Callable[..., dict[Any, Any]] | None = None
+    shown: Callable[..., dict[Any, Any]] | None = None
     underflow: bool = False
     raises: str | None = None
     safe: bool = False
@@ -246,6 +249,7 @@ GATES: tuple[Gate, ...] = (
          stable=lambda sp, a: {sp.log(sp.exp(a) + 1):
                                sp.Max(a, 0) + sp.log(1 + sp.exp(-sp.Abs(a))),
                                sp.exp(a) / (sp.exp(a) + 1): sp.sigmoid(a)},
+         shown=lambda sp, a: {sp.exp(a) / (sp.exp(a) + 1): sp.sigmoid(a)},
          underflow=True, python="(math.log(1.0 + math.exp(-abs({a}))) + max(0.0, {a}))",
          numpy="np.logaddexp(0.0, {a})", expansion="log(1 + exp(a))", tape_order=18),
     Gate("leaky_relu", AB, lambda sp, a, b: sp.Max(a, 0) + b * sp.Min(a, 0),

@@ -26,9 +26,11 @@ from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
 from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
+from .formula import Tree
+from .formula import text as formula_text
 from .registry import BINARY_GATES, GATES, unknown_gate_message
 from .spec import GateSpec
-from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function
+from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function, to_tree
 
 Value = Any
 RESERVED = frozenset({"out", "E", "I", "S", "N", "O", "Q", "oo", "zoo", "nan", "Heaviside",
@@ -65,12 +67,16 @@ class UserGate:
     def __post_init__(self) -> None:
         forward, partials = self.functions(FLOAT)
         name, params = self.definition.name, self.definition.params
+        definition = formula_tree(self.expr)
+        trees = tuple(formula_tree(d, symbol) for d, symbol in zip(self.partials, self.symbols,
+                                                                  strict=True))
         self.spec = GateSpec(
             name=name, params=params,
             pattern=f"{name}({', '.join('{' + p + '}' for p in params)})",
-            summary="user-defined", definition=sp.sstr(self.expr),
-            partial_formulas=tuple(sp.sstr(d) for d in self.partials),
-            forward=forward, partials=partials)
+            summary="user-defined", definition=formula_text(definition),
+            partial_formulas=tuple(formula_text(tree) for tree in trees),
+            forward=forward, partials=partials, definition_tree=definition,
+            partial_trees=trees, code_trees=())
 
     def tape_steps(self) -> int:
         """Steps of the gate's tapes (forward and local gradients): each holds an array."""
@@ -488,3 +494,12 @@ def _expression_rpn(text: str, where: str) -> list[Item]:
             program.statements[0].target is not None:
         raise GraphError(f"{where}: write one expression")
     return program.statements[0].rpn
+
+
+def formula_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
+    """A formula of a user-defined gate as a tree (as a built-in gate's), or sympy's text
+    as one leaf where sympy wrote something the trees do not hold."""
+    try:
+        return to_tree(expr, param)
+    except ValueError:
+        return ("v", sp.sstr(expr))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..errors import GraphError, Span
 from ..gates.registry import BINARY_GATES, CONSTANT_VALUES, GATES, UNARY_GATES
 from ..limits import current, exceeded
-from .graph import CONST, INPUT, OUTPUT_NAMES, Graph
+from .graph import CONST, CONSTANT_TEXT, INPUT, OUTPUT_NAMES, Graph
 
 if TYPE_CHECKING:  # the parser is not needed to hold a graph (see compiler.py)
     from ..language.parser import Definition, Item, Program, Statement
@@ -101,8 +101,11 @@ class Builder:
         target = statement.target
         if target in GATES or target in self.graph.user_gates:
             raise self.error(f"{target!r} is a gate and cannot be assigned to", statement)
-        if target in CONSTANT_VALUES:
-            raise self.error(f"{target!r} is a constant and cannot be assigned to", statement)
+        if target in CONSTANT_VALUES and target not in self.graph.bindings:
+            line, column = statement.span.line, statement.span.column
+            self.graph.notes.append(
+                f"{target} is assigned at line {line}, column {column}: from there on {target} "
+                f"is that value, not the constant {target} ({CONSTANT_TEXT[target]})")
 
     def _item(self, item: Item, stack: list[int]) -> None:
         kind = item.kind

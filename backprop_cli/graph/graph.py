@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the parser is not needed to hold a graph (see compiler.py)
 
 INPUT = "input"
 CONST = "const"
+CONSTANT_NAMES = ("e", "pi")  # the constants a program may use without defining them
+CONSTANT_TEXT = {"e": "2.718...", "pi": "3.14159..."}
 OUTPUT_NAMES = ("f", "out")
 
 
@@ -32,7 +34,9 @@ class Graph:
     their literal arguments (axis, shape, subscript, margin) in ``attrs``; ``uses_arrays``
     says the program has array gates (``@``, ``.T``, ``sum``, ...).
     ``user_gates`` holds the program's user-defined gates by name (see ``userdefs``).
-    ``compiled`` caches what the engine compiles from the graph (see ``tape``).
+    ``notes`` are what was noticed while building it (a name shadowing a constant), one
+    line each for stderr. ``compiled`` caches what the engine compiles from the graph (see
+    ``tape``).
     """
 
     source: str
@@ -49,6 +53,7 @@ class Graph:
     user_gates: dict[str, Any] = field(default_factory=dict)
     attrs: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     uses_arrays: bool = False
+    notes: list[str] = field(default_factory=list)
     compiled: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -111,6 +116,31 @@ class Graph:
         recompute_requires_grad(clone, held)
         return clone
 
+    def with_constants_as_inputs(self, names: Iterable[str]) -> Graph:
+        """The same graph with the constants ``e`` and ``pi`` that ``names`` gives values
+        made inputs: a NAME=VALUE input shadows the constant of that name (a note says so).
+        The graph itself when none is."""
+        constants = {self.literals[node]: node for node, gate in enumerate(self.gates)
+                     if gate == CONST and self.literals.get(node) in CONSTANT_NAMES}
+        shadowed = {name: constants[name] for name in names
+                    if name in constants and name not in self.inputs}
+        if not shadowed:
+            return self
+        clone = Graph(**{**self.__dict__, "gates": list(self.gates),
+                         "literals": dict(self.literals),
+                         "requires_grad": list(self.requires_grad), "notes": list(self.notes),
+                         "bindings": dict(self.bindings), "compiled": {}})
+        for name, node in shadowed.items():
+            clone.gates[node] = INPUT
+            del clone.literals[node]
+            clone.requires_grad[node] = True
+            clone.bindings.setdefault(name, node)
+            clone.notes.append(f"the input {name} shadows the constant {name} "
+                               f"({CONSTANT_TEXT[name]})")
+        clone.inputs = dict(sorted({**self.inputs, **shadowed}.items(), key=lambda kv: kv[1]))
+        recompute_requires_grad(clone, set())
+        return clone
+
     def with_output(self, name: str) -> Graph:
         """The same graph with another node as its output (gradients are taken of it)."""
         node = self.node_named(name)
@@ -120,13 +150,17 @@ class Graph:
 def recompute_requires_grad(graph: Graph, held: set[int]) -> None:
     """requires_grad again, with the inputs ``held`` constant (and labels never carrying
     a gradient)."""
-    from ..gates.array_gates import ARRAY_GATES  # numpy only when arrays are about
+    specs: dict[str, Any] = {}
+    if graph.uses_arrays:
+        from ..gates.array_gates import ARRAY_GATES  # numpy only when arrays are about
+
+        specs = ARRAY_GATES
 
     requires = graph.requires_grad
     for node, gate in enumerate(graph.gates):
         if gate == INPUT:
             requires[node] = requires[node] and node not in held
         elif gate != CONST:
-            spec = ARRAY_GATES.get(gate)
+            spec = specs.get(gate)
             requires[node] = any(requires[a] for p, a in enumerate(graph.args[node])
                                  if spec is None or spec.differentiable(p))

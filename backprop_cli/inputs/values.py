@@ -12,7 +12,7 @@ from typing import Any
 from ..engine.reference import forward, refuse_non_finite
 from ..errors import BackpropError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic
-from ..gates.registry import CONSTANT_VALUES, GATES
+from ..gates.registry import GATES
 from ..graph.builder import build
 from ..graph.graph import CONST, INPUT
 from ..language.tokens import Token, tokenize
@@ -60,8 +60,8 @@ def split_assignment(text: str) -> tuple[str, str]:
     tokens = tokenize(name)
     if len(tokens) != 2 or tokens[0].kind != "name":
         raise InputError(f"{name!r} is not a valid input name", source=text)
-    if name in GATES or name in CONSTANT_VALUES:
-        raise InputError(f"{name!r} is a gate or constant, not an input name", source=text)
+    if name in GATES:
+        raise InputError(f"{name!r} is a gate, not an input name", source=text)
     if not value.strip():
         raise InputError(f"input {name} has no value (write {name}=VALUE)", source=text)
     return name, value

@@ -19,7 +19,7 @@ from math import isfinite
 from string import Formatter
 from typing import Any
 
-from ..engine.trace import Trace, formula_pieces
+from ..engine.trace import Trace, formula_pieces, local_formula
 from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 
@@ -180,6 +180,7 @@ def _edge_pieces(trace: Trace, formulas: dict[str, list[Slots]], value_texts: li
     values = trace.values
     text_of = _Numbers().text
     count = trace.edge_count()
+    constant = [gate == CONST for gate in gates]
     for start in range(0, count, CHUNK):
         stop = min(start + CHUNK, count)
         records: list[str] = []
@@ -198,6 +199,8 @@ def _edge_pieces(trace: Trace, formulas: dict[str, list[Slots]], value_texts: li
                 local_text, downstream_text = "", text_of(downstream)
             if not refs:
                 formula = pieces[0]
+            elif any(constant[a] for a in sources):  # numbers fold: x ** 2 gives 2*x
+                formula = json.dumps(local_formula(graph, node, position))[1:-1]
             elif len(refs) == 1:
                 ref = refs[0]
                 operand = sources[ref] if ref >= 0 else node

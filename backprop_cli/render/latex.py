@@ -1,9 +1,9 @@
 """LaTeX: each section as a ``table`` with a ``tabular``, ready to paste into a report.
 
-Formulas are typeset by sympy's LaTeX printer from the tool's own sympy expressions: each
-gate's definition and its derivatives from ``gates.py`` (``partials()``), with the operands
-replaced by symbols named after the nodes. Nothing is parsed from text. sympy is imported
-only when this format is asked for. Only standard LaTeX is used (no packages needed).
+Formulas are typeset from the formula trees of the gate rows (``gates/formula.py``: each
+gate's definition and local derivatives, derived by sympy when the tables were generated),
+with the node names and literals put in. Nothing is parsed from text, and sympy is imported
+only to typeset exact values (``--exact``). Only standard LaTeX is used (no packages needed).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ import re
 from functools import cache
 from typing import Any
 
-from .mathcells import Derivative, ExactNumber, GateFormula, MathCell, Name, Operand
+from ..gates import formula
+from ..gates.formula import operand_tree
+from ..gates.registry import GATES
+from .mathcells import Derivative, ExactNumber, GateFormula, MathCell, Name
 from .report import Report, Section
 
 _TEXT_ESCAPES = {
@@ -44,14 +47,10 @@ def number(text: str) -> str:
 
 @cache
 def _printer() -> Any:
-    """sympy's LaTeX printer, with H(x) for the unit step and sigma for the sigmoid."""
+    """sympy's LaTeX printer (exact values only), with sigma for the sigmoid."""
     from sympy.printing.latex import LatexPrinter
 
     class Printer(LatexPrinter):  # type: ignore[misc]
-        def _print_Heaviside(self, expr: Any, exp: Any = None) -> str:
-            tex = rf"H\left({self._print(expr.args[0])}\right)"
-            return tex if exp is None else rf"{tex}^{{{exp}}}"
-
         def _print_sigmoid(self, expr: Any, exp: Any = None) -> str:
             tex = rf"\sigma\left({self._print(expr.args[0])}\right)"
             return tex if exp is None else rf"{tex}^{{{exp}}}"
@@ -59,43 +58,25 @@ def _printer() -> Any:
     return Printer()
 
 
-def _operand(operand: Operand) -> Any:
-    """A node as a sympy symbol of its name (distinct per use); a literal as a number."""
-    import sympy as sp
-
-    literal = operand.literal
-    if literal is None:
-        return sp.Dummy(operand.name)
-    if literal in ("pi", "e"):
-        return sp.pi if literal == "pi" else sp.E
-    digits = literal.removeprefix("-")
-    return sp.Integer(int(literal)) if digits.isdigit() else sp.Float(float(literal))
-
-
 def _formula(cell: GateFormula) -> str | None:
-    """sympy's typesetting of a built-in gate; None for array and user-defined gates (their
-    cells keep their text)."""
-    import sympy as sp
-
-    from ..gates.symbolic import GATES_BY_NAME
-
-    gate = GATES_BY_NAME.get(cell.gate) if cell.builtin else None
-    if gate is None:
+    """A built-in gate typeset from the formula trees its row carries (derived by sympy
+    when the tables were generated; no sympy here); None for array and user-defined gates
+    (their cells keep their text)."""
+    spec = GATES.get(cell.gate) if cell.builtin else None
+    if spec is None:
         return None
-    expr = gate.expr if cell.position is None else gate.partials()[cell.position]
-    mapping = {param: _operand(op) for param, op in zip(gate.params, cell.operands, strict=True)}
-    all_literal = all(op.literal is not None for op in cell.operands)
-    with sp.evaluate(not all_literal):  # keep 2 ** 3 as written, not 8
-        tex = str(_printer().doprint(expr.xreplace(mapping)))
+    tree = spec.definition_tree if cell.position is None else spec.partial_trees[cell.position]
+    values = {param: operand_tree(op.name, op.literal)
+              for param, op in zip(spec.params, cell.operands, strict=True)}
+    tex = formula.latex(tree, values) if cell.position is not None else \
+        formula.written_latex(tree, values)
     if cell.target is not None:
         tex = f"{_name(cell.target)} = {tex}"
     return tex
 
 
 def _name(name: str) -> str:
-    import sympy as sp
-
-    return str(_printer().doprint(sp.Symbol(name)))
+    return formula.latex_name(name)
 
 
 def _exact(cell: ExactNumber) -> str:

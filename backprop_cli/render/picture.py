@@ -16,7 +16,7 @@ from ..engine.trace import Trace, Value
 from ..gates.registry import GATES, describe_call
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
-from ..numformat import format_float, format_value
+from ..numformat import exact_text, format_float, format_value
 
 SIGNIFICANT = 4
 EXACT_MAX = 16
@@ -235,7 +235,7 @@ def wire_text(value: Any, precision: int | None = None) -> str:
         value = value.item()
     if isinstance(value, float | int):
         return _number_text(float(value), precision)
-    text = str(value)
+    text = exact_text(value)
     return text if len(text) <= EXACT_MAX else "≈" + _number_text(float(value), precision)
 
 

@@ -62,7 +62,7 @@ def test_expanded_sigmoid_walk_has_the_lecture_numbers() -> None:
     assert [line.split()[1] for line in edges[:4]] == ["div", "add", "exp", "neg"]
     unexpanded = walk_lines("sigmoid-neuron-grouped", "--precision", "4")
     assert unexpanded[1] == ("sigmoid sigmoid(s3) → s3: upstream 1 × local "
-                             "(1 - sigmoid(s3))*sigmoid(s3) = 0.1966 → downstream "
+                             "sigmoid(s3)*(1 - sigmoid(s3)) = 0.1966 → downstream "
                              "df/ds3 = 0.1966")
 
 

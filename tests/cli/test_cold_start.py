@@ -49,3 +49,30 @@ def test_plain_numbers_read_as_the_parser_reads_them(text: str) -> None:
         return
     got = constant_value(text)
     assert repr(got) == repr(expected) and type(got) is float
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "sigmoid-neuron", "--format", "latex"],
+    ["eval", "f = x**2 + relu(y) + max(x, y) + e**x", "x=1", "y=2", "--format", "latex"],
+    ["eval", "sigmoid-neuron", "--format", "markdown"],
+    ["code", "sigmoid-neuron"],
+    ["code", "sigmoid-neuron-grouped", "--style", "modular"],
+    ["code", "f = x**2 + relu(y) + max(x, y) + e**x + sqrt(x)", "x=1", "y=2"],
+    ["gates"],
+    ["gates", "--format", "json"],
+])
+def test_built_in_gates_need_neither_sympy_nor_numpy(args: list[str]) -> None:
+    """LaTeX, code and the gate list come from the text generated once per gate."""
+    probe = PROBE.format(args=args, modules=("sympy", "numpy"))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_user_defined_gate_still_uses_sympy() -> None:
+    args = ["code", "def sp(t): log(1 + exp(t))\nf = sp(x)", "x=1"]
+    probe = PROBE.format(args=args, modules=("sympy",))
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == "['sympy']"

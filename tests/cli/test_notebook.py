@@ -102,7 +102,7 @@ def test_draw_displays_as_svg(outputs: list[list[dict[str, Any]]]) -> None:
 
 def test_options_as_on_the_command_line(outputs: list[list[dict[str, Any]]]) -> None:
     exact = data(outputs[5], "text/html")
-    assert "E/(1 + E)**2 (0.19661193324148185)" in exact  # sigmoid' at 1 = e / (1 + e)^2
+    assert "e/(1 + e)**2 (0.19661193324148185)" in exact  # sigmoid' at 1 = e / (1 + e)^2
     # rich prints the tables itself in a notebook (in colour): one output per table
     steps = re.sub(r"\x1b\[[0-9;]*m", "", "".join(out["data"]["text/plain"]
                                                  for out in outputs[7]))

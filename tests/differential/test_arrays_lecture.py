@@ -41,7 +41,7 @@ def test_relu_on_a_vector_with_the_lecture_upstream() -> None:
     assert doc["value"] == [1, 0, 3, 0]
     assert doc["gradients"] == {"x": [4, 0, 5, 0]}
     relu = edge(doc, "z", "x")
-    assert relu["local"] == [1, 0, 1, 0] and relu["local_formula"] == "Heaviside(x)"
+    assert relu["local"] == [1, 0, 1, 0] and relu["local_formula"] == "[x > 0]"
     assert relu["upstream"] == [4, -1, 5, 9]
     assert doc["arrays"] is True and node(doc, "x")["shape"] == [4]
 

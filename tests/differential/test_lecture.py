@@ -68,7 +68,7 @@ def test_sigmoid_neuron_gate_by_gate() -> None:
 def test_sigmoid_gate_local_gradient() -> None:
     doc = eval_json("circuits/sigmoid-neuron-grouped.toml")
     edge = doc["edges"][0]
-    assert edge["node"] == "f" and edge["local_formula"] == "(1 - sigmoid(s3))*sigmoid(s3)"
+    assert edge["node"] == "f" and edge["local_formula"] == "sigmoid(s3)*(1 - sigmoid(s3))"
     assert edge["local"] == pytest.approx(0.19661, abs=5e-6)
     assert edge["upstream"] == 1
 

@@ -91,6 +91,6 @@ def test_gates_lists_every_gate_with_derivatives() -> None:
                  "min", "abs", "pow"):
         assert f"\n  {gate} " in text
     assert "d/da = sign(a)" in text
-    assert "(1 - sigmoid(a))*sigmoid(a)" in text
+    assert "sigmoid(a)*(1 - sigmoid(a))" in text
     doc = json.loads(invoke("gates", "--format", "json").stdout)
     assert doc["mul"]["local_gradients"] == {"a": "b", "b": "a"}

@@ -16,6 +16,8 @@ def test_generated_tables_are_up_to_date() -> None:
         "run `python -m backprop_cli.gates.generate` and commit _gatetable.py"
     assert codegen.NUMPY_TABLE_PATH.read_text(encoding="utf-8") == codegen.generate_numpy(), \
         "run `python -m backprop_cli.gates.generate` and commit _gatetable_np.py"
+    assert codegen.ARRAY_LIST_PATH.read_text(encoding="utf-8") == codegen.generate_array_list(), \
+        "run `python -m backprop_cli.gates.generate` and commit _arraygatelist.py"
 
 
 def test_numpy_table_agrees_with_math_table_elementwise() -> None:

@@ -18,11 +18,11 @@ def test_exact_fractions() -> None:
 
 def test_exact_sigmoid_is_e_over_one_plus_e() -> None:
     doc = eval_json("1/(1+exp(-s))", "s=1", "--exact")
-    assert doc["value_exact"] == "E/(1 + E)"
-    assert doc["gradients_exact"]["s"] == "E/(1 + E)**2"
+    assert doc["value_exact"] == "e/(1 + e)"
+    assert doc["gradients_exact"]["s"] == "e/(1 + e)**2"
     grouped = eval_json("sigmoid(s)", "s=1", "--exact")
-    assert grouped["value_exact"] == "E/(1 + E)"
-    assert grouped["gradients_exact"]["s"] == "E/(1 + E)**2"
+    assert grouped["value_exact"] == "e/(1 + e)"
+    assert grouped["gradients_exact"]["s"] == "e/(1 + e)**2"
 
 
 def test_exact_table_shows_decimal_beside_value() -> None:

@@ -33,7 +33,7 @@ def test_softplus_in_a_program() -> None:
     assert doc["gradients"] == pytest.approx({"w": -sigmoid(s), "x": 2 * sigmoid(s),
                                               "b": sigmoid(s)}, rel=1e-14)
     edge = next(e for e in doc["edges"] if e["node"] == "f")
-    assert edge["local_formula"] == "exp(t2)/(exp(t2) + 1)"  # sympy's, in the node's names
+    assert edge["local_formula"] == "exp(t2)/(1 + exp(t2))"  # sympy's, in the node's names
     node = next(n for n in doc["nodes"] if n["name"] == "f")
     assert node["gate"] == "softplus" and node["expression"] == "softplus(t2)"
 
@@ -110,7 +110,7 @@ def test_gates_command_lists_user_gates() -> None:
     row = next(line for line in result.stdout.splitlines() if line.startswith("  cube"))
     assert "t**3" in row and "d/dt = 2*t**2 (given; sympy: 3*t**2)" in row
     doc = json.loads(invoke("gates", SOFTPLUS, "--format", "json").stdout)
-    assert doc["softplus"]["local_gradients"] == {"t": "exp(t)/(exp(t) + 1)"}
+    assert doc["softplus"]["local_gradients"] == {"t": "exp(t)/(1 + exp(t))"}
 
 
 def test_generated_code_of_a_user_gate_runs() -> None:

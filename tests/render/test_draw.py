@@ -93,8 +93,8 @@ def test_upstream_and_exact() -> None:
     dot = draw("f = x * y", "x=2", "y=3", "--upstream", "5", "--format", "dot")
     assert ("*", "f", ["6", "5"]) in dot_edges(dot)
     exact = draw("f = 1/(1+exp(-s))", "s=1", "--exact", "--format", "dot")
-    assert ("1/x", "f", ["E/(1 + E)", "1"]) in dot_edges(exact)
-    assert ("s", "-x", ["1", "E/(1 + E)**2"]) in dot_edges(exact)  # sigmoid'(1)
+    assert ("1/x", "f", ["e/(1 + e)", "1"]) in dot_edges(exact)
+    assert ("s", "-x", ["1", "e/(1 + e)**2"]) in dot_edges(exact)  # sigmoid'(1)
     assert ("exp", "+1", ["exp(-1)", "≈-0.5344"]) in dot_edges(exact)  # long: a decimal
 
 

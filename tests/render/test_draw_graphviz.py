@@ -43,7 +43,9 @@ def test_every_bundled_circuit_renders_without_warnings(name: str, fmt: str,
         path = tmp_path / f"{name}.{fmt}"
         result = invoke("draw", name, *extra, "--graphviz", "-o", str(path))
         assert result.exit_code == 0, result.stderr
-        assert result.stderr == ""
+        # notes (micrograd's program assigns e) are not warnings
+        assert [line for line in result.stderr.splitlines() if not line.startswith("note:")] \
+            == []
         data = path.read_bytes()
         if fmt == "png":
             assert data.startswith(PNG_MAGIC)

@@ -28,7 +28,7 @@ def test_precision_means_decimals_as_in_eval() -> None:
 
 def test_exact_values_stay_exact_when_short() -> None:
     assert wire_text(sympy.Rational(1, 3)) == "1/3"
-    assert wire_text(sympy.E / (1 + sympy.E)) == "E/(1 + E)"
+    assert wire_text(sympy.E / (1 + sympy.E)) == "e/(1 + e)"
     assert wire_text(1 / (1 + sympy.exp(-1)) ** 2) == "≈0.5344"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,14 +96,20 @@ def close(text: str, value: Any, tolerance: float) -> bool:
     """A number, or an array written as nested lists, or a shape like ``3×3``."""
     if "×" in text:
         return tuple(int(n) for n in text.split("×")) == np.shape(value)
+    summary = re.fullmatch(r"([\dx]+) array \[.*\] min (\S+) max (\S+)", text)
+    if summary:  # a large array as the tables summarise it: shape, smallest, largest
+        shape, low, high = summary.groups()
+        want = np.asarray(value, dtype=float)
+        return tuple(int(n) for n in shape.split("x")) == want.shape and \
+            close(low, want.min(), tolerance) and close(high, want.max(), tolerance)
     if text.startswith("≈"):
         text = text[1:]
     if text.endswith(")") and " (" in text:  # an exact number with its decimal: 1/4 (0.25)
         text = text.rsplit(" (", 1)[1][:-1]
     try:
         got = np.asarray(json.loads(text.replace("inf", "Infinity")), dtype=float)
-    except json.JSONDecodeError:  # an exact number as sympy writes it: E, exp(-1), 1/4
-        got = np.asarray(float(sympy.sympify(text)))
+    except json.JSONDecodeError:  # an exact number as the tool writes it: e, exp(-1), 1/4
+        got = np.asarray(float(sympy.sympify(text, locals={"e": sympy.E, "pi": sympy.pi})))
     want = np.asarray(value, dtype=float)
     return got.shape == want.shape and bool(np.all(
         np.isclose(got, want, rtol=tolerance, atol=tolerance) | (got == want)))

@@ -1,0 +1,89 @@
+"""Local gradients as Python code from the gate rows' formula trees (no sympy): the
+scalar code writers' templates. User-defined gates are printed by sympy (``common``),
+imported only for them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any, ClassVar
+
+from ..gates.formula import ONE, Printer, Tree, names_in, operand_tree, substitute
+from ..gates.registry import GATES
+from ..graph.graph import Graph
+from .names import PYTHON_CODE, Local, TemplateWriter
+
+MATH_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh")
+
+
+class PythonPrinter(Printer):
+    """A formula tree as Python with the math module: the engine's conventions at kinks."""
+
+    constants: ClassVar[dict[str, str]] = {"e": "math.e", "pi": "math.pi"}
+    functions: ClassVar[dict[str, str]] = {name: f"math.{name}" for name in MATH_FUNCTIONS}
+
+    def bracket(self, tree: Tree) -> str:
+        condition = self.condition(tree)
+        tie = Fraction(tree[4])
+        if tie == 0:
+            return f"(1.0 if {condition} else 0.0)"
+        if tie == 1:
+            return f"(1.0 if {condition.replace(' > ', ' >= ').replace(' < ', ' <= ')} else 0.0)"
+        equal = condition.replace(" > ", " == ").replace(" < ", " == ")
+        return f"(1.0 if {condition} else {float(tie)!r} if {equal} else 0.0)"
+
+    def call(self, name: str, args: list[Tree]) -> str:
+        if name == "sign":
+            x = self.print(args[0])
+            return f"(1.0 if {x} > 0 else -1.0 if {x} < 0 else 0.0)"
+        return super().call(name, args)
+
+
+PYTHON = PythonPrinter()
+MINUS_ONE: Tree = ("n", "-1")
+
+
+def tree_local(tree: Tree) -> Local:
+    """A local gradient's tree (operands put in) as code."""
+    value = 1 if tree == ONE else -1 if tree == MINUS_ONE else None
+    reciprocal = tree[0] == "^" and tree[2] == MINUS_ONE
+    return Local(PYTHON.factor(tree), value, reciprocal, names_in(tree))
+
+
+def gate_locals(graph: Graph, gate: str, operands: list[str], out: str,
+                constants: tuple[str | None, ...] = ()) -> list[Local]:
+    """Each local gradient of the gate as code, in terms of ``operands`` (code names, or
+    the constants' literals where ``constants`` gives them) and ``out``."""
+    constants = constants or (None,) * len(operands)
+    if gate in graph.user_gates:
+        from .common import Printer as SympyPrinter
+        from .common import sympy_local_list
+
+        return sympy_local_list(graph, gate, operands, out, constants, SympyPrinter())
+    spec = GATES[gate]
+    values = {p: operand_tree(name, literal)
+              for p, name, literal in zip(spec.params, operands, constants, strict=True)}
+    values["out"] = ("v", out)
+    return [tree_local(substitute(tree, values)) for tree in spec.code_trees]
+
+
+def tree_templates(graph: Graph) -> TemplateWriter:
+    """Local gradients with placeholders for the operands (``__p0``, ``__out``)."""
+
+    def template(gate: str, position: int, constants: tuple[str | None, ...]) -> Local:
+        operands = [f"__p{k}" for k in range(len(constants))]
+        return gate_locals(graph, gate, operands, "__out", constants)[position]
+
+    return template
+
+
+def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
+                       printer: Any = None) -> str:
+    """A gate applied to operands written as code: ``w0 * x0``, ``math.exp(s)`` (a
+    user-defined gate's body printed by sympy, with ``printer`` if given)."""
+    if gate in graph.user_gates:
+        from .common import user_forward
+
+        return user_forward(graph, gate, operands, printer)
+    mapping = dict(zip(("a", "b"), operands, strict=False))
+    return PYTHON_CODE[gate].format(**mapping)
