@@ -4,6 +4,7 @@ arrays in full when small (``[[1, 2], [3, 4]]``), summarised when large."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
 
@@ -23,7 +24,8 @@ SUMMARY_ENTRIES = 4
 
 
 def format_value(value: Any, precision: int | None = None) -> str:
-    """A float, or an exact sympy number followed by its decimal value, or an array."""
+    """A float, or an exact number (a Fraction or a sympy number) followed by its decimal
+    value, or an array."""
     if isinstance(value, float | int):
         return format_float(float(value), precision)
     if value is None:
@@ -31,7 +33,7 @@ def format_value(value: Any, precision: int | None = None) -> str:
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, precision)
     text = str(value)
-    if getattr(value, "is_Integer", False):
+    if getattr(value, "is_Integer", isinstance(value, Fraction) and value.denominator == 1):
         return text
     try:
         decimal = format_float(float(value), precision)

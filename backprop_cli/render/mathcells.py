@@ -8,6 +8,7 @@ beside its text cells (``Section.math``); other formats ignore them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..graph.graph import CONST, Graph
@@ -53,10 +54,19 @@ class Derivative:
 
 @dataclass(frozen=True)
 class ExactNumber:
-    """An exact value (a sympy number, from --exact) shown with its decimal."""
+    """An exact value (a Fraction or a sympy number, from --exact) shown with its decimal;
+    ``value`` is it as a sympy number, for sympy's printer."""
 
-    value: Any
+    number: Any
     decimal: str
+
+    @property
+    def value(self) -> Any:
+        if isinstance(self.number, Fraction):
+            from ..gates.exact import as_sympy
+
+            return as_sympy(self.number)
+        return self.number
 
 
 MathCell = Name | GateFormula | Derivative | ExactNumber
