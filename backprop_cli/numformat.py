@@ -4,7 +4,6 @@ arrays in full when small (``[[1, 2], [3, 4]]``), summarised when large."""
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 
@@ -33,7 +32,7 @@ def format_value(value: Any, precision: int | None = None) -> str:
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, precision)
     text = str(value)
-    if getattr(value, "is_Integer", isinstance(value, Fraction) and value.denominator == 1):
+    if getattr(value, "is_Integer", getattr(value, "denominator", 0) == 1):  # or a Fraction
         return text
     try:
         decimal = format_float(float(value), precision)

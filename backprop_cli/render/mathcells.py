@@ -8,7 +8,6 @@ beside its text cells (``Section.math``); other formats ignore them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 from ..graph.graph import CONST, Graph
@@ -62,7 +61,7 @@ class ExactNumber:
 
     @property
     def value(self) -> Any:
-        if isinstance(self.number, Fraction):
+        if not hasattr(self.number, "is_Rational"):  # a Fraction
             from ..gates.exact import as_sympy
 
             return as_sympy(self.number)
