@@ -114,14 +114,25 @@ def test_rational_values_are_fractions() -> None:
     assert type(arithmetic.forwards["sqrt"](Fraction(9, 4))) is Fraction
 
 
-def test_a_rational_exact_eval_does_not_import_sympy() -> None:
+RATIONAL_COMMANDS = [
+    ["eval", "(x+y)*z / w ** 2 - max(x, relu(y))", "x=-2", "y=5/3", "z=-4", "w=0.5", "--exact"],
+    ["eval", "simple-circuit", "--exact", "--format", "json"],
+    ["eval", "simple-circuit", "--exact", "--format", "markdown"],
+    ["eval", "simple-circuit", "--exact", "--steps"],
+    ["step", "(w*x - y)**2", "x=2", "y=1", "w=0", "--params", "w", "--lr", "1/16", "--exact"],
+    ["check", "(x+y)*z", "x=-2", "y=5", "z=-4", "--expect", "f=-12", "--exact"],
+    ["draw", "(x+y)*z", "x=-2", "y=5", "z=-4", "--exact"],
+]
+
+
+def test_rational_exact_commands_do_not_import_sympy() -> None:
     code = ("import sys\n"
             "from backprop_cli.cli.main import cli\n"
-            "try:\n"
-            "    cli(['eval', '(x+y)*z / w ** 2 - max(x, relu(y))', 'x=-2', 'y=5/3', 'z=-4',\n"
-            "         'w=0.5', '--exact'])\n"
-            "except SystemExit:\n"
-            "    pass\n"
+            f"for args in {RATIONAL_COMMANDS!r}:\n"
+            "    try:\n"
+            "        cli(args)\n"
+            "    except SystemExit as stop:\n"
+            "        assert stop.code == 0, args\n"
             "print('sympy' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
