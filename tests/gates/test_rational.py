@@ -125,10 +125,12 @@ RATIONAL_COMMANDS = [
 ]
 
 
-def test_rational_exact_commands_do_not_import_sympy() -> None:
+def _sympy_imported_after(commands: list[list[str]]) -> tuple[bool, str]:
+    """Run the commands in one fresh interpreter (each must succeed); whether sympy was
+    imported by then, and what they printed."""
     code = ("import sys\n"
             "from backprop_cli.cli.main import cli\n"
-            f"for args in {RATIONAL_COMMANDS!r}:\n"
+            f"for args in {commands!r}:\n"
             "    try:\n"
             "        cli(args)\n"
             "    except SystemExit as stop:\n"
@@ -136,18 +138,15 @@ def test_rational_exact_commands_do_not_import_sympy() -> None:
             "print('sympy' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
-    assert done.stdout.splitlines()[-1] == "False"
-    assert "df/dx" in done.stdout
+    *printed, last = done.stdout.splitlines()
+    return last == "True", "\n".join(printed)
+
+
+def test_rational_exact_commands_do_not_import_sympy() -> None:
+    imported, printed = _sympy_imported_after(RATIONAL_COMMANDS)
+    assert not imported
+    assert "df/dx" in printed
 
 
 def test_a_transcendental_exact_eval_does_import_sympy() -> None:
-    code = ("import sys\n"
-            "from backprop_cli.cli.main import cli\n"
-            "try:\n"
-            "    cli(['eval', 'exp(x)', 'x=1', '--exact'])\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "print('sympy' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True)
-    assert done.stdout.splitlines()[-1] == "True"
+    assert _sympy_imported_after([["eval", "exp(x)", "x=1", "--exact"]])[0]
