@@ -58,18 +58,23 @@ def _checked(value: Fraction) -> Fraction:
     return value
 
 
-def _power(a: Fraction, b: Fraction) -> Fraction | None:
-    """a ** b for a nonzero base and an integer exponent, refused before it is computed when
-    it would have more digits than allowed (9 ** 9 ** 9)."""
+def _guard_power(a: Fraction, b: Fraction) -> bool:
+    """Whether a ** b is for this module (a nonzero base, an integer exponent); refused
+    before anything is computed when it would have more digits than allowed (9 ** 9 ** 9),
+    as gates.exact refuses it."""
     if a == 0 or b.denominator != 1:
-        return None
+        return False
     magnitude = max(abs(a.numerator), a.denominator)
     if magnitude > 1:
         digits = float(abs(b)) * math.log10(magnitude)
         if digits > current().exact_digits:
             raise exceeded("the number of digits of an exact power", int(digits),
                            "exact_digits")
-    return a ** int(b)
+    return True
+
+
+def _power(a: Fraction, b: Fraction) -> Fraction | None:
+    return a ** int(b) if _guard_power(a, b) else None
 
 
 def _step(x: Fraction, at_zero: Fraction | None = None) -> Fraction | None:
@@ -80,8 +85,8 @@ def _step(x: Fraction, at_zero: Fraction | None = None) -> Fraction | None:
 
 
 def _pow_d_a(a: Fraction, b: Fraction, out: Fraction) -> Fraction | None:
-    power = _power(a, b - 1)
-    return None if power is None else b * power
+    """b * a ** (b - 1), guarded as a ** b is (as gates.exact guards it)."""
+    return b * a ** int(b - 1) if _guard_power(a, b) else None
 
 
 def _div(a: Fraction, b: Fraction) -> Fraction | None:
