@@ -28,10 +28,11 @@ if TYPE_CHECKING:
 
 
 def arithmetic_for(exact: bool) -> Arithmetic:
-    """Floats, or exact sympy numbers (sympy is imported only then)."""
+    """Floats, or exact numbers: fractions, and sympy numbers only where a value is not
+    rational (sympy is imported only then)."""
     if not exact:
         return FLOAT
-    from .gates.exact import exact_arithmetic
+    from .gates.rational import exact_arithmetic
 
     return exact_arithmetic()
 

@@ -13,9 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .errors import BackpropError, Span
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,8 @@ def literal_digits(text: str) -> int | None:
 def exact_fraction(text: str) -> Fraction:
     """A number literal as an exact fraction, refused before it is computed when it would
     have more digits than the exact-digits limit allows (``1e1000000000000``)."""
+    from fractions import Fraction  # exact mode only: not on a plain eval's start-up
+
     digits = literal_digits(text)
     if digits is None:
         return Fraction(text)  # not a decimal literal: Fraction says why (ValueError)

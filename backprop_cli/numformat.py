@@ -32,7 +32,8 @@ def exact_text(value: Any) -> str:
 
 
 def format_value(value: Any, precision: int | None = None) -> str:
-    """A float, or an exact sympy number followed by its decimal value, or an array."""
+    """A float, or an exact number (a Fraction or a sympy number) followed by its decimal
+    value, or an array."""
     if isinstance(value, float | int):
         return format_float(float(value), precision)
     if value is None:
@@ -40,7 +41,7 @@ def format_value(value: Any, precision: int | None = None) -> str:
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, precision)
     text = exact_text(value)
-    if getattr(value, "is_Integer", False):
+    if getattr(value, "is_Integer", getattr(value, "denominator", 0) == 1):  # or a Fraction
         return text
     try:
         decimal = format_float(float(value), precision)

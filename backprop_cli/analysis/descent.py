@@ -12,6 +12,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from ..engine.evaluate import evaluate
 from ..engine.trace import Trace, Value
@@ -138,7 +139,8 @@ def _plain(value: Value) -> float | str | list[object]:
     """A float, an exact fraction as text (``"3/4"``), or an array as nested lists."""
     if getattr(value, "ndim", 0):
         return [_plain(item) for item in value]
-    if getattr(value, "is_Rational", False) and not getattr(value, "is_Integer", False):
+    if getattr(value, "is_Rational", isinstance(value, Fraction)) and \
+            getattr(value, "denominator", 1) != 1:
         return str(value)
     return float(value)
 

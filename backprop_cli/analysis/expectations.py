@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..engine.paths import get_path
@@ -115,6 +116,8 @@ def _exactly_equal(expected: Value, computed: Value) -> bool:
     if hasattr(expected, "tolist") or hasattr(computed, "tolist"):  # arrays: element by element
         (want, want_shape), (got, got_shape) = _flat(expected), _flat(computed)
         return want_shape == got_shape and all(map(_exactly_equal, want, got))
+    if isinstance(expected, Fraction) and isinstance(computed, Fraction):
+        return expected == computed
     import sympy as sp
 
     difference = sp.simplify(expected - computed)

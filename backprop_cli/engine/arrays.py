@@ -322,9 +322,11 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
             continue
         operands = [values[a] for a in args[node]]
         elementwise = gates[node] in kit.elementwise
-        with np.errstate(all="ignore"):  # masks only: inf or nan operands may reach them
-            kink = _kink(trace, node, operands, kit) if elementwise else \
-                _structural_kink(trace, node, operands)
+        kink = None
+        if _has_kink(gates[node], elementwise):
+            with np.errstate(all="ignore"):  # masks only: inf or nan operands may reach them
+                kink = _kink(trace, node, operands, kit) if elementwise else \
+                    _structural_kink(trace, node, operands)
         try:
             try:
                 edges = _edges(trace, node, operands, upstream, kit, shapes, kink, False)
@@ -356,6 +358,14 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
     _notes(trace, needed)
     if unusual and not kit.exact:
         gradient_notes(trace)
+
+
+def _has_kink(gate: str, elementwise: bool) -> bool:
+    """Whether the gate has a kink to look for (most do not: no masks, no error state)."""
+    if elementwise:
+        return gate in KINKS
+    spec = ARRAY_GATES.get(gate)
+    return spec is not None and spec.kink is not None
 
 
 Edges = list[tuple[int, Any, Array]]

@@ -260,6 +260,8 @@ def _finish_node(trace: Trace, node: int, first: int, error: BaseException,
 def noted_kink_locals(trace: Trace, node: int, operands: list[Value],
           arithmetic: Arithmetic) -> tuple[Value, ...] | None:
     gate = trace.graph.gates[node]
+    if not KINKS[gate].hits(operands):  # infinity is made only for a kink (exact: sympy's)
+        return None
     special = kink_locals(gate, operands, arithmetic.half, arithmetic.inf)
     needed = [trace.graph.requires_grad[a] for a in trace.graph.args[node]]
     if special is not None and warns(gate, operands, needed):

@@ -1,7 +1,8 @@
 """The number systems a pass runs in: gate functions, constants and a finiteness test.
 
-``FLOAT`` is double precision with the generated gate table; ``gates.exact`` builds the
-exact one for ``--exact``; ``gates.array_kit`` does the same for numpy arrays.
+``FLOAT`` is double precision with the generated gate table; ``gates.rational`` builds the
+exact one for ``--exact`` (fractions, and sympy numbers from ``gates.exact`` where needed);
+``gates.array_kit`` does the same for numpy arrays.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .registry import CONSTANT_VALUES, GATES
 if TYPE_CHECKING:
     from ..graph.graph import Graph
 
-Value = Any  # a float, an exact sympy number, or a numpy array
+Value = Any  # a float, an exact Fraction or sympy number, or a numpy array
 
 
 def literal_value(text: str) -> float:
@@ -39,16 +40,20 @@ class Arithmetic:
     zero: Value
     one: Value
     half: Value
-    inf: Value
+    make_inf: Callable[[], Value]  # infinity, made when a kink's convention needs it
     is_finite: Callable[[Value], bool]
     exact: bool = False
+
+    @property
+    def inf(self) -> Value:
+        return self.make_inf()
 
 
 FLOAT = Arithmetic(
     forwards={name: spec.forward for name, spec in GATES.items()},
     partials={name: spec.partials for name, spec in GATES.items()},
     literal=literal_value,
-    zero=0.0, one=1.0, half=0.5, inf=math.inf,
+    zero=0.0, one=1.0, half=0.5, make_inf=lambda: math.inf,
     is_finite=math.isfinite,
 )
 

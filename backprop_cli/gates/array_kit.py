@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -60,9 +61,9 @@ def exact_kit() -> Kit:
     """Object arrays of sympy numbers; each gate applied element by element (small arrays)."""
     import sympy as sp
 
-    from .exact import exact_arithmetic, exact_literal, settle_exact
+    from .exact import as_sympy, exact_literal, settle_exact, sympy_arithmetic
 
-    arithmetic = exact_arithmetic()
+    arithmetic = sympy_arithmetic()
 
     def vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
         ufunc = np.frompyfunc(function, arity, 1)
@@ -77,6 +78,8 @@ def exact_kit() -> Kit:
     def exact_number(value: Any) -> Any:
         if isinstance(value, sp.Basic):
             return value
+        if isinstance(value, Fraction):  # a scalar input of --exact
+            return as_sympy(value)
         if isinstance(value, int | np.integer):
             return sp.Integer(int(value))
         return exact_literal(repr(float(value)))
@@ -104,7 +107,7 @@ def kit_for(exact: bool) -> Kit:
 NUMPY_ARITHMETIC = Arithmetic(
     forwards={name: pair[0] for name, pair in FLOAT_KIT.elementwise.items()},
     partials={name: pair[1] for name, pair in FLOAT_KIT.elementwise.items()},
-    literal=literal_value, zero=0.0, one=1.0, half=0.5, inf=np.inf,
+    literal=literal_value, zero=0.0, one=1.0, half=0.5, make_inf=lambda: np.inf,
     is_finite=lambda value: bool(np.isfinite(value).all()))
 
 
@@ -120,9 +123,9 @@ def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
         if not kit.exact:
             elementwise[name] = gate.functions(NUMPY_ARITHMETIC)
             continue
-        from .exact import exact_arithmetic
+        from .exact import sympy_arithmetic
 
-        forward, partials = gate.functions(exact_arithmetic())
+        forward, partials = gate.functions(sympy_arithmetic())
         arity = len(gate.symbols)
         elementwise[name] = (_vectorised(forward, arity),
                              tuple(_vectorised(p, arity + 1) for p in partials))

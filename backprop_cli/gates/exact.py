@@ -1,12 +1,15 @@
-"""Exact arithmetic for ``--exact``: the same passes, with sympy numbers instead of floats.
+"""Exact arithmetic in sympy: the same passes, with sympy numbers instead of floats.
 
-Values are sympy numbers built from the graph's literals (never from user text through
-sympy's parser); each gate's sympy definition and derivatives are applied by substitution.
+``--exact`` runs in ``gates.rational`` (fractions) and comes here, importing sympy, only for
+what is not rational; exact arrays run here throughout. Values are sympy numbers built from
+the graph's literals (never from user text through sympy's parser); each gate's sympy
+definition and derivatives are applied by substitution.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
@@ -25,8 +28,7 @@ def exact_literal(text: str) -> sp.Expr:
     """A literal as an exact number: ``0.5`` is 1/2, ``1e-3`` is 1/1000, ``pi`` is pi."""
     if text in CONSTANTS:
         return CONSTANTS[text]
-    fraction = exact_fraction(text)
-    return sp.Rational(fraction.numerator, fraction.denominator)
+    return as_sympy(exact_fraction(text))
 
 
 def _tree_size(expr: sp.Basic) -> int:
@@ -134,15 +136,22 @@ def is_finite(value: sp.Expr) -> bool:
     return not value.has(sp.oo, -sp.oo, sp.zoo, sp.nan)
 
 
+def as_sympy(value: Fraction) -> sp.Rational:
+    return sp.Rational(value.numerator, value.denominator)
+
+
+INFINITY = sp.oo
+
+
 @cache
-def exact_arithmetic() -> Arithmetic:
+def sympy_arithmetic() -> Arithmetic:
     """The Arithmetic of exact sympy numbers."""
     return Arithmetic(
         forwards={g.name: _substituter(g, g.expr, False) for g in GATE_DEFS},
         partials={g.name: tuple(_substituter(g, d, True) for d in g.partials())
                   for g in GATE_DEFS},
         literal=exact_literal,
-        zero=sp.Integer(0), one=sp.Integer(1), half=sp.Rational(1, 2), inf=sp.oo,
+        zero=sp.Integer(0), one=sp.Integer(1), half=sp.Rational(1, 2), make_inf=lambda: sp.oo,
         is_finite=is_finite,
         exact=True,
     )

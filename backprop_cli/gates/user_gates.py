@@ -326,13 +326,14 @@ def _differs(given: sp.Expr, derived: sp.Expr, symbols: Sequence[sp.Symbol]) -> 
 
 def _substituter(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> Callable[..., sp.Expr]:
     """Exact mode: sympy substitutes exact numbers into the tool-built expression."""
-    from .exact import settle_exact
+    from .exact import as_sympy, settle_exact
 
     powers = [node for node in reversed(list(sp.preorder_traversal(expr)))
               if node.is_Pow and node.exp.is_Rational and abs(node.exp) > 1]
 
-    def apply(*values: sp.Expr) -> sp.Expr:
-        mapping = dict(zip(symbols, values, strict=True))
+    def apply(*values: sp.Expr | Fraction) -> sp.Expr:
+        mapping = {symbol: as_sympy(value) if isinstance(value, Fraction) else value
+                   for symbol, value in zip(symbols, values, strict=True)}
         for power in powers:  # t**10**9 at t = 10 is refused before sympy computes it
             check_digits("an exact power", _power_digits(power.base.xreplace(mapping),
                                                          power.exp))

@@ -14,6 +14,7 @@ import json
 import math
 import zlib
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from tokenize import TokenError
 from typing import Any
@@ -215,9 +216,9 @@ def _validated(name: str, value: Any, literal: _Literal | None) -> Any:
 
 
 def _is_number(entry: Any) -> bool:
-    if isinstance(entry, int | float):
+    if isinstance(entry, int | float | Fraction):  # a Fraction: an exact entry
         return True
-    return bool(getattr(entry, "is_number", False))  # an exact sympy number
+    return bool(getattr(entry, "is_number", False))  # an exact sympy number (pi)
 
 
 # ----------------------------------------------------------------------------- files

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from typing import Any
 
 from ..engine.reference import forward, refuse_non_finite
@@ -117,6 +116,8 @@ def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT, seed: i
         if isinstance(raw, list | tuple):
             return from_nested(name, list(raw), arithmetic.exact)
         return from_array(name, raw, arithmetic.exact)
+    from fractions import Fraction  # here, not at start-up: the command line gives text
+
     if isinstance(raw, int | float | Fraction):
         if arithmetic.exact:
             return arithmetic.literal(str(Fraction(raw)) if not isinstance(raw, float)

@@ -13,7 +13,6 @@ and, when it has one, a JSON document; each is built only if the chosen format n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -76,6 +75,8 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
         if view.document is None:
             raise InputError("this command has no JSON output")
         indent = None if view.compact else 2
+        import json
+
         return json.dumps(view.document(), indent=indent) + "\n"
     if fmt in FLAT_FORMATS:
         from . import records

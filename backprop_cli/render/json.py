@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -168,6 +167,8 @@ def render_json_pieces(trace: Trace,
     document = trace_document(trace)
     if jacobians is not None:
         document["jacobians"] = jacobian_records(trace, jacobians)
+    import json
+
     return iter([json.dumps(document, indent=None if is_compact(trace) else 2) + "\n"])
 
 

@@ -53,10 +53,19 @@ class Derivative:
 
 @dataclass(frozen=True)
 class ExactNumber:
-    """An exact value (a sympy number, from --exact) shown with its decimal."""
+    """An exact value (a Fraction or a sympy number, from --exact) shown with its decimal;
+    ``value`` is it as a sympy number, for sympy's printer."""
 
-    value: Any
+    number: Any
     decimal: str
+
+    @property
+    def value(self) -> Any:
+        if not hasattr(self.number, "is_Rational"):  # a Fraction
+            from ..gates.exact import as_sympy
+
+            return as_sympy(self.number)
+        return self.number
 
 
 MathCell = Name | GateFormula | Derivative | ExactNumber
