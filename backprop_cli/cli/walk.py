@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ..analysis.walk import backward_steps
 from ..engine.trace import Trace
+from ..numformat import Rounding
 from ..render.json import INDENT_MAX_NODES, trace_document
 from ..render.plain import render_section
 from ..render.report import Section, forward_section, gradient_section
@@ -28,7 +29,7 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def show_steps(trace: Trace, fmt: str, precision: int | None, pause: bool) -> None:
+def show_steps(trace: Trace, fmt: str, rounding: Rounding, pause: bool) -> None:
     """Print the walk in the chosen format, pausing between steps when asked and possible."""
     steps = backward_steps(trace)
     if fmt == "json":
@@ -39,16 +40,16 @@ def show_steps(trace: Trace, fmt: str, precision: int | None, pause: bool) -> No
         return
     table = fmt == "table" or (fmt == "auto" and sys.stdout.isatty())
     console = Console(highlight=False, soft_wrap=False) if table else None
-    _section(forward_section(trace, precision), console)
+    _section(forward_section(trace, rounding), console)
     click.echo(f"\n{TITLE}")
-    lines = step_lines(trace, steps, precision)
+    lines = step_lines(trace, steps, rounding)
     waiting = pause and interactive()
     for index, line in enumerate(lines):
         click.echo(f"  {line}")
         if waiting and index < len(lines) - 1:
             waiting = _wait()
     click.echo()
-    _section(gradient_section(trace, precision), console)
+    _section(gradient_section(trace, rounding), console)
 
 
 def _section(section: Section, console: Console | None) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..numformat import FULL, Rounding
 from .report import Report
 
 if TYPE_CHECKING:
@@ -36,16 +37,16 @@ class View:
     ``report(math_cells)`` builds the sections (with math cells for LaTeX and Markdown);
     ``document()`` the JSON document; ``tables`` maps document keys to flat tables (see
     ``records.document_tables``); ``compact`` prints JSON on one line (large results);
-    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision); ``json_pieces``, when
-    given, writes the compact document as pieces of text without building it (None: it
-    does not apply, use ``document``).
+    ``rounding`` rounds CSV/TSV numbers (full unless asked; JSON keeps full precision);
+    ``json_pieces``, when given, writes the compact document as pieces of text without
+    building it (None: it does not apply, use ``document``).
     """
 
     report: Callable[[bool], Report]
     document: Callable[[], dict[str, Any]] | None = None
     tables: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
     compact: bool = False
-    precision: int | None = None
+    rounding: Rounding = FULL
     json_pieces: Callable[[], Iterator[str] | None] | None = None
 
     def keys(self) -> list[str]:
@@ -83,7 +84,7 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
         tables = flat_tables(view, select)
         if fmt == "jsonl":
             return records.render_jsonl(tables)
-        return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.precision)
+        return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.rounding)
     report = selected_report(view, fmt in ("markdown", "latex"), select)
     if fmt == "plain":
         from .plain import render_plain
