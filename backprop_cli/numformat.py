@@ -15,6 +15,7 @@ from typing import Any
 
 DIGITS, DECIMALS, FULL_DIGITS = "digits", "decimals", "full"
 WHOLE_MAX = 1e6  # integral values below this are written whole at any number of digits
+MOST_DIGITS = 17  # enough for any double
 FIXED_MAX = 1e16  # fixed decimals up to this size; larger values in scientific notation
 
 
@@ -93,6 +94,18 @@ def format_value(value: Any, rounding: Rounding = FULL) -> str:
     except (TypeError, ValueError, OverflowError):
         return text
     return f"{text} ({decimal})" if text != decimal else text
+
+
+def format_apart(first: Any, second: Any, rounding: Rounding) -> tuple[str, str]:
+    """Two values written alike, with more significant digits when ``rounding`` would show
+    different values the same (an answer judged wrong never reads as the computed value)."""
+    texts = format_value(first, rounding), format_value(second, rounding)
+    digits = rounding.count + 1 if rounding.kind == DIGITS else 1
+    while texts[0] == texts[1] and rounding != FULL:
+        rounding = Rounding(DIGITS, digits) if digits <= MOST_DIGITS else FULL
+        texts = format_value(first, rounding), format_value(second, rounding)
+        digits += 1
+    return texts
 
 
 def as_float(value: Any) -> float:

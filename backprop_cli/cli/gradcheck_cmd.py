@@ -8,7 +8,7 @@ import click
 
 from ..analysis.gradcheck import DEFAULT_H, DEFAULT_THRESHOLD, gradcheck
 from ..graph.expand import expand_composites
-from ..numformat import FULL, LECTURE, Rounding
+from ..numformat import Rounding
 from ..render.formats import View
 from ..render.gradcheck import gradcheck_document, gradcheck_report
 from .common import (
@@ -19,7 +19,7 @@ from .common import (
     print_gate_warnings,
     seed_option,
 )
-from .output import emit, output_options
+from .output import emit, output_options, rounding_for
 
 EXIT_FAILED = 1
 
@@ -69,8 +69,9 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
                                                  seed=seed, no_grad=no_grad)
     print_gate_warnings(graph)
     result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand_composites(graph))
-    emit(View(report=lambda math: gradcheck_report(result, rounding or LECTURE),
-              document=lambda: gradcheck_document(result), rounding=rounding or FULL),
+    shown = rounding_for(fmt, rounding)
+    emit(View(report=lambda math: gradcheck_report(result, shown),
+              document=lambda: gradcheck_document(result), rounding=shown),
          fmt, table, color)
     if not result.passed:
         sys.exit(EXIT_FAILED)

@@ -25,7 +25,15 @@ from typing import Any, TypeVar
 
 import click
 
-from ..render.formats import FORMATS, View, check_selection, render_pieces, selected_report
+from ..numformat import FULL, LECTURE, Rounding
+from ..render.formats import (
+    FLAT_FORMATS,
+    FORMATS,
+    View,
+    check_selection,
+    render_pieces,
+    selected_report,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +88,14 @@ def choose_format(fmt: str, color: str) -> str:
     forced = color == "always" or (color == "auto" and not os.environ.get("NO_COLOR")
                                    and bool(os.environ.get("FORCE_COLOR")))
     return "table" if stdout_is_terminal() or forced else "plain"
+
+
+def rounding_for(fmt: str, rounding: Rounding | None) -> Rounding:
+    """The rounding asked for; else full precision in what a program reads (json, csv, tsv,
+    jsonl) and 4 significant digits in what a person reads."""
+    if rounding is not None:
+        return rounding
+    return FULL if fmt in ("json", *FLAT_FORMATS) else LECTURE
 
 
 def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") -> None:

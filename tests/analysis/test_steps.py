@@ -53,13 +53,13 @@ def test_upstream_start_sentence() -> None:
 
 
 def test_expanded_sigmoid_walk_has_the_lecture_numbers() -> None:
-    result = invoke("eval", "sigmoid-neuron-grouped", "--expand", "--steps", "--precision", "4")
+    result = invoke("eval", "sigmoid-neuron-grouped", "--expand", "--steps")
     assert result.exit_code == 0
     edges = [line for line in result.stdout.splitlines() if "→ downstream" in line]
     downstream = [float(line.rsplit(" ", 1)[1]) for line in edges]
     assert downstream[:4] == [-0.5344, -0.5344, -0.1966, 0.1966]
     assert [line.split()[1] for line in edges[:4]] == ["div", "add", "exp", "neg"]
-    unexpanded = walk_lines("sigmoid-neuron-grouped", "--precision", "4")
+    unexpanded = walk_lines("sigmoid-neuron-grouped")
     assert unexpanded[1] == ("sigmoid sigmoid(s3) → s3: upstream 1 × local "
                              "(1 - sigmoid(s3))*sigmoid(s3) = 0.1966 → downstream 0.1966")
 
