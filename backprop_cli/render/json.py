@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.trace import Trace, Value
 from ..graph.graph import CONST, INPUT, Graph
+from ..numformat import exact_text
 
 if TYPE_CHECKING:
     from ..analysis.jacobian import Jacobian
@@ -41,8 +42,8 @@ def _exact_text(value: Value) -> Any:
     if value is None:
         return None
     if getattr(value, "ndim", 0):
-        return _nested(value, str)
-    return str(value[()] if hasattr(value, "ndim") else value)
+        return _nested(value, exact_text)
+    return exact_text(value[()] if hasattr(value, "ndim") else value)
 
 
 def _nested(array: Any, leaf: Any) -> list[Any]:
