@@ -18,7 +18,7 @@ from ..numformat import Rounding
 from ..render.json import INDENT_MAX_NODES, trace_document
 from ..render.plain import render_section
 from ..render.report import Section, forward_section, gradient_section
-from ..render.table import section_table
+from ..render.table import print_section
 from ..render.walk import step_lines, step_records
 
 TITLE = "Backward pass, step by step"
@@ -56,7 +56,7 @@ def _section(section: Section, console: Console | None) -> None:
     if console is None:
         click.echo(render_section(section))
     else:
-        console.print(section_table(section))
+        print_section(section, console)
 
 
 def _wait() -> bool:

@@ -111,7 +111,8 @@ def check_report(results: Sequence[ProblemResult], hide: bool,
                                                   ["expected", "computed", "allowed"])
     headers += ["hint"] if hinted else []
     section = Section("Answers", headers, key="answers",
-                      numeric=frozenset() if hide else frozenset({3, 4}))
+                      numeric=frozenset() if hide else frozenset({3, 4}),
+                      spare=("hint", "allowed", "problem"))
     for result in results:
         for verdict in result.verdicts:
             row = [result.problem.name, verdict.expectation.key,

@@ -28,6 +28,9 @@ class Section:
 
     ``key`` names the section for ``--table`` and the flat formats (``nodes``, ``edges``, ...).
     ``math`` optionally gives, per column, a math cell for every row (for LaTeX).
+    In a terminal too narrow for it (``render/fit.py``), the columns ``short`` names are
+    written short first (header -> short header and cells), then the ``spare`` ones are left
+    out, least needed first.
     """
 
     title: str
@@ -37,6 +40,8 @@ class Section:
     styles: dict[int, str] = field(default_factory=dict)
     key: str = ""
     math: dict[int, list[MathCell]] = field(default_factory=dict)
+    short: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    spare: tuple[str, ...] = ()
 
     def add_math(self, column: int, cell: MathCell) -> None:
         self.math.setdefault(column, []).append(cell)
@@ -78,7 +83,8 @@ def forward_section(trace: Trace, rounding: Rounding) -> Section:
     if trace.arrays:
         return _array_forward_section(trace, rounding)
     section = Section("Forward pass", ["node", "gate", "computes", "value", "gradient"],
-                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes")
+                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes",
+                      spare=("gate", "computes"))
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
@@ -92,7 +98,8 @@ def _array_forward_section(trace: Trace, rounding: Rounding) -> Section:
     """With a shape column; arrays in full when small, summarised when large."""
     graph = trace.graph
     section = Section("Forward pass", ["node", "gate", "computes", "shape", "value", "gradient"],
-                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes")
+                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes",
+                      spare=("gate", "computes"))
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
@@ -113,8 +120,10 @@ def backward_section(trace: Trace, rounding: Rounding) -> Section:
     graph = trace.graph
     section = Section("Backward pass: downstream = upstream × local",
                       ["gate", "input", "upstream", "local gradient", "local", "downstream"],
-                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"}, key="edges")
+                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"}, key="edges",
+                      short={"gate": ("node", [])}, spare=("local gradient",))
     for edge in trace.edges():
+        section.short["gate"][1].append(graph.names[edge.node])
         section.rows.append([
             f"{graph.names[edge.node]} = {graph.describe(edge.node)}",
             graph.names[edge.source],
