@@ -15,6 +15,7 @@ from rich.console import Console
 from ..analysis.walk import backward_steps
 from ..engine.trace import Trace
 from ..numformat import Rounding
+from ..render.fit import break_at_spaces
 from ..render.json import INDENT_MAX_NODES, trace_document
 from ..render.plain import render_section
 from ..render.report import Section, forward_section, gradient_section
@@ -45,11 +46,23 @@ def show_steps(trace: Trace, fmt: str, rounding: Rounding, pause: bool) -> None:
     lines = step_lines(trace, steps, rounding)
     waiting = pause and interactive()
     for index, line in enumerate(lines):
-        click.echo(f"  {line}")
+        click.echo(fold(f"  {line}", console.width if console is not None else None))
         if waiting and index < len(lines) - 1:
             waiting = _wait()
     click.echo()
     _section(gradient_section(trace, rounding), console)
+
+
+def fold(line: str, width: int | None) -> str:
+    """A step's sentence within ``width`` columns (None: as it is), broken at spaces only and
+    continued under its first word, so that no number is cut by the terminal."""
+    if width is None or len(line) <= width or " " not in line.strip():
+        return line
+    rest = line.lstrip(" ").split(" ", 1)[1]
+    prefix = line[:len(line) - len(rest)]  # "   4. "
+    pieces = break_at_spaces(rest, max(width - len(prefix), 1))
+    return "\n".join((prefix if i == 0 else " " * len(prefix)) + piece
+                     for i, piece in enumerate(pieces))
 
 
 def _section(section: Section, console: Console | None) -> None:

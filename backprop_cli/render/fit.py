@@ -88,9 +88,11 @@ def _without(section: Section, header: str) -> Section:
 
 
 def stacked_blocks(section: Section) -> list[Block]:
-    """One block per row: the first cell, then every other non-empty cell under its header."""
-    return [Block(row[0], [(section.headers[i], cell, i) for i, cell in enumerate(row)
-                           if i and cell != ""])
+    """One block per row: the first cell (after its header when it is a number: ``step 1``),
+    then every other non-empty cell under its header."""
+    named = 0 in section.numeric
+    return [Block(f"{section.headers[0]} {row[0]}" if named else row[0],
+                  [(section.headers[i], cell, i) for i, cell in enumerate(row) if i and cell])
             for row in section.rows]
 
 
