@@ -41,17 +41,13 @@ def fit_section(section: Section, width: int, measure: Callable[[Section], int])
     """The section as it fits in ``width`` columns, as drawn by ``measure``."""
     if measure(section) <= width:
         return Fitted(section)
+    steps = [*((header, _shortened, "shortened") for header in section.short),
+             *((header, _without, "left out") for header in section.spare)]
     trial, changes = section, []
-    for header in section.short:
+    for header, change, done in steps:
         if header in trial.headers:
-            trial = _shortened(trial, header)
-            changes.append(f"{header} shortened")
-            if measure(trial) <= width:
-                return Fitted(trial, _note(width, changes))
-    for header in section.spare:
-        if header in trial.headers:
-            trial = _without(trial, header)
-            changes.append(f"{header} left out")
+            trial = change(trial, header)
+            changes.append(f"{header} {done}")
             if measure(trial) <= width:
                 return Fitted(trial, _note(width, changes))
     row = {"edges": "edge", "nodes": "node"}.get(section.key, "row")
