@@ -211,3 +211,13 @@ def test_installed_command_reads_as_the_lecture() -> None:
                           env={"PATH": str(BIN), "NO_COLOR": "1"})
     assert done.returncode == 0, done.stderr
     assert table_numbers(done.stdout, "value") == LECTURE_TWO_DECIMALS
+
+
+def test_check_shows_a_wrong_answer_with_the_digits_that_tell_it_apart() -> None:
+    result = invoke("check", "sigmoid-neuron", "--expect", "grad.w0=-0.19662",
+                    "--expect", "grad.x0=0.3932")
+    assert result.exit_code == 1
+    wrong, right = result.stdout.splitlines()[:2]
+    assert wrong.split()[:6] == ["wrong", "grad.w0", "expected", "-0.19662", "computed",
+                                 "-0.19661"]
+    assert right.split() == ["right", "grad.x0", "expected", "0.3932", "computed", "0.3932"]
