@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -81,6 +82,11 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is one (COLUMNS first), else None."""
+    return shutil.get_terminal_size().columns if stdout_is_terminal() else None
+
+
 def choose_format(fmt: str, color: str) -> str:
     """``auto``: the table when output goes to a terminal or colour is forced, else plain."""
     if fmt != "auto":
@@ -102,7 +108,7 @@ def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") ->
     """Print the view on stdout in the chosen format."""
     fmt = choose_format(fmt, color)
     if fmt != "table":
-        for piece in render_pieces(view, fmt, table):
+        for piece in render_pieces(view, fmt, table, terminal_width()):
             click.echo(piece, nl=False)
         return
     if table is not None:

@@ -26,6 +26,7 @@ from .common import (
     print_gate_warnings,
     seed_option,
 )
+from .output import terminal_width
 
 
 @click.command("step")
@@ -86,7 +87,7 @@ def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str
         return
     report = descent_report(run, rounding or LECTURE)
     if fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
-        click.echo(render_plain(report), nl=False)
+        click.echo(render_plain(report, terminal_width()), nl=False)
     else:
         print_report(report, Console(highlight=False, soft_wrap=False))
 

@@ -21,6 +21,7 @@ from ..render.plain import render_section
 from ..render.report import Section, forward_section, gradient_section
 from ..render.table import print_section
 from ..render.walk import step_lines, step_records
+from .output import terminal_width
 
 TITLE = "Backward pass, step by step"
 
@@ -46,7 +47,7 @@ def show_steps(trace: Trace, fmt: str, rounding: Rounding, pause: bool) -> None:
     lines = step_lines(trace, steps, rounding)
     waiting = pause and interactive()
     for index, line in enumerate(lines):
-        click.echo(fold(f"  {line}", console.width if console is not None else None))
+        click.echo(fold(f"  {line}", console.width if console is not None else terminal_width()))
         if waiting and index < len(lines) - 1:
             waiting = _wait()
     click.echo()
@@ -67,7 +68,7 @@ def fold(line: str, width: int | None) -> str:
 
 def _section(section: Section, console: Console | None) -> None:
     if console is None:
-        click.echo(render_section(section))
+        click.echo(render_section(section, terminal_width()))
     else:
         print_section(section, console)
 

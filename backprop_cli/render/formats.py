@@ -56,17 +56,19 @@ class View:
         return [section.key for section in self.report(False).sections]
 
 
-def render_pieces(view: View, fmt: str, select: str | None = None) -> Iterator[str]:
+def render_pieces(view: View, fmt: str, select: str | None = None,
+                  width: int | None = None) -> Iterator[str]:
     """``render`` in pieces: a large JSON document is written as it is produced."""
     if fmt == "json" and select is None and view.json_pieces is not None:
         pieces = view.json_pieces()
         if pieces is not None:
             return pieces
-    return iter([render(view, fmt, select)])
+    return iter([render(view, fmt, select, width)])
 
 
-def render(view: View, fmt: str, select: str | None = None) -> str:
-    """The view as text in format ``fmt`` (any of FORMATS but ``table``)."""
+def render(view: View, fmt: str, select: str | None = None, width: int | None = None) -> str:
+    """The view as text in format ``fmt`` (any of FORMATS but ``table``); ``width``: the
+    terminal's, which plain text fits (None: a pipe)."""
     if fmt == "json" and select is None and view.json_pieces is not None:
         pieces = view.json_pieces()
         if pieces is not None:
@@ -89,7 +91,7 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
     if fmt == "plain":
         from .plain import render_plain
 
-        return render_plain(report)
+        return render_plain(report, width)
     if fmt == "markdown":
         from .markdown import render_markdown
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import termios
 from pathlib import Path
+from typing import Any
 
 import pytest
 from width_helpers import ANSI, WIDTHS, assert_numbers_whole, numbers_in, shown_numbers
@@ -55,11 +56,11 @@ def in_terminal(args: list[str], width: int) -> str:
     return b"".join(chunks).decode("utf-8").replace("\r\n", "\n")
 
 
-def eval_document(*args: str) -> dict[str, object]:
+def eval_document(*args: str) -> dict[str, Any]:
     done = subprocess.run([str(BIN / "backprop"), "eval", *args, "--format", "json"],
                           capture_output=True, text=True, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
-    document: dict[str, object] = json.loads(done.stdout)
+    document: dict[str, Any] = json.loads(done.stdout)
     return document
 
 
@@ -105,3 +106,15 @@ def test_steps_and_descent_fit(width: int) -> None:
         assert any(line[:1] in "┃│┏┡└" or "columns: one block per" in line
                    for line in lines), shown
         assert all(len(line.rstrip()) <= width for line in lines), shown
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_plain_text_in_a_terminal_fits_too(width: int) -> None:
+    document = eval_document("sigmoid-neuron")
+    shown = in_terminal(["eval", "sigmoid-neuron", "--format", "plain", "--full"], width)
+    assert "┃" not in shown
+    assert_numbers_whole(shown, shown_numbers(document, FULL), width)
+    walk = in_terminal(["eval", "sigmoid-neuron", "--format", "plain", "--steps", "--full"],
+                       width)
+    assert all(len(line) <= width for line in walk.splitlines()), walk
+    assert_numbers_whole(walk, numbers_in(document["gradients"].values(), FULL), width)
