@@ -89,3 +89,14 @@ def run(source: str | Circuit | Graph, inputs: Mapping[str, Any] | None = None, 
         return evaluate(graph, values, arithmetic, gradient_in)
     with ieee.strict():
         return evaluate(graph, values, arithmetic, gradient_in)
+
+
+def expanded(trace: Trace) -> Trace:
+    """The same evaluation with composite gates opened (as ``draw --expand``): the trace's
+    inputs and upstream gradient through the expanded graph."""
+    from .graph.expand import expand_composites
+
+    graph = trace.graph
+    values = {name: trace.values[node] for name, node in graph.inputs.items()}
+    return evaluate(expand_composites(graph), values, arithmetic_for(trace.exact),
+                    trace.grads[graph.output])

@@ -1,5 +1,6 @@
 """Time `backprop draw`'s stages on chains of N gates: picture model, terminal drawing, DOT,
-Mermaid, and Graphviz's SVG for the small ones. Prints a Markdown table.
+Mermaid, the tool's own SVG, the interactive page, and Graphviz's SVG for the small ones.
+Prints a Markdown table.
 
     python bench/draw.py            # N = 50, 1000, 10000, 100000
 """
@@ -16,7 +17,9 @@ from backprop_cli.render.diagram import render_diagram
 from backprop_cli.render.dot import render_dot
 from backprop_cli.render.graphviz import render_graphviz
 from backprop_cli.render.mermaid import render_mermaid
+from backprop_cli.render.page import render_page
 from backprop_cli.render.picture import build_picture
+from backprop_cli.render.svg import render_svg
 
 SIZES = (50, 1_000, 10_000, 100_000)
 SVG_MAX = 1_000
@@ -40,7 +43,8 @@ def measure(size: int) -> str:
     picture = build_picture(trace)
     times = [seconds(lambda: run(program, {"x": 0.5})), seconds(lambda: build_picture(trace)),
              seconds(lambda: render_diagram(picture, 80).plain()),
-             seconds(lambda: render_dot(picture)), seconds(lambda: render_mermaid(picture))]
+             seconds(lambda: render_dot(picture)), seconds(lambda: render_mermaid(picture)),
+             seconds(lambda: render_svg(picture)), seconds(lambda: render_page(trace, picture))]
     dot = render_dot(picture)
     svg = f"{seconds(lambda: render_graphviz(dot, 'svg')):.3f} s" if size <= SVG_MAX else "-"
     cells = " | ".join(f"{value:.3f} s" for value in times)
@@ -50,8 +54,9 @@ def measure(size: int) -> str:
 def main() -> None:
     gc.disable()  # as the command line does
     sizes = [int(arg) for arg in sys.argv[1:]] or SIZES
-    print("| gates | evaluate | picture | terminal | dot | mermaid | svg (Graphviz) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| gates | evaluate | picture | terminal | dot | mermaid | svg | html page | "
+          "svg (Graphviz) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for size in sizes:
         print(measure(size))
 

@@ -367,6 +367,9 @@ def _arrays(arrays: dict[str, Any]) -> str:
             rows.append(("backprop (the tool)", tool.get("unavailable", "–")))
         lines.append(table(("forward + backward (BLAS on 1 thread)", "best time"), rows))
     lines += ["", _helper(arrays.get("helper", {}))]
+    if "conv" in arrays:
+        lines += ["", "### conv2d (N=16, C=3, H=W=32, F=16, 3×3, pad 1) against a numpy im2col",
+                  "", _helper(arrays["conv"])]
     return "\n".join(lines)
 
 

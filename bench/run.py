@@ -36,12 +36,14 @@ PEERS = ("micrograd", "torch")
 QUICK_SKIP = "a quick run measures the peers at its largest size only"
 SECTIONS = ("scalar", "cold", "batch", "arrays", "commands")
 DEFAULT_OUT = ROOT / "docs" / "benchmarks.md"
-HELPER_SCRIPTS = {"batch": "batch_rows.py", "arrays": "two_layer_net.py"}
+HELPER_SCRIPTS = {"batch": "batch_rows.py", "arrays": "two_layer_net.py",
+                  "conv": "conv_net.py"}
 # Options passed to those scripts when they mention them: a quick run must stay short, and
 # the batch script should use the same number of rows as the batch section.
 HELPER_OPTIONS = {
     "batch": lambda a: {"--rows": str(a.batch_rows), "--repeat": "1" if a.quick else "3"},
     "arrays": lambda a: {"--repeat": "20" if a.quick else "200"},
+    "conv": lambda a: {"--repeat": "5" if a.quick else "50"},
 }
 
 
@@ -244,7 +246,7 @@ def run_arrays(args: argparse.Namespace) -> dict[str, Any]:
     env = {**os.environ, **ONE_BLAS_THREAD}
     result = {"reference": run_json(python(str(BENCH / "arrays_reference.py"), "--repeats",
                                            repeats), args.timeout, env),
-              "helper": run_helper("arrays", args)}
+              "helper": run_helper("arrays", args), "conv": run_helper("conv", args)}
     log("  arrays done")
     return result
 

@@ -201,4 +201,6 @@ def _arrays_targets(arrays: dict[str, Any] | None) -> list[Row]:
     if not rows:
         rows.append(("two-layer net within 2× hand-written numpy",
                      "tool half not available yet", NOT_MEASURED))
+    rows += [(t["target"], t["measured"], MET if t["met"] else MISSED)
+             for t in arrays.get("conv", {}).get("targets", [])]
     return rows

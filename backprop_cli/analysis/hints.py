@@ -45,19 +45,42 @@ def hint_for(trace: Trace, verdict: Verdict) -> Hint | None:
     return None
 
 
+def downstream_mistakes(trace: Trace, edge: Edge) -> list[Candidate]:
+    """The numbers the usual mistakes give for an edge's downstream gradient, each with its
+    hint (for a page that compares answers itself), in the order ``hint_for`` tries them."""
+    with warnings.catch_warnings():  # a candidate may overflow or divide by 0
+        warnings.simplefilter("ignore")
+        return [_sign(edge.downstream), *_downstream_mistakes(trace, edge, edge.downstream)]
+
+
+def gradient_mistakes(trace: Trace, node: int) -> list[Candidate]:
+    """The numbers the usual mistakes give for a node's gradient, each with its hint."""
+    computed = trace.grads[node]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [_sign(computed), *_gradient_mistakes(trace, node, computed)]
+
+
+def _sign(computed: Value) -> Candidate:
+    return -computed, Hint(SIGN, "the sign is flipped")
+
+
 def _candidates(trace: Trace, path: str, computed: Value) -> Iterator[Candidate]:
-    yield -computed, Hint(SIGN, "the sign is flipped")
+    yield _sign(computed)
     parts = path.split(".")
     if parts[0] == "grad" or parts[:1] + parts[2:] == ["node", "grad"]:
         yield from _gradient_mistakes(trace, path_node(trace, parts[1]), computed)
     elif parts[0] == "edge" and parts[3] == "downstream":
-        edge = path_edge(trace, path)
-        yield from _edge_mistakes(trace, edge)
-        yield from _upstream_factors(computed, [edge.upstream], "this edge's upstream")
+        yield from _downstream_mistakes(trace, path_edge(trace, path), computed)
     elif parts[0] == "edge" and parts[3] == "local":
         yield path_edge(trace, path).downstream, Hint(
             UPSTREAM, "this is upstream × local, the downstream gradient; the local "
                       "gradient is the gate's own derivative alone")
+
+
+def _downstream_mistakes(trace: Trace, edge: Edge, computed: Value) -> Iterator[Candidate]:
+    yield from _edge_mistakes(trace, edge)
+    yield from _upstream_factors(computed, [edge.upstream], "this edge's upstream")
 
 
 def _gradient_mistakes(trace: Trace, node: int, computed: Value) -> Iterator[Candidate]:

@@ -61,14 +61,16 @@ def _jacobian(trace: Trace, edge: Edge, limit: int) -> Jacobian:
     out = _floats(trace.values[edge.node])
     operand = _floats(trace.values[edge.source])
     gate = graph.gates[edge.node]
-    method = _method(gate)
+    kronecker = gate == "matmul" and all(np.ndim(trace.values[a]) <= 2
+                                         for a in graph.args[edge.node])
+    method = _method(gate, kronecker)
     sized = Jacobian(edge, out.shape, operand.shape, method)
     if sized.entries > limit:
         return sized
     operands = [_floats(trace.values[a]) for a in graph.args[edge.node]]
     if gate not in ARRAY_GATES:
         matrix = _elementwise(_floats(edge.local), out.shape, operand.shape)
-    elif gate == "matmul":
+    elif kronecker:
         matrix = _matmul(operands, edge.position)
     else:
         matrix = _row_by_row(trace, edge, operands, out)
@@ -78,10 +80,10 @@ def _jacobian(trace: Trace, edge: Edge, limit: int) -> Jacobian:
                     _floats(edge.downstream))
 
 
-def _method(gate: str) -> str:
+def _method(gate: str, kronecker: bool) -> str:
     if gate not in ARRAY_GATES:
         return "diagonal: each element's local gradient"
-    if gate == "matmul":
+    if kronecker:
         return "a Kronecker product of an identity and the other operand"
     return "row by row: the rule applied to each unit upstream"
 

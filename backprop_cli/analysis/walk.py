@@ -3,7 +3,8 @@
 Steps are read from a finished Trace (nothing is computed here): the start (the gradient
 arriving at the output), one step per edge (upstream × local = downstream), a sum step
 right after the last gradient arrives at a value used more than once (the copy gate), and
-the end (the gradient of every input).
+the end (the gradient of every input). Each node's gradient is named at the step that
+completes it (``completes``): its one edge, or its sum.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ class Step:
     """One step of the walk.
 
     ``edge``: gate ``node`` sends ``downstream = upstream × local`` to ``source`` (input
-    ``position`` of the gate; ``formula`` is the local gradient as sympy derived it).
+    ``position`` of the gate; ``formula`` is the local gradient as sympy derived it); when
+    this is the only gradient ``source`` receives, ``completes`` is set and ``total`` is
+    ``source``'s gradient.
     ``sum``: ``node`` (used ``len(parts)`` times) gets the sum ``total`` of ``parts``.
     ``start``: ``total`` is the gradient arriving at the output ``node``.
     ``done``: the input gradients follow in ``parts`` (in the graph's input order).
@@ -36,6 +39,7 @@ class Step:
     downstream: Value = None
     parts: tuple[Value, ...] = ()
     total: Value = None
+    completes: bool = False
 
 
 def backward_steps(trace: Trace) -> list[Step]:
@@ -47,10 +51,13 @@ def backward_steps(trace: Trace) -> list[Step]:
     received: dict[int, list[Value]] = {}
     steps = [Step(START, graph.output, total=trace.grads[graph.output])]
     for edge in trace.edges():
-        steps.append(Step(EDGE, edge.node, edge.source, edge.position, edge.upstream,
-                          edge.local, trace.local_formula(edge), edge.downstream))
         parts = received.setdefault(edge.source, [])
         parts.append(edge.downstream)
+        alone = arrivals[edge.source] == 1
+        steps.append(Step(EDGE, edge.node, edge.source, edge.position, edge.upstream,
+                          edge.local, trace.local_formula(edge), edge.downstream,
+                          total=trace.grads[edge.source] if alone else None,
+                          completes=alone))
         if len(parts) == arrivals[edge.source] > 1:
             steps.append(Step(SUM, edge.source, parts=tuple(parts),
                               total=trace.grads[edge.source]))

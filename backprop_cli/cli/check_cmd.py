@@ -54,7 +54,8 @@ EXIT_WRONG = 1
 @click.option("--atol", type=click.FloatRange(min=0), metavar="A",
               help=f"Absolute tolerance [default: {DEFAULT_ATOL:g}].")
 @click.option("--hide", is_flag=True, help="Show only right or wrong, not the values.")
-@output_options
+@output_options(records="one per answer: problem, answer, verdict, expected, computed, "
+                        "allowed", tables="answers, the only one")
 @number_options()
 @seed_option
 @limit_option

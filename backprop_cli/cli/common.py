@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import select
+import shlex
 import signal
+import stat
 import sys
 import threading
 import time
@@ -254,6 +257,8 @@ def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | Non
     held = [name.strip() for name in no_grad.split(",") if name.strip()]
     if held:
         graph = graph.without_gradients(held)
+    if circuit.program == source:
+        refuse_value_as_program(source, graph, assignments)
     values = {**coerce_values(circuit.inputs, arithmetic, seed),
               **parse_assignments(assignments, arithmetic, seed)}
     if circuit.program == source:
@@ -262,6 +267,63 @@ def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | Non
     gradient_in = None if raw_upstream is None else \
         coerce_value("the upstream gradient", raw_upstream, arithmetic, seed)
     return graph, values, gradient_in
+
+
+def looks_like_a_value(source: str) -> bool:
+    """SOURCE is one ``NAME=...`` assignment, as an input's value is written."""
+    name, equals, _ = source.partition("=")
+    return bool(equals) and name.strip().isidentifier() and "\n" not in source \
+        and ";" not in source
+
+
+def refuse_value_as_program(source: str, graph: Graph, assignments: tuple[str, ...]) -> None:
+    """``echo '(x+y)*z' | backprop eval x=-2 y=5 z=-4`` forgot the ``-``: SOURCE reads as a
+    program of constants (``x = -2``) while the program waits on standard input, or while
+    other NAME=VALUE items have no input to set. ``backprop eval x=1`` alone stays a circuit
+    of constants (eval warns)."""
+    if graph.inputs or not looks_like_a_value(source):
+        return
+    piped = stdin_has_data()
+    if not piped and not assignments:
+        return
+    context = click.get_current_context(silent=True)
+    command = context.command_path if context is not None else "backprop eval"
+    given = " ".join(shlex.quote(item) for item in (source, *assignments))
+    headline = f"{source!r} is an input's value, not a program"
+    if piped:
+        raise InputError(f"{headline}: read the program from standard input with -: "
+                         f"... | {command} - {given}")
+    raise InputError(f"{headline}: give the program first ({command} PROGRAM {given}), or "
+                     "read it from standard input with -")
+
+
+def stdin_has_data() -> bool:
+    """Standard input is no terminal and holds text (never waits more than a moment). From
+    a pipe the first bytes are read to know: only ask when the answer stops the command."""
+    stream = sys.stdin
+    try:
+        if stream is None or stream.isatty():
+            return False
+        descriptor = stream.fileno()
+    except (AttributeError, ValueError, OSError):  # an in-memory stream (click's tests)
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None or not buffer.seekable():
+            return False
+        start = buffer.tell()
+        text = buffer.read(STDIN_PEEK)
+        buffer.seek(start)
+        return bool(text.strip())
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISREG(status.st_mode):
+            return status.st_size > os.lseek(descriptor, 0, os.SEEK_CUR)
+        ready, _, _ = select.select([descriptor], [], [], STDIN_WAIT)
+        return bool(ready) and bool(os.read(descriptor, STDIN_PEEK).strip())
+    except (OSError, ValueError):  # select on a Windows pipe, a closed descriptor
+        return False
+
+
+STDIN_PEEK, STDIN_WAIT = 4096, 0.2
 
 
 def warn(message: str) -> None:

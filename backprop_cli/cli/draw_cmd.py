@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from ..render.diagram import Drawing
     from ..render.picture import Picture
 
-FORMATS = ("terminal", "dot", "svg", "png", "mermaid")
+FORMATS = ("terminal", "dot", "svg", "png", "pdf", "mermaid", "html")
+GRAPHVIZ_FORMATS = ("png", "pdf")
 EXTENSIONS = {".txt": "terminal", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
-              ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid"}
+              ".pdf": "pdf", ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
+              ".html": "html", ".htm": "html"}
+PNG_DPI = 96  # Graphviz's own resolution for bitmaps: --scale 2 doubles it
 STYLES = {"value": "green", "grad": "red", "title": "bold", "note": "dim"}
 MIN_WIDTH = 20
 
@@ -31,11 +34,16 @@ MIN_WIDTH = 20
 @click.command("draw")
 @circuit_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="terminal (default), dot, svg, png (through Graphviz) or mermaid. "
-                   "With -o, the default follows the file's extension.")
+              help="terminal (default), dot, svg (laid out by backprop itself), png or pdf "
+                   "(through Graphviz), mermaid, or html (one offline page that steps through "
+                   "the passes). With -o, the default follows the file's extension.")
 @click.option("-o", "--out", "out_file", metavar="FILE",
-              help="Write the picture to FILE: .txt .dot .gv .svg .png .mmd .mermaid, or .md "
-                   "(Mermaid in a Markdown code block).")
+              help="Write the picture to FILE: .txt .dot .gv .svg .png .pdf .mmd .mermaid, "
+                   ".md (Mermaid in a Markdown code block), .html or .htm.")
+@click.option("--graphviz", "use_graphviz", is_flag=True,
+              help="Lay out svg with Graphviz's dot instead of backprop's own renderer.")
+@click.option("--scale", type=click.FloatRange(0.1, 20), metavar="K",
+              help="Resolution of png: K times Graphviz's 96 dots per inch (default 1).")
 @click.option("--no-values", is_flag=True, help="Leave the forward values off the wires.")
 @click.option("--no-grads", is_flag=True, help="Leave the gradients off the wires.")
 @click.option("--expand", is_flag=True,
@@ -47,13 +55,15 @@ MIN_WIDTH = 20
               help="Fold the terminal drawing at N columns (default: the terminal's width).")
 def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
                  upstream: str | None, exact: bool, fmt: str | None, out_file: str | None,
-                 no_values: bool, no_grads: bool, expand: bool, rounding: Rounding | None,
+                 use_graphviz: bool, scale: float | None, no_values: bool, no_grads: bool,
+                 expand: bool, rounding: Rounding | None,
                  title: str | None, width: int | None) -> None:
     """Draw the circuit: gates left to right, each wire's value above it (green) and its
     gradient below it (red).
 
     SOURCE is an expression, a program, a circuit file, a bundled circuit name, or - for
-    standard input, as for `backprop eval`. svg and png need Graphviz's `dot` program.
+    standard input, as for `backprop eval`. png and pdf need Graphviz's `dot` program; svg
+    needs nothing.
 
     \b
     Example:
@@ -61,13 +71,18 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
       backprop draw "(x+y)*z" x=-2 y=5 z=-4 --format dot
       backprop draw sigmoid-neuron --decimals 2 -o sigmoid-neuron.svg
       backprop draw sigmoid-neuron-grouped --expand --format mermaid
+      backprop draw sigmoid-neuron -o sigmoid-neuron.html
     """
     from ..graph.expand import expand_composites
     from ..render.picture import Options, build_picture
 
+    refuse_file_as_node(output)
     fmt = choose_format(fmt, out_file)
-    if fmt == "png" and out_file is None and sys.stdout.isatty():
-        raise click.UsageError("PNG is binary: write it with -o FILE or redirect stdout")
+    if fmt in GRAPHVIZ_FORMATS and out_file is None and sys.stdout.isatty():
+        raise click.UsageError(f"{fmt.upper()} is binary: write it with -o FILE or redirect "
+                               "stdout")
+    if scale is not None and fmt != "png":
+        raise click.UsageError("--scale applies to --format png only")
     circuit = load_circuit(source)
     trace = run_circuit(source, assignments, output, upstream, exact, circuit=circuit,
                         transform=expand_composites if expand else None)
@@ -76,8 +91,12 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     picture = build_picture(trace, options, title if title is not None else circuit.title)
     if fmt == "terminal":
         show_drawing(picture, out_file, width)
+    elif fmt == "html":
+        from ..render.page import render_page
+
+        emit(render_page(trace, picture, rounding or LECTURE).encode("utf-8"), out_file)
     else:
-        emit(render(picture, fmt, out_file), out_file)
+        emit(render(picture, fmt, out_file, use_graphviz, scale), out_file)
 
 
 def choose_format(fmt: str | None, out_file: str | None) -> str:
@@ -98,19 +117,23 @@ def choose_format(fmt: str | None, out_file: str | None) -> str:
     return fmt
 
 
-def render(picture: Picture, fmt: str, out_file: str | None) -> bytes:
+def render(picture: Picture, fmt: str, out_file: str | None, use_graphviz: bool = False,
+           scale: float | None = None) -> bytes:
     """The picture in a file format, as bytes."""
     from ..render.dot import render_dot
     from ..render.graphviz import render_graphviz
     from ..render.mermaid import render_mermaid
+    from ..render.svg import render_svg
 
     if fmt == "mermaid":
         fenced = out_file is not None and out_file.lower().endswith(".md")
         return render_mermaid(picture, fenced).encode("utf-8")
+    if fmt == "svg" and not use_graphviz:
+        return render_svg(picture).encode("utf-8")
     dot_text = render_dot(picture)
     if fmt == "dot":
         return dot_text.encode("utf-8")
-    rendered = render_graphviz(dot_text, fmt)
+    rendered = render_graphviz(dot_text, fmt, None if scale is None else PNG_DPI * scale)
     for message in rendered.warnings:
         warn(f"graphviz: {message}")
     return rendered.data
@@ -127,6 +150,17 @@ def emit(data: bytes, out_file: str | None) -> None:
         Path(out_file).write_bytes(data)
     except OSError as error:
         raise BackpropError(f"cannot write {out_file!r}: {error.strerror}") from None
+
+
+def refuse_file_as_node(output: str | None) -> None:
+    """``--output out.png`` names a node (the one to differentiate), and a node name is an
+    identifier: a name with a file's extension or a folder was meant for ``-o``."""
+    if output is None or output.isidentifier():
+        return
+    if Path(output).suffix or "/" in output or "\\" in output:
+        raise click.UsageError(f"no node named {output!r}: --output names the node to "
+                               f"differentiate; did you mean -o {output} (--out), the file "
+                               "to write the picture to?")
 
 
 def show_drawing(picture: Picture, out_file: str | None, width: int | None) -> None:

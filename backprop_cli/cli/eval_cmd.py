@@ -9,6 +9,7 @@ from ..numformat import FULL, LECTURE, Rounding, exact_text, format_float, forma
 from ..render.trace_view import trace_view
 from .common import (
     circuit_options,
+    looks_like_a_value,
     no_grad_option,
     number_options,
     print_notes,
@@ -26,9 +27,10 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @output_options
 @number_options("Show everything in full: every node and edge of a large graph, and every "
                 "digit (the shortest form that reads back to the same double).")
-@click.option("--get", "get", metavar="PATH",
+@click.option("--get", "get", metavar="PATH", multiple=True,
               help="Print one value only: value, grad.NAME, node.NAME.value, node.NAME.grad, "
-                   "edge.NODE.INPUT.local (or .upstream, .downstream, .formula).")
+                   "edge.NODE.INPUT.local (or .upstream, .downstream, .formula). Repeat "
+                   "for several: one value a line, in the order given.")
 @click.option("--rows", "rows", metavar="FILE",
               help="Evaluate once per row of FILE (CSV with a header, TSV, or JSON Lines; "
                    "- for stdin) and print one row per input row: inputs, value, gradients.")
@@ -38,9 +40,12 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @click.option("--jacobian", is_flag=True,
               help="Also show each gate's explicit Jacobian (up to 4096 entries) and check "
                    "Jᵀ·upstream against the backward pass; larger ones: the memory needed.")
-@click.option("--steps", is_flag=True, help="Walk the backward pass one edge at a time.")
+@click.option("--steps", is_flag=True,
+              help="Walk the backward pass one edge at a time (the forward table shows values "
+                   "only; each gradient appears at the step that computes it).")
 @click.option("--pause", is_flag=True,
-              help="Walk step by step, waiting for Enter between steps (in a terminal only).")
+              help="Walk step by step, waiting for a key between steps (Enter or space: the "
+                   "next, q: the rest; in a terminal only).")
 @click.option("--expand", is_flag=True,
               help="Write composite gates (sigmoid, user-defined gates) out as their inner "
                    "gates.")
@@ -50,7 +55,7 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
                  output: str | None, upstream: str | None, exact: bool, fmt: str,
                  table: str | None, color: str, rounding: Rounding | None, full: bool,
-                 get: str | None, rows: str | None, on_error: str, jacobian: bool,
+                 get: tuple[str, ...], rows: str | None, on_error: str, jacobian: bool,
                  steps: bool, pause: bool, expand: bool, seed: int, no_grad: str) -> None:
     """Evaluate a circuit forward and backward and show every gradient.
 
@@ -82,7 +87,7 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
             raise click.UsageError("--rows prints one row per input row: it cannot be "
                                    "combined with --jacobian, --steps or --pause")
         run_rows(ctx, source, assignments, output, upstream, exact, fmt, table, rounding,
-                 get, rows, on_error, transform, no_grad)
+                 next(iter(get), None), rows, on_error, transform, no_grad)
         return
     _check_get(ctx, get, table)
     trace = run_circuit(source, assignments, output, upstream, exact, seed, no_grad,
@@ -90,8 +95,9 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
     print_notes(trace)
     if not trace.graph.inputs:
         warn_no_inputs(source)
-    if get is not None:
-        click.echo(got_text(get_path(trace, get), rounding or FULL, exact))
+    if get:
+        answers = [got_text(get_path(trace, path), rounding or FULL, exact) for path in get]
+        click.echo("\n".join(answers))  # every path is read before any is printed
         return
     if steps or pause:
         if fmt not in STEP_FORMATS or table is not None:
@@ -112,23 +118,22 @@ def warn_no_inputs(source: str) -> None:
     """A circuit of constants has nothing to differentiate; ``backprop eval x=1`` is most
     likely a forgotten program."""
     hint = ""
-    name, equals, _ = source.partition("=")
-    if equals and name.strip().isidentifier() and "\n" not in source and ";" not in source:
+    if looks_like_a_value(source):
         hint = (f" ({source!r} assigns a constant; to give an input its value, write the "
                 f"program first: backprop eval PROGRAM {source.replace(' ', '')})")
     warn(f"the circuit has no inputs: there is no gradient to show{hint}")
 
 
-def _check_get(ctx: click.Context, get: str | None, table: str | None) -> None:
-    if get is None:
+def _check_get(ctx: click.Context, get: tuple[str, ...], table: str | None) -> None:
+    if not get:
         return
     if ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE:
-        raise click.UsageError("--get prints one value: it cannot be combined with --format")
+        raise click.UsageError("--get prints values only: it cannot be combined with --format")
     if table is not None:
-        raise click.UsageError("--get prints one value: it cannot be combined with --table")
+        raise click.UsageError("--get prints values only: it cannot be combined with --table")
     for flag in ("jacobian", "steps", "pause"):
         if ctx.params.get(flag):
-            raise click.UsageError(f"--get prints one value: it cannot be combined with "
+            raise click.UsageError(f"--get prints values only: it cannot be combined with "
                                    f"--{flag}")
 
 

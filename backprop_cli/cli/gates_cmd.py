@@ -80,7 +80,8 @@ def array_gates_section() -> Section:
     section = Section("Array gates and their backward rules (no Jacobian is formed)",
                       ["gate", "written", "what it does", "backward rule"])
     for gate in ARRAY_GATE_LIST:
-        attrs = tuple(s.default for s in gate.static if not s.variadic) or \
+        attrs = tuple(s.name if s.required else s.default  # a required literal by name
+                      for s in gate.static if not s.variadic) or \
             ((0,) if gate.name == "index" else ())
         params = list(gate.params)
         written = describe(gate.name, params, attrs if gate.name != "reshape" else ("...",))

@@ -33,7 +33,8 @@ EXIT_FAILED = 1
               show_default=True, help="Step of the central difference.")
 @click.option("--threshold", type=click.FloatRange(min=0), default=DEFAULT_THRESHOLD,
               show_default=True, help="Largest relative error that passes.")
-@output_options
+@output_options(records="one per input: analytic, numerical, relative error, verdict",
+                tables="inputs, the only one")
 @number_options()
 @seed_option
 @no_grad_option

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import importlib
 import os
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -97,9 +98,49 @@ def dash_arguments(command: click.Command, args: list[str],
     return [*options, "--", *positional] if dashed else args
 
 
+class UsageProblem(click.ClickException):
+    """A click error (unknown option, missing argument, bad value, ...) in the tool's one
+    style: ``error: ...`` on one line, then the command's usage line; exit code 2."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, error: click.ClickException) -> None:
+        super().__init__(error.format_message())
+        self.context = getattr(error, "ctx", None)
+
+    def show(self, file: Any = None) -> None:
+        from ..errors import inert
+
+        message = re.sub(r"\s*\n\s*", " ", self.message).removesuffix(".")  # one line
+        if message[1:2].islower():  # "No such option" -> "no such option"; "SOURCE" stays
+            message = message[0].lower() + message[1:]
+        click.echo(f"error: {inert(message)}", err=True)
+        if self.context is not None:
+            command = self.context.command
+            usage = " ".join([self.context.command_path,
+                              *command.collect_usage_pieces(self.context)])
+            click.echo(f"  usage: {usage} (more: {self.context.command_path} --help)",
+                       err=True)
+
+
+def _one_style(error: click.ClickException) -> click.ClickException:
+    """click's own message block, as the tool's one error style (help stays help)."""
+    if isinstance(error, UsageProblem | getattr(click.exceptions, "NoArgsIsHelpError", ())):
+        return error
+    return UsageProblem(error)
+
+
 class _Group(click.Group):
-    """Turns library errors into one-line messages with exit code 2, and a closed stdout
-    (the reader went away: ``backprop ... | head -1``) into a quiet exit 0."""
+    """Turns library errors into one-line messages with exit code 2, click's usage errors
+    into the same style, and a closed stdout (the reader went away: ``backprop ... |
+    head -1``) into a quiet exit 0."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:
+            raise _one_style(error) from None
 
     def resolve_command(self, ctx: click.Context,
                         args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
@@ -111,6 +152,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
+        except click.ClickException as error:
+            raise _one_style(error) from None
         except BackpropError as error:
             from .common import echo_error
 
@@ -126,7 +169,7 @@ class _Group(click.Group):
             ctx.exit(EXIT_BAD_INPUT)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("backprop", cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="backprop")
 def cli() -> None:
     """backprop: a backpropagation calculator.
@@ -171,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as done:
         return int(done.code or 0) if not isinstance(done.code, str) else EXIT_BAD_INPUT
     except click.ClickException as error:
-        error.show()
-        return error.exit_code
+        shown = _one_style(error)
+        shown.show()
+        return shown.exit_code
     except (KeyboardInterrupt, click.Abort):
         _interrupted()
         _silence_stdout()  # drop unwritten output: exiting must not wait on a full pipe

@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -42,25 +42,43 @@ COLOR_CHOICES = ("auto", "always", "never")
 WIDE = 100_000  # the console width for a table going to a pipe or file: never wrap a cell
 
 
-def output_options(function: F) -> F:
-    """Add ``--format``, ``--table`` and ``--color`` to a command."""
+EVAL_RECORDS = "per node, edge and gradient; with --rows: per input row, csv by default"
+EVAL_TABLES = "nodes, edges or gradients"
+
+
+@overload
+def output_options(function: F) -> F: ...
+
+
+@overload
+def output_options(*, records: str = ..., tables: str = ...) -> Callable[[F], F]: ...
+
+
+def output_options(function: F | None = None, *, records: str = EVAL_RECORDS,
+                   tables: str = EVAL_TABLES) -> F | Callable[[F], F]:
+    """Add ``--format``, ``--table`` and ``--color`` to a command; ``records`` says what one
+    csv/tsv/jsonl record is, ``tables`` which tables ``--table`` keeps (both default to
+    eval's). Used bare (``@output_options``) or called (``@output_options(records=...)``)."""
     decorators = [
         click.option("--format", "fmt", type=click.Choice(("auto", *FORMATS)), default="auto",
                      show_default=True,
                      help="auto: a table in a terminal, plain text otherwise. markdown and "
                           "latex: tables to paste into a report; csv, tsv, jsonl: one record "
-                          "per table row (eval: per node, edge and gradient; with --rows: per "
-                          "input row, csv by default)."),
+                          f"per table row ({records})."),
         click.option("--table", "table", metavar="KEY",
-                     help="Show one table only (eval: nodes, edges or gradients)."),
+                     help=f"Show one table only ({tables})."),
         click.option("--color", "color", type=click.Choice(COLOR_CHOICES), default="auto",
                      show_default=True,
                      help="Colour the terminal table. auto: only on a terminal, and not when "
                           "NO_COLOR is set (FORCE_COLOR forces it)."),
     ]
-    for decorator in reversed(decorators):
-        function = decorator(function)
-    return function
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate if function is None else decorate(function)
 
 
 def wants_color(choice: str) -> bool:

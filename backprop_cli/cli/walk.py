@@ -1,13 +1,18 @@
 """``backprop eval --steps``: the forward values, the backward walk, the input gradients.
 
-With ``--pause`` the walk waits for Enter between steps, but only when both standard input
-and standard output are terminals; in a pipe every step prints at once.
+The forward table shows values only: each gradient first appears at the step of the walk
+that computes it. With ``--pause`` the walk waits between steps, but only when both
+standard input and standard output are terminals; in a pipe every step prints at once. In a
+terminal one key answers (Enter or space: the next step, q: the rest at once); where the
+terminal cannot be put in single-key mode, a line is read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 
 import click
 from rich.console import Console
@@ -42,7 +47,7 @@ def show_steps(trace: Trace, fmt: str, rounding: Rounding, pause: bool) -> None:
         return
     table = fmt == "table" or (fmt == "auto" and sys.stdout.isatty())
     console = Console(highlight=False, soft_wrap=False) if table else None
-    _section(forward_section(trace, rounding), console)
+    _section(forward_section(trace, rounding).without("gradient"), console)
     click.echo(f"\n{TITLE}")
     lines = step_lines(trace, steps, rounding)
     waiting = pause and interactive()
@@ -73,8 +78,41 @@ def _section(section: Section, console: Console | None) -> None:
         print_section(section, console)
 
 
+PROMPT = "     [Enter or space: next step, q: show the rest] "
+NEXT_KEYS = ("\r", "\n", " ")
+STOP_KEYS = ("q", "Q", "\x04", "")  # q, Ctrl-D, end of input
+
+
 def _wait() -> bool:
-    """Wait for Enter; ``q`` (or end of input) stops pausing. True: keep pausing."""
-    click.echo("     [Enter: next step, q: show the rest] ", nl=False, err=True)
-    answer = sys.stdin.readline()
-    return bool(answer) and answer.strip().lower() != "q"
+    """Wait for a key between steps; ``q`` (or end of input) stops pausing. True: keep
+    pausing."""
+    click.echo(PROMPT, nl=False, err=True)
+    with _single_keys() as single:
+        if not single:
+            answer = sys.stdin.readline()
+            return bool(answer) and answer.strip().lower() != "q"
+        key = sys.stdin.read(1)
+        while key not in NEXT_KEYS + STOP_KEYS:  # other keys are ignored
+            key = sys.stdin.read(1)
+    click.echo("\r" + " " * len(PROMPT) + "\r", nl=False, err=True)  # the prompt goes
+    return key not in STOP_KEYS
+
+
+@contextlib.contextmanager
+def _single_keys() -> Iterator[bool]:
+    """The terminal in cbreak mode (one key at a time, no echo; Ctrl-C still interrupts)
+    for the block; yields False where that is not possible (no termios, not a terminal)."""
+    try:
+        import termios
+        import tty
+
+        descriptor = sys.stdin.fileno()
+        saved = termios.tcgetattr(descriptor)
+    except (ImportError, AttributeError, ValueError, OSError):
+        yield False
+        return
+    try:
+        tty.setcbreak(descriptor, termios.TCSANOW)
+        yield True
+    finally:
+        termios.tcsetattr(descriptor, termios.TCSADRAIN, saved)

@@ -18,8 +18,9 @@ from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..language.subscripts import format_subscript
 from .common import class_name, forward_expression, gate_math, local_formula, times
+from .numpy_layers import LAYER_CLASSES, layer_arguments
 from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
-from .numpy_rules import ELEMENTWISE_CODE
+from .numpy_rules import ELEMENTWISE_CODE, is_stacked
 
 _MATMUL_MATRICES = '''    def forward(self, a, b):
         self.a = a
@@ -38,6 +39,19 @@ _MATMUL_VECTORS = '''    def forward(self, a, b):
         b = self.b.reshape(-1, 1) if self.b.ndim == 1 else self.b  # and as a column
         g = np.reshape(upstream, (a.shape[0], b.shape[1]))
         return g.dot(b.T).reshape(self.a.shape), a.T.dot(g).reshape(self.b.shape)'''
+_MATMUL_STACKS = '''    def forward(self, a, b):
+        self.a = a
+        self.b = b
+        return np.matmul(a, b)
+
+    def backward(self, upstream):
+        a = self.a[None, :] if self.a.ndim == 1 else self.a  # a vector as a row
+        b = self.b[:, None] if self.b.ndim == 1 else self.b  # and as a column
+        g = upstream[..., None] if self.b.ndim == 1 else upstream
+        g = np.expand_dims(g, -2) if self.a.ndim == 1 else g
+        da = unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape)  # summed over stacks
+        db = unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape)
+        return da.reshape(self.a.shape), db.reshape(self.b.shape)'''
 _AXIS_INIT = '''    def __init__(self, axis=None):
         self.axis = axis
 
@@ -54,6 +68,7 @@ _EXTREME = '''    def forward(self, a):
         winners = self.a == out  # ties share the gradient
         return winners * (g / np.sum(winners, axis=self.axis, keepdims=True))'''
 STRUCTURAL_CLASSES = {
+    **LAYER_CLASSES,
     "transpose": '''    def forward(self, a):
         return np.transpose(a)
 
@@ -192,8 +207,16 @@ def structural_class(trace: Trace, gate: str) -> list[str]:
         matrices = all(len(trace.shape(a)) == 2 for node, name in enumerate(graph.gates)
                        if name == gate for a in graph.args[node])
         body = _MATMUL_MATRICES if matrices else _MATMUL_VECTORS
+        if _has_stacks(trace):
+            body = _MATMUL_STACKS
     assert body is not None
     return [f"class {class_name(gate)}:", *body.split("\n")]
+
+
+def _has_stacks(trace: Trace) -> bool:
+    graph = trace.graph
+    return any(is_stacked(trace, node) for node, gate in enumerate(graph.gates)
+               if gate == "matmul")
 
 
 def _constructor(trace: Trace, node: int) -> str:
@@ -209,6 +232,8 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = f"axis={attrs[0]}"
     elif gate == "hinge":
         arguments = f"margin={float(attrs[0])!r}"
+    elif gate in LAYER_CLASSES:
+        arguments = layer_arguments(gate, attrs)
     return f"{class_name(gate)}({arguments})"
 
 
@@ -269,7 +294,8 @@ def modular_numpy_code(trace: Trace) -> str:
     gates = list(dict.fromkeys(graph.gates[n] for n in nodes))
     classes = ["\n".join(structural_class(trace, gate) if gate in ARRAY_GATES else
                           elementwise_class(trace, gate, printer)) for gate in gates]
-    unbroadcast = any(_broadcasts(trace, g) for g in gates if g not in ARRAY_GATES)
+    unbroadcast = any(_broadcasts(trace, g) for g in gates if g not in ARRAY_GATES) or \
+        _has_stacks(trace)
     lines = header(trace, names, classes, unbroadcast)
     lines += ["", "# one gate object per gate of the circuit"]
     for node in nodes:

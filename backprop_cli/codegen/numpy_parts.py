@@ -14,6 +14,7 @@ from ..engine.trace import Trace
 from ..graph.array_calls import label_inputs
 from ..graph.graph import CONST, Graph
 from .common import RESERVED, Names, Printer, class_name
+from .numpy_layers import LAYER_GATE_HELPERS, LAYER_HELPERS
 
 Shape = tuple[int, ...]
 
@@ -43,11 +44,12 @@ HELPERS = {
         if size == 1 and np.shape(grad)[axis] != 1:
             grad = np.sum(grad, axis=axis, keepdims=True)
     return grad''',
+    **LAYER_HELPERS,
 }
 # the helpers each gate needs (forward and backward)
 GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp"),
                 "cross_entropy": ("softmax", "logsumexp"),
-                "hinge": ("hinge_margins", "hinge_grad")}
+                "hinge": ("hinge_margins", "hinge_grad"), **LAYER_GATE_HELPERS}
 NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
 
 

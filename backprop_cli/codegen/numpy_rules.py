@@ -13,6 +13,7 @@ from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
 from .common import forward_expression
+from .numpy_layers import LAYER_CLASSES, layer_forward, layer_gradient
 from .numpy_parts import ArrayNames, NumpyPrinter
 
 Shape = tuple[int, ...]
@@ -70,6 +71,8 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
     graph = trace.graph
     gate, attrs = graph.gates[node], graph.attrs.get(node, ())
     a = operands[0]
+    if gate == "matmul" and is_stacked(trace, node):
+        return f"np.matmul({a}, {operands[1]})"
     if gate == "matmul":
         return f"{a}.dot({operands[1]})"
     if gate == "transpose":
@@ -87,6 +90,8 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
         return f"{a} - logsumexp({a})[..., None]"
     if gate == "l2":
         return f"np.sum({a} * {a})"
+    if gate in LAYER_CLASSES:
+        return layer_forward(gate, operands, attrs)
     labels = names.labels_of(graph.args[node][1])
     if gate == "cross_entropy":
         return f"logsumexp({a}) - {picked(a, labels, trace.shape(graph.args[node][0]))}"
@@ -121,6 +126,9 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
     g, out = names.grads[node], names.values[node]
     a = names.operand(args[0])
     shape = trace.shape(args[0])
+    if gate == "matmul" and is_stacked(trace, node):
+        return stacked_matmul_gradient(g, a, names.operand(args[1]), shape,
+                                       trace.shape(args[1]), position), False
     if gate == "matmul":
         return _matmul_gradient(g, a, names.operand(args[1]), shape,
                                 trace.shape(args[1]), position), False
@@ -136,6 +144,8 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
         return f"{g} - softmax({a}) * np.sum({g}, axis=-1, keepdims=True)", False
     if gate == "l2":
         return f"{a} * (2 * {g})", False
+    if gate in LAYER_CLASSES:
+        return layer_gradient(gate, g, [names.operand(n) for n in args], attrs, position), False
     labels = names.labels_of(args[1])
     upstream = per_row(g, trace.shape(node))
     if gate == "cross_entropy":
@@ -155,6 +165,33 @@ def _matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
     if len(a_shape) == 1:
         return f"np.outer({a}, {g})" if len(b_shape) == 2 else f"{a} * {g}"
     return f"{a}.T.dot({g})"
+
+
+def is_stacked(trace: Trace, node: int) -> bool:
+    """A matmul of stacks of matrices (an operand with more than 2 axes)."""
+    return any(len(trace.shape(a)) > 2 for a in trace.graph.args[node])
+
+
+def stacked_matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
+                            position: int) -> str:
+    """dL/da = dL/dy @ b.T and dL/db = a.T @ dL/dy matrix by matrix (``.T`` swapping the
+    last two axes), summed over the stacks the operand was broadcast to; a vector operand
+    is a row (left) or a column (right) and is reshaped back."""
+    rows = (1, a_shape[0]) if len(a_shape) == 1 else a_shape
+    columns = (b_shape[0], 1) if len(b_shape) == 1 else b_shape
+    if len(b_shape) == 1:
+        b, g = f"{b}[:, None]", f"{g}[..., None]"
+    if len(a_shape) == 1:
+        a, g = f"{a}[None, :]", f"np.expand_dims({g}, -2)"
+    stack = tuple(np.broadcast_shapes(rows[:-2], columns[:-2]))
+    if position == 0:
+        full = f"np.matmul({g}, np.swapaxes({b}, -1, -2))"
+        summed, target, shape = unbroadcast_code(full, stack + rows[-2:], rows), rows, a_shape
+    else:
+        full = f"np.matmul(np.swapaxes({a}, -1, -2), {g})"
+        summed, target, shape = unbroadcast_code(full, stack + columns[-2:], columns), columns, \
+            b_shape
+    return summed if target == shape else f"({summed}).reshape({shape!r})"
 
 
 def _reduction_gradient(gate: str, g: str, a: str, out: str, shape: Shape,

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
+from ..numformat import format_value
 
 Value = Any  # a float, or a sympy number in exact mode; a numpy array in an array trace
+
+# Views of a Trace made by later stages (the tables as HTML, the picture as SVG). The
+# package's front (backprop_cli/__init__.py) fills this in, so that a notebook displays a
+# Trace while this stage imports nothing above it: "html" takes the trace, "draw" the trace
+# and draw's options.
+VIEWS: dict[str, Callable[..., Any]] = {}
 
 
 class Note(NamedTuple):
@@ -118,6 +126,24 @@ class Trace:
     def gate_nodes(self) -> list[int]:
         """Nodes that are gates (not inputs or constants), in forward order."""
         return [i for i, gate in enumerate(self.graph.gates) if gate not in (INPUT, CONST)]
+
+    def _repr_html_(self) -> str | None:
+        """The forward and backward tables as HTML, for Jupyter (None: no view registered)."""
+        view = VIEWS.get("html")
+        return None if view is None else str(view(self))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """A short text form for IPython (the dataclass's repr holds every value)."""
+        printer.text(f"<Trace {self.graph.names[self.output]} = {format_value(self.value)}: "
+                     f"{len(self.graph)} nodes, {self.edge_count()} edges>")
+
+    def draw(self, *, precision: int | None = None, values: bool = True, grads: bool = True,
+             expand: bool = False, title: str = "") -> Any:
+        """The circuit as ``backprop draw`` draws it, as an SVG picture that a notebook
+        displays (``.svg`` is its text, ``.save(path)`` writes it): ``precision`` decimals,
+        ``values``/``grads`` off to leave them out, ``expand`` to open composite gates."""
+        return VIEWS["draw"](self, precision=precision, values=values, grads=grads,
+                             expand=expand, title=title)
 
 
 _PARAM_RE = re.compile(r"\b([ab]|out)\b")

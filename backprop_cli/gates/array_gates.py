@@ -13,20 +13,17 @@ In the rule formulas ``{a}``, ``{b}`` are the operands' names, ``{out}`` the gat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ..language.subscripts import Subscript, format_subscript
-from .array_kit import Array, Kit
-
-Shape = tuple[int, ...]
-Attrs = tuple[Any, ...]
-
-
-class ShapeMismatch(Exception):
-    """Operand shapes a gate cannot take; the engine adds the node and position."""
+from .array_kit import Array, Kit, unbroadcast
+from .array_spec import VJP, Attrs, Kink, Shape, Sides
+from .array_spec import ArrayGate as ArrayGate  # re-exported: the gates' users import them here
+from .array_spec import ShapeMismatch as ShapeMismatch
+from .array_spec import Static as Static
+from .array_spec import show_shape as show_shape
+from .conv import CONV_GATES
 
 
 class LabelError(ValueError):
@@ -35,52 +32,6 @@ class LabelError(ValueError):
     def __init__(self, message: str, where: tuple[int, ...]) -> None:
         super().__init__(message)
         self.where = where
-
-
-@dataclass(frozen=True)
-class Static:
-    """A literal argument after the array operands: an axis, a shape entry, a margin."""
-
-    name: str
-    kind: str  # "int" or "number"
-    default: Any = None
-    required: bool = False
-    variadic: bool = False
-    phrase: str = ""  # how a call's signature mentions it, e.g. "an optional axis"
-
-
-VJP = Callable[[Kit, Array, Sequence[Array], Array, Attrs], Array]
-Kink = Callable[[Sequence[Array], Array, Attrs], int]
-Sides = Callable[[Sequence[Array], Array, Attrs], Array]
-
-
-@dataclass(frozen=True)
-class ArrayGate:
-    """A structural gate. ``vjps[k]`` is None for an operand that takes no gradient
-    (class labels); ``kink`` counts elements where the gate is not differentiable;
-    ``sides`` tells on which side of its kinks the gate is (an array that changes when a
-    step crosses one: a margin's sign, which element is largest)."""
-
-    name: str
-    params: tuple[str, ...]
-    summary: str
-    rules: tuple[str, ...]
-    shape: Callable[[Sequence[Shape], Attrs], Shape]
-    forward: Callable[[Kit, Sequence[Array], Attrs], Array]
-    vjps: tuple[VJP | None, ...]
-    static: tuple[Static, ...] = ()
-    written: str = ""
-    kink: Kink | None = None
-    kink_where: str = ""
-    kink_convention: str = ""
-    sides: Sides | None = None
-
-    @property
-    def arity(self) -> int:
-        return len(self.params)
-
-    def differentiable(self, position: int) -> bool:
-        return self.vjps[position] is not None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -117,36 +68,51 @@ def _needs_last_axis(shape: Shape, gate: str) -> None:
 # ----------------------------------------------------------------------------- matmul
 
 def _matmul_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    """numpy's rules for @: vectors and matrices, and stacks of matrices whose leading
+    (stack) dimensions broadcast."""
     a, b = shapes
     for shape in (a, b):
-        if len(shape) not in (1, 2):
-            what = "a scalar" if not shape else f"a {len(shape)}-d array"
-            raise ShapeMismatch(f"@ takes vectors and matrices, got {what}; use * to scale")
-    if a[-1] != b[0]:
+        if not shape:
+            raise ShapeMismatch("@ takes vectors and matrices, got a scalar; use * to scale")
+    inner, which = (b[0], "first") if len(b) <= 2 else (b[-2], "second-to-last")
+    if a[-1] != inner:
         raise ShapeMismatch(f"shapes {_show(a)} and {_show(b)} do not fit: the left's last "
-                            f"dimension ({a[-1]}) must equal the right's first ({b[0]})")
-    return a[:-1] + b[1:]
+                            f"dimension ({a[-1]}) must equal the right's {which} ({inner})")
+    try:
+        stack = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise ShapeMismatch(f"shapes {_show(a)} and {_show(b)} do not fit: their stack "
+                            f"dimensions {_show(a[:-2])} and {_show(b[:-2])} do not "
+                            "broadcast") from None
+    return stack + a[-2:-1] + b[-1:] if len(b) >= 2 else stack + a[-2:-1]
 
 
-def _as_matrices(a: Array, b: Array) -> tuple[Array, Array]:
-    """Vectors as a 1 x D row (left) and a D x 1 column (right)."""
-    return (a.reshape(1, -1) if a.ndim == 1 else a), (b.reshape(-1, 1) if b.ndim == 1 else b)
+def _stacked(a: Array, b: Array, g: Array) -> tuple[Array, Array, Array]:
+    """a, b and the upstream g as stacks of matrices: a vector on the left is a 1 x D row,
+    on the right a D x 1 column, and g gets back the axes a vector's product dropped."""
+    if b.ndim == 1:
+        b, g = b.reshape(-1, 1), np.expand_dims(g, -1)
+    if a.ndim == 1:
+        a, g = a.reshape(1, -1), np.expand_dims(g, -2)
+    return a, b, g
 
 
 def _matmul_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return ops[0] @ ops[1]
+    return np.matmul(ops[0], ops[1])
 
 
 def _matmul_vjp_a(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                   attrs: Attrs) -> Array:
-    a, b = _as_matrices(*ops)
-    return (g.reshape(a.shape[0], b.shape[1]) @ b.T).reshape(ops[0].shape)
+    """dL/da = dL/dy @ b.T (matrix by matrix), summed over the stacks a was broadcast to."""
+    a, b, g = _stacked(ops[0], ops[1], np.asarray(g))
+    return unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape).reshape(ops[0].shape)
 
 
 def _matmul_vjp_b(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                   attrs: Attrs) -> Array:
-    a, b = _as_matrices(*ops)
-    return (a.T @ g.reshape(a.shape[0], b.shape[1])).reshape(ops[1].shape)
+    """dL/db = a.T @ dL/dy (matrix by matrix), summed over the stacks b was broadcast to."""
+    a, b, g = _stacked(ops[0], ops[1], np.asarray(g))
+    return unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape).reshape(ops[1].shape)
 
 
 # ----------------------------------------------------------------------------- shape moves
@@ -400,11 +366,7 @@ def _hinge_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
     return np.sign(margins) * others
 
 
-def _show(shape: Shape) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-show_shape = _show
+_show = show_shape
 
 # ----------------------------------------------------------------------------- the registry
 
@@ -412,7 +374,8 @@ _AXIS = (Static("axis", "int", phrase="an optional axis"),)
 _D = "d{L}/d"
 
 ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
-    ArrayGate("matmul", ("a", "b"), "matrix product: dL/dx = dL/dy @ w.T, dL/dw = x.T @ dL/dy",
+    ArrayGate("matmul", ("a", "b"), "matrix product: dL/dx = dL/dy @ w.T, dL/dw = x.T @ dL/dy "
+              "(stacks of matrices: numpy's broadcasting, summed back over broadcast stacks)",
               (f"{_D}{{a}} = {_D}{{out}} @ {{b}}.T", f"{_D}{{b}} = {{a}}.T @ {_D}{{out}}"),
               _matmul_shape, _matmul_forward, (_matmul_vjp_a, _matmul_vjp_b),
               written="{a} @ {b}"),
@@ -469,6 +432,7 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
     ArrayGate("l2", ("a",), "L2 regularisation R(W): the sum of squared elements",
               (f"{_D}{{a}} = 2 * {{a}} * {_D}{{out}}",),
               lambda shapes, attrs: (), _l2_forward, (_l2_vjp,)),
+    *CONV_GATES,
 )
 
 ARRAY_GATES: dict[str, ArrayGate] = {gate.name: gate for gate in ARRAY_GATE_LIST}
@@ -489,11 +453,15 @@ def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
 def _static_text(gate: ArrayGate, attrs: Attrs) -> list[str]:
     if gate.static and gate.static[0].variadic:
         return [str(n) for n in attrs]
-    return [_number_text(value) for spec, value in zip(gate.static, attrs, strict=True)
-            if value != spec.default]
+    shown = list(attrs)  # literals up to the last one that is not its default
+    while shown and shown[-1] == gate.static[len(shown) - 1].default:
+        shown.pop()
+    return [_number_text(value) for value in shown]
 
 
-def _number_text(value: float) -> str:
+def _number_text(value: float | str) -> str:
+    if isinstance(value, str):  # a literal named, not given (``backprop gates``)
+        return value
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 

@@ -26,7 +26,7 @@ from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
 from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
-from .registry import BINARY_GATES, GATES
+from .registry import BINARY_GATES, GATES, unknown_gate_message
 from .spec import GateSpec
 from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function
 
@@ -288,8 +288,8 @@ def _call(item: Item, args: list[sp.Expr], known: Mapping[str, UserGate],
     elif name in GATES_BY_NAME:
         params, expr = GATES_BY_NAME[name].params, GATES_BY_NAME[name].expr
     else:
-        raise _error(f"unknown gate {name!r} (gates must be defined before use)",
-                     definition, item)
+        raise _error(unknown_gate_message(name, [*known, *GATES_BY_NAME],
+                                          "gates must be defined before use"), definition, item)
     if len(args) != len(params):
         plural = "s" if len(params) != 1 else ""
         raise _error(f"{name}() takes {len(params)} argument{plural}, got {len(args)}",

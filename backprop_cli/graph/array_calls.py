@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import GraphError
 from ..gates.array_gates import ARRAY_GATES, ONE_ARGUMENT_ALIASES, ArrayGate, Static
-from ..gates.registry import CONSTANT_VALUES, GATES
+from ..gates.registry import CONSTANT_VALUES, GATES, unknown_gate_message
 from ..language.parser import Item
 from .graph import CONST, INPUT, Graph, recompute_requires_grad
 
@@ -25,7 +25,9 @@ def array_call(builder: Builder, item: Item, stack: list[int]) -> int:
     if gate is None:
         spec = GATES.get(item.text)
         if spec is None:
-            raise builder.error(f"unknown gate {item.text!r} (see `backprop gates`)", item)
+            known = [*GATES, *ARRAY_GATES, *ONE_ARGUMENT_ALIASES, *builder.graph.user_gates]
+            raise builder.error(unknown_gate_message(item.text, known, "see `backprop gates`"),
+                                item)
         plural = "s" if spec.arity != 1 else ""
         raise builder.error(f"{item.text}() takes {spec.arity} argument{plural}, "
                              f"got {item.argc}", item)

@@ -24,7 +24,7 @@ def gradcheck_report(result: GradCheck, rounding: Rounding = LECTURE) -> Report:
     elif result.upstream != 1:
         title += f", upstream {format_value(result.upstream, rounding)}"
     section = Section(title, ["input", "analytic", "numerical", "relative error", "verdict"],
-                      numeric=frozenset({1, 2, 3}), styles={1: "red", 2: "red"})
+                      numeric=frozenset({1, 2, 3}), styles={1: "red", 2: "red"}, key="inputs")
     footer = []
     for item in result.inputs:
         section.rows.append([item.name, format_value(item.analytic, rounding),

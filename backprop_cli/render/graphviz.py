@@ -25,15 +25,17 @@ class Rendered:
     warnings: list[str]
 
 
-def render_graphviz(dot_text: str, fmt: str) -> Rendered:
-    """Run ``dot -T<fmt>`` on the DOT text."""
+def render_graphviz(dot_text: str, fmt: str, dpi: float | None = None) -> Rendered:
+    """Run ``dot -T<fmt>`` on the DOT text (``dpi``: a bitmap's resolution)."""
     executable = shutil.which(PROGRAM)
     if executable is None:
         raise GraphvizError(f"--format {fmt} needs Graphviz's `{PROGRAM}` program, which is not "
                             f"installed: install the package {PACKAGE} "
-                            f"(apt-get install {PACKAGE}, brew install {PACKAGE}, ...)")
+                            f"(apt-get install {PACKAGE}, brew install {PACKAGE}, ...); "
+                            "--format svg needs nothing")
     try:
-        done = subprocess.run([executable, f"-T{fmt}"], input=dot_text.encode("utf-8"),
+        resolution = [] if dpi is None else [f"-Gdpi={dpi:g}"]
+        done = subprocess.run([executable, f"-T{fmt}", *resolution], input=dot_text.encode("utf-8"),
                               capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         raise GraphvizError(f"Graphviz's {PROGRAM} took longer than {TIMEOUT_SECONDS} s: "

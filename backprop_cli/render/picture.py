@@ -36,12 +36,17 @@ class Box(NamedTuple):
 
 
 class Wire(NamedTuple):
-    """A wire from box ``source`` to box ``target``: a value and a gradient (None: not shown)."""
+    """A wire from box ``source`` to box ``target``: a value and a gradient (None: not shown).
+
+    ``edge`` is the index of the trace's backward edge whose downstream gradient the wire
+    carries (-1 for a wire into a copy dot or into the output's name).
+    """
 
     source: str
     target: str
     value: str | None
     grad: str | None
+    edge: int = -1
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def build_picture(trace: Trace, options: Options | None = None, title: str = "")
             grad = None if index is None else trace.edge_downstreams[index]
             start = copy_id(source) if uses[source] > 1 else node_id(source)
             picture.wires.append(_wire(start, node_id(node), trace.values[source], grad,
-                                       options))
+                                       options, -1 if index is None else index))
         if uses[node] > 1:
             picture.boxes.append(Box(copy_id(node), "copy", "", node, graph.names[node],
                                      f"{graph.names[node]} feeds {uses[node]} wires: "
@@ -153,11 +158,11 @@ def _node_grad(trace: Trace, node: int) -> Value | None:
 
 
 def _wire(source: str, target: str, value: Value, grad: Value | None,
-          options: Options) -> Wire:
+          options: Options, edge: int = -1) -> Wire:
     value_text = wire_text(value, options.rounding) if options.values else None
     grad_text = wire_text(grad, options.rounding) if options.grads and grad is not None \
         else None
-    return Wire(source, target, value_text, grad_text)
+    return Wire(source, target, value_text, grad_text, edge)
 
 
 def _box(graph: Graph, node: int) -> Box:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..engine.trace import Trace
@@ -45,6 +45,20 @@ class Section:
 
     def add_math(self, column: int, cell: MathCell) -> None:
         self.math.setdefault(column, []).append(cell)
+
+    def without(self, header: str) -> Section:
+        """The same section without the column named ``header`` (``--steps`` shows the
+        forward table without its gradient column)."""
+        drop = self.headers.index(header)
+
+        def moved(column: int) -> int:
+            return column - (column > drop)
+
+        return replace(self, headers=[h for i, h in enumerate(self.headers) if i != drop],
+                       rows=[[c for i, c in enumerate(row) if i != drop] for row in self.rows],
+                       numeric=frozenset(moved(i) for i in self.numeric if i != drop),
+                       styles={moved(i): s for i, s in self.styles.items() if i != drop},
+                       math={moved(i): cells for i, cells in self.math.items() if i != drop})
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """The backward walk as sentences, e.g. ``mul q*z → q: upstream 1 × local z = -4 →
-downstream -4``; and as JSON records."""
+downstream df/dq = -4``; and as JSON records. A gradient is named at the step that
+completes it, never before."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def step_sentence(trace: Trace, step: Step, rounding: Rounding = LECTURE) -> str
         return format_value(value, rounding)
 
     out = graph.names[graph.output]
+    loss = trace.loss_name()
     if step.kind == START:
         value = number(trace.values[step.node])
         if not getattr(step.total, "ndim", 0) and step.total == 1:
@@ -30,20 +32,24 @@ def step_sentence(trace: Trace, step: Step, rounding: Rounding = LECTURE) -> str
                 f"{number(step.total)} arrives")
     if step.kind == EDGE:
         gate = graph.gates[step.node]
+        source = graph.names[step.source]
         head = (f"{gate} {graph.describe(step.node).replace(' ', '')} → "
-                f"{graph.names[step.source]}: upstream {number(step.upstream)}")
-        if step.local is None:  # a structural array gate: its vector-Jacobian rule
+                f"{source}: upstream {number(step.upstream)}")
+        if step.local is None:  # a structural array gate: its rule names dL/dsource
             return f"{head}; {step.formula} → downstream {number(step.downstream)}"
         local = number(step.local)
         if step.formula != local:
             local = f"{step.formula} = {local}"
-        return f"{head} × local {local} → downstream {number(step.downstream)}"
+        downstream = f"d{loss}/d{source} = {number(step.total)}" if step.completes else \
+            number(step.downstream)  # a part of the gradient, summed at a later step
+        return f"{head} × local {local} → downstream {downstream}"
     if step.kind == SUM:
+        name = graph.names[step.node]
         parts = " + ".join(_operand(number(part)) for part in step.parts)
-        return (f"{graph.names[step.node]} is used {len(step.parts)} times: its gradient is "
+        return (f"{name} is used {len(step.parts)} times: its gradient d{loss}/d{name} is "
                 f"the sum {parts} = {number(step.total)}")
     assert step.kind == DONE
-    grads = ", ".join(f"d{out}/d{name} = {number(grad)}"
+    grads = ", ".join(f"d{loss}/d{name} = {number(grad)}"
                       for name, grad in zip(graph.inputs, step.parts, strict=True))
     return f"done: {grads}" if grads else "done: the circuit has no inputs"
 
@@ -74,6 +80,8 @@ def step_records(trace: Trace, steps: list[Step]) -> list[dict[str, Any]]:
             record.update(node=names[step.node], input=names[step.source],
                           upstream=_plain(step.upstream), local_formula=step.formula,
                           local=_plain(step.local), downstream=_plain(step.downstream))
+            if step.completes:
+                record["gradient"] = _plain(step.total)
         elif step.kind in (SUM, START):
             record.update(node=names[step.node], gradient=_plain(step.total))
             if step.kind == SUM:

@@ -70,7 +70,7 @@ def test_no_grad_inputs_are_not_checked() -> None:
 def test_steps_with_arrays_show_rules_and_sums() -> None:
     result = invoke("eval", "s = sum(x * x)", "x=[1, 2]", "--steps")
     lines = [line.strip() for line in result.stdout.splitlines()]
-    assert "5. x is used 2 times: its gradient is the sum [1, 2] + [1, 2] = [2, 4]" in lines
+    assert "5. x is used 2 times: its gradient ds/dx is the sum [1, 2] + [1, 2] = [2, 4]" in lines
     assert any("sum sum(t1) → t1: upstream 1; ds/dt1 = " in line for line in lines)
 
 

@@ -8,8 +8,11 @@ sits under column C. Never a Python traceback.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -510,3 +513,145 @@ def test_a_circuit_without_inputs_says_so() -> None:
     constants = invoke("eval", "2*3", "--get", "value")
     assert float(constants.stdout) == 6 and "no inputs" in constants.stderr
     assert "no inputs" not in invoke("eval", "2*x", "x=3").stderr
+
+
+# --------------------------------------------------------------------------- one error style
+
+COMMANDS = sorted(cli.commands)
+
+
+def assert_one_style(stderr: str, usage: str | None = None) -> None:
+    """``error: ...`` on one line, then at most the usage line; never click's own block."""
+    lines = stderr.splitlines()
+    assert lines[0].startswith("error: "), stderr
+    assert not any(line.startswith(("Error:", "Usage:", "Try ")) for line in lines), stderr
+    assert len(lines) <= 2, stderr
+    if usage is not None:
+        assert lines[1].startswith(f"  usage: {usage} "), stderr
+        assert lines[1].endswith(f"(more: {usage.split(' [')[0]} --help)"), stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_unknown_option_of_every_command_is_one_error_line(command: str) -> None:
+    result = failed(command, "--no-such-option")
+    assert headline(result).startswith("error: no such option '--no-such-option'")
+    assert_one_style(result.stderr, f"backprop {command}")
+
+
+def _takes_an_argument(command: str) -> bool:
+    return any(isinstance(param, click.Argument) and param.required
+               for param in cli.commands[command].params)
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if _takes_an_argument(c)])
+def test_a_missing_argument_of_every_command_is_one_error_line(command: str) -> None:
+    result = failed(command)
+    assert headline(result).startswith("error: missing argument '")
+    assert_one_style(result.stderr, f"backprop {command}")
+
+
+@pytest.mark.parametrize("args", [
+    ["eval", "x", "--format", "nope"],  # a bad choice
+    ["quiz", "--level", "9"],  # out of range
+    ["circuits", "extra"],  # an extra argument
+    ["eval", "x", "x=1", "--limit", "nope=3"],  # a callback's BadParameter
+    ["eval", "x", "x=1", "--get", "value", "--table", "nodes"],  # the command's UsageError
+    ["no-such-command"],
+    ["--no-such-option"],
+])
+def test_click_errors_take_the_tools_style(args: list[str]) -> None:
+    result = failed(*args)
+    assert_one_style(result.stderr)
+    assert not headline(result).endswith(".")
+
+
+def test_the_entry_point_and_the_installed_command_use_the_same_style(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "--no-such-option", "x"]) == 2
+    assert_one_style(capsys.readouterr().err, "backprop eval")
+    done = subprocess.run([sys.executable, "-m", "backprop_cli", "draw"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: missing argument 'SOURCE'\n")
+    assert_one_style(done.stderr, "backprop draw")
+
+
+def test_no_arguments_still_shows_the_help() -> None:
+    result = invoke()
+    assert "Commands:" in result.output and "eval" in result.output
+
+
+# --------------------------------------------------------------------------- the forgotten -
+
+FORGOT = ("x=-2", "y=5", "z=-4")
+READ_WITH_DASH = ("error: 'x=-2' is an input's value, not a program: read the program from "
+                  "standard input with -: ... | backprop eval - x=-2 y=5 z=-4\n")
+
+
+def test_a_piped_program_without_the_dash_says_read_it_with_dash() -> None:
+    result = failed("eval", *FORGOT, input="(x+y)*z\n")
+    assert result.stderr == READ_WITH_DASH
+    right = invoke("eval", "-", *FORGOT, "--get", "grad.x", input="(x+y)*z\n")
+    assert right.stdout == "-4\n"  # the lecture's df/dx = z
+
+
+def test_values_without_a_program_say_give_the_program_first() -> None:
+    result = failed("eval", *FORGOT)
+    assert headline(result) == ("error: 'x=-2' is an input's value, not a program: give the "
+                                "program first (backprop eval PROGRAM x=-2 y=5 z=-4), or read "
+                                "it from standard input with -")
+    assert failed("gradcheck", *FORGOT).stderr.startswith("error: 'x=-2' is an input's value")
+
+
+def test_a_program_that_looks_like_an_assignment_still_runs_with_stdin_full() -> None:
+    assert invoke("eval", "f=x*y", "x=2", "y=3", "--get", "value", input="junk\n").stdout \
+        == "6\n"
+    assert invoke("eval", "x=a", "a=3", "--get", "value", input="junk\n").stdout == "3\n"
+    alone = invoke("eval", "x=1", input="")
+    assert alone.exit_code == 0 and "write the program first" in alone.stderr
+
+
+def test_the_installed_command_reads_a_real_pipe_and_a_file(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "backprop_cli", "eval", *FORGOT]
+    piped = subprocess.run(command, input="(x+y)*z\n", capture_output=True, text=True,
+                           timeout=60)
+    assert piped.returncode == 2 and piped.stdout == "" and piped.stderr == READ_WITH_DASH
+    program = tmp_path / "program.txt"
+    program.write_text("(x+y)*z\n")
+    with program.open() as stdin:
+        from_file = subprocess.run(command, stdin=stdin, capture_output=True, text=True,
+                                   timeout=60)
+    assert from_file.returncode == 2 and from_file.stderr == READ_WITH_DASH
+    nothing = subprocess.run([*command[:4], "x=1"], stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=60)
+    assert nothing.returncode == 0 and "write the program first" in nothing.stderr
+
+
+# --------------------------------------------------------------------------- unknown gates
+
+
+@pytest.mark.parametrize(("program", "guess", "column"), [
+    ("ln(x)", "log", 1),  # an alias a newcomer types
+    ("sigma(x)", "sigmoid", 1),
+    ("y = 2 * ReLU(x)", "relu", 9),  # the name in lower case
+    ("tanhh(x)", "tanh", 1),  # a typo
+    ("softmx(x)", "softmax", 1),  # an array gate
+    ("def double(t): 2*t\nf = doubel(x)", "double", 5),  # a gate the program defines
+])
+def test_an_unknown_gate_suggests_the_closest(program: str, guess: str, column: int) -> None:
+    result = eval_failed(program, "x=1")
+    name = program.split("(")[0].split()[-1] if "\n" not in program else "doubel"
+    assert headline(result).startswith(f"error: unknown gate {name!r} (did you mean {guess}? "
+                                       "see `backprop gates`)")
+    assert_points_at(result, program.count("\n") + 1, column)
+
+
+def test_an_unknown_gate_in_a_definition_suggests_too() -> None:
+    result = eval_failed("def g(t): ln(t)\nf = g(x)", "x=2")
+    assert headline(result) == ("error: unknown gate 'ln' (did you mean log? gates must be "
+                                "defined before use) at line 1, column 11")
+
+
+def test_nothing_close_suggests_nothing() -> None:
+    assert headline(eval_failed("foo(x)", "x=1")) == \
+        "error: unknown gate 'foo' (see `backprop gates`) at line 1, column 1"

@@ -23,6 +23,32 @@ def test_every_command_help_has_an_example(command: str) -> None:
     assert "Example:" in result.stdout and "backprop " in result.stdout.split("Example:")[1]
 
 
+@pytest.mark.parametrize(("command", "records", "tables"), [
+    ("eval", "per node, edge and gradient", "nodes, edges or gradients"),
+    ("check", "one per answer", "answers"),
+    ("gradcheck", "one per input", "inputs"),
+])
+def test_format_and_table_help_describe_the_commands_own_output(command: str, records: str,
+                                                                tables: str) -> None:
+    text = " ".join(invoke(command, "--help").stdout.split())  # unwrapped
+    assert f"one record per table row ({records}" in text
+    assert f"--table KEY Show one table only ({tables}" in text
+    if command != "eval":
+        assert "eval" not in text.split("Options:")[1] and "nodes, edges" not in text
+
+
+@pytest.mark.parametrize(("command", "key"), [("gradcheck", "inputs"), ("check", "answers")])
+def test_table_lists_the_tables_that_exist(command: str, key: str) -> None:
+    wrong = invoke(command, "simple-circuit", "--table", "nodes")
+    assert wrong.exit_code == 2
+    assert wrong.stderr.startswith(f"error: no table 'nodes': choose one of {key}\n")
+    for fmt in ("plain", "csv"):
+        kept = invoke(command, "simple-circuit", "--table", key, "--format", fmt)
+        assert kept.exit_code == 0 and "simple-circuit" not in kept.stderr, kept.stderr
+    lines = invoke(command, "simple-circuit", "--format", "jsonl").stdout.splitlines()
+    assert {json.loads(line)["section"] for line in lines} == {key}
+
+
 def test_version() -> None:
     assert invoke("--version").stdout.startswith("backprop, version ")
 

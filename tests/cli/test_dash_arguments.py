@@ -28,7 +28,7 @@ def test_options_before_and_after_keep_their_values() -> None:
     assert result.exit_code == 0, result.stderr
     assert float(result.stdout) == 6.0
     assert "SOURCE [NAME=VALUE]..." in invoke("eval", "-h").stdout.splitlines()[0]
-    assert "No such option '--formt'" in invoke("eval", "-x", "x=1", "--formt", "json").stderr
+    assert "no such option '--formt'" in invoke("eval", "-x", "x=1", "--formt", "json").stderr
 
 
 def test_error_positions_are_those_of_the_text_typed() -> None:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 import pytest
+from terminal import drain, read_until, spawn
 
 from backprop_cli import compile_program
 
@@ -89,20 +88,6 @@ def test_bad_options_exit_2() -> None:
     assert invoke("quiz", "--seed", "-1").exit_code == 2
 
 
-def _read_until(fd: int, marker: str, seen: str, timeout: float = 30) -> str:
-    end = time.monotonic() + timeout
-    while marker not in seen:
-        ready, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
-        if not ready:
-            raise AssertionError(f"no {marker!r} in {seen!r}")
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # the terminal closed
-            break
-        seen += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
-    return seen
-
-
 def test_in_a_terminal_it_asks_each_gradient_and_keeps_score() -> None:
     """Through a real pseudo-terminal: one right answer, one with the sign flipped, one
     unreadable (asked again) then right, then q."""
@@ -125,40 +110,24 @@ def test_in_a_terminal_end_of_input_ends_with_the_score() -> None:
                            "--seed", "2"], stdin=subprocess.DEVNULL, stdout=slave,
                           stderr=slave, timeout=60)
     os.close(slave)
-    output = _drain(master)
+    output = drain(master)
     os.close(master)
     assert done.returncode == 0
     assert output.startswith("title = ")  # stdin is not a terminal: the problem only
 
 
 def _session(args: list[str], replies: list[str], prompts: list[str]) -> str:
-    master, slave = os.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "backprop_cli", *args],
-                               stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                               env={**os.environ, "NO_COLOR": "1"})
+    process, master, slave = spawn(*args)
     os.close(slave)
     seen = ""
     try:
         for prompt, reply in zip(prompts, replies, strict=True):
-            seen = _read_until(master, prompt, seen)
+            seen = read_until(master, prompt, seen)
             seen = seen.replace(prompt, prompt.rstrip() + "\x00", 1)  # each prompt once
             os.write(master, f"{reply}\n".encode())
-        seen = _read_until(master, "score:", seen)
+        seen = read_until(master, "score:", seen)
         assert process.wait(timeout=30) == 0
-        seen += _drain(master)
+        seen += drain(master)
     finally:
         os.close(master)
     return seen.replace("\x00", " ")
-
-
-def _drain(fd: int) -> str:
-    out = ""
-    while select.select([fd], [], [], 0.5)[0]:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
-    return out

@@ -174,6 +174,14 @@ PROGRAMS = [
     ("y = x @ w", ("x=[[2, 1, -3], [-3, 4, 2]]", "w=[[3, 2], [2, 1], [3, 2]]",
                    "--upstream", "[[1, 2], [-1, 0.5]]")),
     ("np = x * 2\nAddGate = np + 1\nf = sum(AddGate * np)", ("x=[1, 2]",)),  # names
+    ("y = sum(max_pool2d(relu(conv2d(x, w, b, 1, 1)), 2, 1) * u)",  # the layers
+     ("x=randn(2,2,4,4)", "w=randn(3,2,3,3)", "b=randn(3)", "u=randn(2,3,3,3)")),
+    ("y = sum(conv2d(x, w, b, 2) * u) + sum(max_pool2d(x, 2))",
+     ("x=randn(1,2,5,5)", "w=randn(2,2,2,2)", "b=randn(2)", "u=randn(1,2,2,2)")),
+    ("f = sum((a @ b) * u)", ("a=randn(2,3,4)", "b=randn(4,2)", "u=randn(2,3,2)")),  # stacks
+    ("f = sum((a @ b) * u)", ("a=randn(2,1,3,4)", "b=randn(3,4,2)", "u=randn(2,3,3,2)")),
+    ("f = sum((v @ b) * u) + sum(b @ v2)", ("v=randn(4)", "b=randn(2,4,3)", "u=randn(2,3)",
+                                            "v2=randn(3)")),
 ]
 
 

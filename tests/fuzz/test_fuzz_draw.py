@@ -48,7 +48,7 @@ def assert_drawn_or_refused(result: object, fmt: str) -> None:
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     if result.exit_code == 2:
         assert result.stdout == ""
-        assert result.stderr.startswith(("error: ", "Usage: ", "warning: ")), result.stderr
+        assert result.stderr.startswith(("error: ", "warning: ")), result.stderr
     elif fmt != "terminal":
         assert result.stdout.strip(), "exit 0 without a picture"
 

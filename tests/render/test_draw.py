@@ -6,34 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from draw_helpers import check_golden, dot_edges
+from draw_helpers import LECTURE_EDGES, check_golden, dot_edges
 
 from backprop_cli.inputs.circuits import bundled_names
 from backprop_cli.render.mermaid import escape, yaml_string
 
 from conftest import invoke
-
-SIGMOID_EDGES = [  # lecture-examples.md, example 2, to 4 decimals
-    ("w0", "*", ["2", "-0.1966"]), ("x0", "*", ["-1", "0.3932"]),
-    ("w1", "*", ["-3", "-0.3932"]), ("x1", "*", ["-2", "-0.5898"]),
-    ("*", "+", ["-2", "0.1966"]), ("*", "+", ["6", "0.1966"]),
-    ("+", "+", ["4", "0.1966"]), ("w2", "+", ["-3", "0.1966"]),
-    ("+", "-x", ["1", "0.1966"]), ("-x", "exp", ["-1", "-0.1966"]),
-    ("exp", "+1", ["0.3679", "-0.5344"]), ("+1", "1/x", ["1.368", "-0.5344"]),
-    ("1/x", "f", ["0.7311", "1"]),
-]
-LECTURE_EDGES = {  # examples 1 and 3
-    "simple-circuit": [("x", "+", ["-2", "-4"]), ("y", "+", ["5", "-4"]),
-                       ("+", "*", ["3", "-4"]), ("z", "*", ["-4", "3"]),
-                       ("*", "f", ["-12", "1"])],
-    "add-gate": [("x", "+", ["3", "2"]), ("y", "+", ["4", "2"]), ("+", "f", ["7", "2"])],
-    "mul-gate": [("x", "*", ["2", "15"]), ("y", "*", ["3", "10"]), ("*", "f", ["6", "5"])],
-    "max-gate": [("x", "max", ["4", "0"]), ("y", "max", ["5", "9"]),
-                 ("max", "f", ["5", "9"])],
-    "copy-gate": [("x", "c1", ["7", "6"]), ("c1", "*4", ["7", "4"]), ("c1", "*2", ["7", "2"]),
-                  ("*4", "+", ["28", "1"]), ("*2", "+", ["14", "1"]), ("+", "f", ["42", "1"])],
-    "sigmoid-neuron": SIGMOID_EDGES,
-}
 
 
 def draw(*args: str, input: str | None = None) -> str:
@@ -158,6 +136,22 @@ def test_unknown_extension_is_a_usage_error(tmp_path: Path) -> None:
     assert "cannot tell the format from" in result.stderr and "--format" in result.stderr
     assert not path.exists()
     assert invoke("draw", "simple-circuit", "--format", "gif").exit_code == 2
+
+
+@pytest.mark.parametrize("name", ["out.png", "picture.dot", "pictures/out"])
+def test_a_file_given_to_output_asks_did_you_mean_o(tmp_path: Path, name: str) -> None:
+    """--output names the node to differentiate; -o (--out) the file."""
+    result = invoke("draw", "simple-circuit", "--output", name)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"error: no node named {name!r}: --output names the "
+                                    "node to differentiate; did you mean -o ")
+    path = tmp_path / "picture.dot"
+    assert invoke("draw", "simple-circuit", "-o", str(path)).exit_code == 0
+    assert path.read_text("utf-8").startswith("digraph backprop {")
+    node = invoke("draw", "simple-circuit", "--output", "q", "--format", "dot")
+    assert node.exit_code == 0 and "did you mean" not in node.stderr
+    unknown = invoke("draw", "simple-circuit", "--output", "nope")
+    assert unknown.exit_code == 2 and "did you mean -o" not in unknown.stderr
 
 
 def test_unwritable_output_file_is_one_line_error(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""SVG and PNG through Graphviz's ``dot``: every bundled circuit renders without a warning.
+"""SVG (``--graphviz``), PNG and PDF through Graphviz's ``dot``: every bundled circuit renders
+without a warning.
 
 These tests need Graphviz installed (`apt-get install graphviz`; .ci/run installs it). They
 fail, rather than skip, when it is missing: a picture nobody rendered is not a tested one.
@@ -35,17 +36,19 @@ def svg_texts(data: bytes) -> list[str]:
 
 
 @pytest.mark.parametrize("name", bundled_names())
-@pytest.mark.parametrize("fmt", ["svg", "png"])
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
 def test_every_bundled_circuit_renders_without_warnings(name: str, fmt: str,
                                                         tmp_path: Path) -> None:
     for extra in ([], ["--expand"]):
         path = tmp_path / f"{name}.{fmt}"
-        result = invoke("draw", name, *extra, "-o", str(path))
+        result = invoke("draw", name, *extra, "--graphviz", "-o", str(path))
         assert result.exit_code == 0, result.stderr
         assert result.stderr == ""
         data = path.read_bytes()
         if fmt == "png":
             assert data.startswith(PNG_MAGIC)
+        elif fmt == "pdf":
+            assert data.startswith(b"%PDF-")
         else:
             assert svg_texts(data)
 
@@ -59,7 +62,8 @@ def test_dot_itself_accepts_every_bundled_circuit_quietly(tmp_path: Path) -> Non
 
 
 def test_svg_shows_the_lecture_numbers_and_the_title() -> None:
-    result = invoke("draw", "sigmoid-neuron", "--format", "svg", "--precision", "2")
+    result = invoke("draw", "sigmoid-neuron", "--format", "svg", "--graphviz", "--precision",
+                    "2")
     assert result.exit_code == 0
     texts = svg_texts(result.stdout_bytes)
     for number in ("0.73", "1.37", "0.37", "-0.53", "-0.20", "0.20", "0.39", "-0.59", "2.00"):
@@ -69,7 +73,7 @@ def test_svg_shows_the_lecture_numbers_and_the_title() -> None:
 
 def test_hostile_title_survives_graphviz_literally() -> None:
     title = 'a "quoted" \\N back\\slash <b>bold</b> & \\n'
-    result = invoke("draw", "simple-circuit", "--format", "svg", "--title", title)
+    result = invoke("draw", "simple-circuit", "--format", "svg", "--graphviz", "--title", title)
     assert result.exit_code == 0 and result.stderr == ""
     assert title in svg_texts(result.stdout_bytes)
 
@@ -77,14 +81,15 @@ def test_hostile_title_survives_graphviz_literally() -> None:
 def test_missing_graphviz_is_one_line_naming_the_package(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no dot on the PATH
-    for fmt in ("svg", "png"):
+    for fmt in ("svg", "png", "pdf"):
         out = tmp_path / f"picture.{fmt}"
-        result = invoke("draw", "simple-circuit", "-o", str(out))
+        result = invoke("draw", "simple-circuit", "--graphviz", "-o", str(out))
         assert result.exit_code == 2 and result.stdout == ""
         assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
         assert "install the package graphviz" in result.stderr
         assert not out.exists()
     assert invoke("draw", "simple-circuit", "--format", "dot").exit_code == 0
+    assert invoke("draw", "simple-circuit", "--format", "svg").exit_code == 0  # our own
 
 
 def test_graphviz_failure_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +97,7 @@ def test_graphviz_failure_is_reported(tmp_path: Path, monkeypatch: pytest.Monkey
     fake.write_text("#!/bin/sh\necho 'Error: something broke' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    result = invoke("draw", "simple-circuit", "--format", "svg")
+    result = invoke("draw", "simple-circuit", "--format", "png", "-o", str(tmp_path / "a.png"))
     assert result.exit_code == 2
     assert result.stderr == "error: Graphviz's dot failed: Error: something broke\n"
 
@@ -106,7 +111,29 @@ def test_installed_command_draws_in_a_subprocess(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0 and done.stderr == "" and done.stdout == ""
     assert "0.7311" in svg_texts(svg.read_bytes())
+    done = subprocess.run([backprop, "draw", "sigmoid-neuron", "--graphviz", "-o", str(svg)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and "0.7311" in svg_texts(svg.read_bytes())
     done = subprocess.run([backprop, "draw", "simple-circuit"], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0 and "\x1b[" not in done.stdout
     assert "┤ + ├" in done.stdout and "-12" in done.stdout
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR)."""
+    assert data.startswith(PNG_MAGIC)
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_scale_multiplies_the_png_resolution(tmp_path: Path) -> None:
+    sizes = {}
+    for scale in ("1", "2"):
+        path = tmp_path / f"s{scale}.png"
+        assert invoke("draw", "simple-circuit", "--scale", scale, "-o", str(path)).exit_code == 0
+        sizes[scale] = png_size(path.read_bytes())
+    plain = tmp_path / "plain.png"
+    assert invoke("draw", "simple-circuit", "-o", str(plain)).exit_code == 0
+    assert png_size(plain.read_bytes()) == sizes["1"]
+    for one, two in zip(sizes["1"], sizes["2"], strict=True):
+        assert abs(two - 2 * one) <= 2

@@ -1,4 +1,5 @@
-"""--get prints one value; --color, NO_COLOR and FORCE_COLOR decide the colour."""
+"""--get prints one value (several: one a line); --color, NO_COLOR and FORCE_COLOR decide
+the colour."""
 
 from __future__ import annotations
 
@@ -76,7 +77,23 @@ def test_get_a_name_used_twice_asks_for_the_position() -> None:
 def test_get_refuses_format_and_table() -> None:
     for extra in (("--format", "json"), ("--table", "nodes")):
         result = invoke("eval", *SIMPLE, "--get", "value", *extra)
-        assert result.exit_code == 2 and "--get prints one value" in result.stderr
+        assert result.exit_code == 2 and "--get prints values only" in result.stderr
+
+
+def test_several_gets_print_every_value_one_a_line_in_order() -> None:
+    # the lecture's circuit: f = -12, df/dx = df/dy = z = -4, df/dz = q = 3
+    result = invoke("eval", *SIMPLE, "--get", "grad.z", "--get", "value", "--get", "grad.x",
+                    "--get", "edge.f.q.formula", "--get", "grad.z")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "3\n-12\n-4\nz\n3\n"
+    arrays = invoke("eval", "f = sum(x * x)", "x=[1,2]", "--get", "grad.x", "--get", "value")
+    assert arrays.stdout == "[2, 4]\n5\n"
+
+
+def test_a_bad_path_among_several_prints_nothing() -> None:
+    result = invoke("eval", *SIMPLE, "--get", "grad.x", "--get", "grad.w")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "no node named 'w' in --get grad.w" in result.stderr
 
 
 def colour_run(*args: str, env: dict[str, str | None] | None = None) -> str:
