@@ -42,7 +42,7 @@ def fit_section(section: Section, width: int, measure: Callable[[Section], int])
     if measure(section) <= width:
         return Fitted(section)
     steps = [*((header, _shortened, "shortened") for header in section.short),
-             *((header, _without, "left out") for header in section.spare)]
+             *((header, Section.without, "left out") for header in section.spare)]
     trial, changes = section, []
     for header, change, done in steps:
         if header in trial.headers:
@@ -66,21 +66,6 @@ def _shortened(section: Section, header: str) -> Section:
     rows = [[cells[r] if i == column else cell for i, cell in enumerate(row)]
             for r, row in enumerate(section.rows)]
     return replace(section, headers=headers, rows=rows, math={})
-
-
-def _without(section: Section, header: str) -> Section:
-    """The section without one column; the numeric columns and styles renumbered."""
-    column = section.headers.index(header)
-
-    def moved(index: int) -> int:
-        return index - 1 if index > column else index
-
-    return replace(section,
-                   headers=[h for i, h in enumerate(section.headers) if i != column],
-                   rows=[[c for i, c in enumerate(row) if i != column] for row in section.rows],
-                   numeric=frozenset(moved(i) for i in section.numeric if i != column),
-                   styles={moved(i): s for i, s in section.styles.items() if i != column},
-                   math={})
 
 
 def stacked_blocks(section: Section) -> list[Block]:

@@ -148,9 +148,10 @@ def test_library_walk() -> None:
 
 
 def test_a_section_without_a_column_keeps_the_others_in_place() -> None:
+    from backprop_cli.numformat import LECTURE
     from backprop_cli.render.report import forward_section
 
-    full = forward_section(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}), None)
+    full = forward_section(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}), LECTURE)
     values = full.without("gradient")
     assert values.headers == ["node", "gate", "computes", "value"]
     assert [row[:4] for row in full.rows] == values.rows
