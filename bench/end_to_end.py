@@ -2,7 +2,9 @@
 subprocess, program text in and the whole JSON document out (to a file). Wall and CPU time and
 peak RSS come from ``os.wait4``; the answer is read back from the head of the document.
 ``--format plain`` (engine ``cli_plain``) is the same job with the default output, which for
-a large graph is the value and the input gradients; the answer is read from that text."""
+a large graph is the value and the input gradients, at 17 significant digits (``--digits
+17`` reads back to the same double; the default 4 is for people); the answer is read from
+that text."""
 
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ FORMATS = {"cli": "json", "cli_plain": "plain"}  # engine -> --format
 
 def command(program: Path, inputs: dict[str, float], fmt: str = "json") -> list[str]:
     values = [f"{name}={value!r}" for name, value in inputs.items()]
-    return [*backprop_command(), "eval", str(program), *values, "--format", fmt]
+    exact_digits = ["--digits", "17"] if fmt == "plain" else []
+    return [*backprop_command(), "eval", str(program), *values, "--format", fmt, *exact_digits]
 
 
 def plain_answer(path: Path) -> dict[str, Any]:

@@ -114,7 +114,7 @@ Forward and backward in µs per gate; peak RSS of the measuring process
 the part above the process's RSS after imports and loading the workload (the graph's own cost).
 The tool end to end is the real `backprop eval FILE NAME=VALUE... --format json` in a
 subprocess, stdout to a file (CPU time of the whole process, start-up included; wall time
-beside it); "plain summary" is the same command with `--format plain`.
+beside it); "plain summary" is the same command with `--format plain --digits 17`.
 micrograd and torch build their graph during forward (that is how they work). "ok" = value and
 input gradients agree with the floor's (rel. 1e-6)."""
 

@@ -16,6 +16,7 @@ from ..analysis.expectations import (
 )
 from ..errors import InputError
 from ..inputs.values import split_assignment
+from ..numformat import LECTURE, Rounding
 from ..render.check import check_document, check_report, render_check
 from ..render.formats import View
 from .common import (
@@ -24,10 +25,11 @@ from .common import (
     exact_clock,
     limit_option,
     load_circuit,
+    number_options,
     read_stdin,
     seed_option,
 )
-from .output import emit, output_options, wants_color
+from .output import emit, output_options, rounding_for, wants_color
 
 EXIT_WRONG = 1
 
@@ -54,12 +56,14 @@ EXIT_WRONG = 1
 @click.option("--hide", is_flag=True, help="Show only right or wrong, not the values.")
 @output_options(records="one per answer: problem, answer, verdict, expected, computed, "
                         "allowed", tables="answers, the only one")
+@number_options()
 @seed_option
 @limit_option
 def check_command(source: str | None, assignments: tuple[str, ...], expects: tuple[str, ...],
                   answers: str | None, output: str | None, upstream: str | None, exact: bool,
                   rtol: float | None, atol: float | None, hide: bool, fmt: str,
-                  table: str | None, color: str, seed: int) -> None:
+                  table: str | None, color: str, rounding: Rounding | None,
+                  seed: int) -> None:
     """Check answers: one line per answer, right or wrong, expected and computed.
 
     An answer is NAME=VALUE (the value of node NAME), grad.NAME=VALUE or dOUT/dNAME=VALUE
@@ -104,10 +108,13 @@ def check_command(source: str | None, assignments: tuple[str, ...], expects: tup
     if fmt in ("auto", "plain") and table is None:
         styled = wants_color(color)
         click.echo(render_check(results, hide, _style if styled else _unstyled,
-                                headers=answers is not None), nl=False, color=styled)
+                                headers=answers is not None, rounding=rounding or LECTURE),
+                   nl=False, color=styled)
     else:
-        emit(View(report=lambda math: check_report(results, hide),
-                  document=lambda: check_document(results, hide)), fmt, table, color)
+        shown = rounding_for(fmt, rounding)
+        emit(View(report=lambda math: check_report(results, hide, shown),
+                  document=lambda: check_document(results, hide), rounding=shown),
+             fmt, table, color)
     if any(result.wrong or result.error is not None for result in results):
         sys.exit(EXIT_WRONG)  # a single problem's error has already exited with 2
 

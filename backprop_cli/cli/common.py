@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import select
 import shlex
@@ -25,6 +27,7 @@ from ..errors import BackpropError, InputError, inert
 from ..graph.graph import Graph
 from ..inputs.circuits import Circuit, decode, refuse_misspelt_name, resolve
 from ..inputs.values import coerce_value, coerce_values, parse_assignments
+from ..numformat import DECIMALS, DIGITS, FULL, Rounding
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,6 +125,62 @@ def _set_strict(ctx: click.Context, param: click.Parameter, on: bool) -> None:
     """Put strict floating point in force for this command."""
     if on:
         ctx.with_resource(ieee.strict())
+
+
+FULL_HELP = "Write numbers in full: the shortest form that reads back to the same double."
+
+
+def number_options(full_help: str = FULL_HELP) -> Callable[[F], F]:
+    """``--digits N``, ``--decimals N`` (old spelling ``--precision N``) and ``--full``: how
+    the numbers a person reads are written. The command receives one ``rounding`` argument,
+    None when none of them was given (4 significant digits where a person reads, full
+    precision where a program reads), and ``full`` when it declares that parameter (eval:
+    ``--full`` also shows every node of a large graph). --digits or --decimals win over
+    --full for the numbers."""
+    def decorate(function: F) -> F:
+        keeps_full = "full" in inspect.signature(function).parameters
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, digits: int | None, decimals: int | None,
+                    precision: int | None, full: bool, **kwargs: Any) -> Any:
+            if keeps_full:
+                kwargs["full"] = full
+            return function(*args, rounding=choose_rounding(digits, decimals, precision, full),
+                            **kwargs)
+
+        decorators = [
+            click.option("--digits", type=click.IntRange(1, 17), metavar="N",
+                         help="Write numbers with N significant digits (default 4 in tables, "
+                              "drawings, LaTeX and Markdown; JSON, --get and --rows keep full "
+                              "precision unless asked)."),
+            click.option("--decimals", type=click.IntRange(0, 17), metavar="N",
+                         help="Write numbers with N decimals, trailing zeros kept (-0.20); a "
+                              "nonzero value they would show as 0 in scientific notation."),
+            click.option("--precision", type=click.IntRange(0, 17), metavar="N",
+                         help="Old spelling of --decimals N."),
+            click.option("--full", is_flag=True, help=full_help),
+        ]
+        result: Any = wrapper
+        for decorator in reversed(decorators):
+            result = decorator(result)
+        return result  # type: ignore[no-any-return]
+
+    return decorate
+
+
+def choose_rounding(digits: int | None, decimals: int | None, precision: int | None,
+                    full: bool) -> Rounding | None:
+    """The rounding asked for on the command line, or None."""
+    given = [f"--{name}" for name, value in (("digits", digits), ("decimals", decimals),
+                                             ("precision", precision)) if value is not None]
+    if len(given) > 1:
+        raise click.UsageError(f"{' and '.join(given)} both say how to round: give one")
+    if digits is not None:
+        return Rounding(DIGITS, digits)
+    count = decimals if decimals is not None else precision
+    if count is not None:
+        return Rounding(DECIMALS, count)
+    return FULL if full else None
 
 
 def seed_option(function: F) -> F:

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.text import Text
 
 from ..errors import BackpropError
-from .common import circuit_options, load_circuit, print_notes, run_circuit, warn
+from ..numformat import LECTURE, Rounding
+from .common import circuit_options, load_circuit, number_options, print_notes, run_circuit, warn
 
 if TYPE_CHECKING:
     from ..render.diagram import Drawing
@@ -47,8 +48,7 @@ MIN_WIDTH = 20
 @click.option("--no-grads", is_flag=True, help="Leave the gradients off the wires.")
 @click.option("--expand", is_flag=True,
               help="Open composite gates: sigmoid becomes -x, exp, +1 and 1/x.")
-@click.option("--precision", type=click.IntRange(0, 17), metavar="N",
-              help="Round numbers to N decimals (default: 4 significant digits).")
+@number_options()
 @click.option("--title", metavar="TEXT",
               help="Title of the picture (default: the circuit file's title; '' for none).")
 @click.option("--width", type=click.IntRange(MIN_WIDTH, None), metavar="N",
@@ -56,7 +56,7 @@ MIN_WIDTH = 20
 def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
                  upstream: str | None, exact: bool, fmt: str | None, out_file: str | None,
                  use_graphviz: bool, scale: float | None, no_values: bool, no_grads: bool,
-                 expand: bool, precision: int | None,
+                 expand: bool, rounding: Rounding | None,
                  title: str | None, width: int | None) -> None:
     """Draw the circuit: gates left to right, each wire's value above it (green) and its
     gradient below it (red).
@@ -69,7 +69,7 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     Example:
       backprop draw simple-circuit
       backprop draw "(x+y)*z" x=-2 y=5 z=-4 --format dot
-      backprop draw sigmoid-neuron --precision 2 -o sigmoid-neuron.svg
+      backprop draw sigmoid-neuron --decimals 2 -o sigmoid-neuron.svg
       backprop draw sigmoid-neuron-grouped --expand --format mermaid
       backprop draw sigmoid-neuron -o sigmoid-neuron.html
     """
@@ -87,14 +87,14 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     trace = run_circuit(source, assignments, output, upstream, exact, circuit=circuit,
                         transform=expand_composites if expand else None)
     print_notes(trace)
-    options = Options(values=not no_values, grads=not no_grads, precision=precision)
+    options = Options(values=not no_values, grads=not no_grads, rounding=rounding or LECTURE)
     picture = build_picture(trace, options, title if title is not None else circuit.title)
     if fmt == "terminal":
         show_drawing(picture, out_file, width)
     elif fmt == "html":
         from ..render.page import render_page
 
-        emit(render_page(trace, picture, precision).encode("utf-8"), out_file)
+        emit(render_page(trace, picture, rounding or LECTURE).encode("utf-8"), out_file)
     else:
         emit(render(picture, fmt, out_file, use_graphviz, scale), out_file)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from ..engine.paths import get_path
-from ..numformat import exact_text, format_float, format_value
+from ..numformat import FULL, LECTURE, Rounding, exact_text, format_float, format_value
 from ..render.trace_view import trace_view
 from .common import (
     circuit_options,
     looks_like_a_value,
     no_grad_option,
+    number_options,
     print_notes,
     run_circuit,
     seed_option,
@@ -24,9 +25,8 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @click.command("eval")
 @circuit_options
 @output_options
-@click.option("--precision", type=click.IntRange(0, 17), metavar="N",
-              help="Round displayed numbers to N decimals (JSON keeps full precision).")
-@click.option("--full", is_flag=True, help="Show every node and edge even for a large graph.")
+@number_options("Show everything in full: every node and edge of a large graph, and every "
+                "digit (the shortest form that reads back to the same double).")
 @click.option("--get", "get", metavar="PATH", multiple=True,
               help="Print one value only: value, grad.NAME, node.NAME.value, node.NAME.grad, "
                    "edge.NODE.INPUT.local (or .upstream, .downstream, .formula). Repeat "
@@ -54,7 +54,7 @@ STEP_FORMATS = ("auto", "table", "plain", "json")
 @click.pass_context
 def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
                  output: str | None, upstream: str | None, exact: bool, fmt: str,
-                 table: str | None, color: str, precision: int | None, full: bool,
+                 table: str | None, color: str, rounding: Rounding | None, full: bool,
                  get: tuple[str, ...], rows: str | None, on_error: str, jacobian: bool,
                  steps: bool, pause: bool, expand: bool, seed: int, no_grad: str) -> None:
     """Evaluate a circuit forward and backward and show every gradient.
@@ -86,7 +86,7 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
         if jacobian or steps or pause:
             raise click.UsageError("--rows prints one row per input row: it cannot be "
                                    "combined with --jacobian, --steps or --pause")
-        run_rows(ctx, source, assignments, output, upstream, exact, fmt, table, precision,
+        run_rows(ctx, source, assignments, output, upstream, exact, fmt, table, rounding,
                  next(iter(get), None), rows, on_error, transform, no_grad)
         return
     _check_get(ctx, get, table)
@@ -96,7 +96,7 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
     if not trace.graph.inputs:
         warn_no_inputs(source)
     if get:
-        answers = [got_text(get_path(trace, path), precision, exact) for path in get]
+        answers = [got_text(get_path(trace, path), rounding or FULL, exact) for path in get]
         click.echo("\n".join(answers))  # every path is read before any is printed
         return
     if steps or pause:
@@ -104,14 +104,14 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
             raise click.UsageError("--steps shows table, plain or json (without --table)")
         from .walk import show_steps
 
-        show_steps(trace, choose_format(fmt, color), precision, pause)
+        show_steps(trace, choose_format(fmt, color), rounding or LECTURE, pause)
         return
     results = None
     if jacobian:
         from ..analysis.jacobian import jacobians
 
         results = jacobians(trace)
-    emit(trace_view(trace, precision, full, results), fmt, table, color)
+    emit(trace_view(trace, rounding, full, results), fmt, table, color)
 
 
 def warn_no_inputs(source: str) -> None:
@@ -137,21 +137,22 @@ def _check_get(ctx: click.Context, get: tuple[str, ...], table: str | None) -> N
                                    f"--{flag}")
 
 
-def got_text(value: object, precision: int | None, exact: bool) -> str:
-    """A --get answer: a formula as it is, an exact value without its decimal, a float in
-    shortest exact form (or rounded), an array in full as nested brackets."""
+def got_text(value: object, rounding: Rounding, exact: bool) -> str:
+    """A --get answer: a formula as it is, an exact value without its decimal (``e``, not
+    sympy's ``E``), a float in shortest exact form (or rounded), an array in full as nested
+    brackets."""
     if isinstance(value, str):
         return value
     if getattr(value, "ndim", 0):
-        return _nested(value.tolist(), precision, exact)  # type: ignore[attr-defined]
+        return _nested(value.tolist(), rounding, exact)  # type: ignore[attr-defined]
     if exact:
         return exact_text(value[()] if getattr(value, "ndim", None) == 0 else value)  # type: ignore[index]
-    return format_value(value, precision)
+    return format_value(value, rounding)
 
 
-def _nested(items: object, precision: int | None, exact: bool) -> str:
+def _nested(items: object, rounding: Rounding, exact: bool) -> str:
     if isinstance(items, list):
-        return "[" + ", ".join(_nested(item, precision, exact) for item in items) + "]"
+        return "[" + ", ".join(_nested(item, rounding, exact) for item in items) + "]"
     if isinstance(items, float | int) and not exact:
-        return format_float(float(items), precision)
+        return format_float(float(items), rounding)
     return exact_text(items)

@@ -8,10 +8,18 @@ import click
 
 from ..analysis.gradcheck import DEFAULT_H, DEFAULT_THRESHOLD, gradcheck
 from ..graph.expand import expand_composites
+from ..numformat import Rounding
 from ..render.formats import View
 from ..render.gradcheck import gradcheck_document, gradcheck_report
-from .common import limit_option, no_grad_option, prepare_circuit, print_gate_warnings, seed_option
-from .output import emit, output_options
+from .common import (
+    limit_option,
+    no_grad_option,
+    number_options,
+    prepare_circuit,
+    print_gate_warnings,
+    seed_option,
+)
+from .output import emit, output_options, rounding_for
 
 EXIT_FAILED = 1
 
@@ -27,14 +35,13 @@ EXIT_FAILED = 1
               show_default=True, help="Largest relative error that passes.")
 @output_options(records="one per input: analytic, numerical, relative error, verdict",
                 tables="inputs, the only one")
-@click.option("--precision", type=click.IntRange(0, 17), metavar="N",
-              help="Round displayed gradients to N decimals.")
+@number_options()
 @seed_option
 @no_grad_option
 @limit_option
 def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | None,
                       upstream: str | None, h: float, threshold: float, fmt: str,
-                      table: str | None, color: str, precision: int | None, seed: int,
+                      table: str | None, color: str, rounding: Rounding | None, seed: int,
                       no_grad: str) -> None:
     """Check every input's gradient against a central difference (float64).
 
@@ -63,8 +70,9 @@ def gradcheck_command(source: str, assignments: tuple[str, ...], output: str | N
                                                  seed=seed, no_grad=no_grad)
     print_gate_warnings(graph)
     result = gradcheck(graph, values, h, threshold, gradient_in, probe=expand_composites(graph))
-    emit(View(report=lambda math: gradcheck_report(result, precision),
-              document=lambda: gradcheck_document(result), precision=precision),
+    shown = rounding_for(fmt, rounding)
+    emit(View(report=lambda math: gradcheck_report(result, shown),
+              document=lambda: gradcheck_document(result), rounding=shown),
          fmt, table, color)
     if not result.passed:
         sys.exit(EXIT_FAILED)

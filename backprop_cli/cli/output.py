@@ -19,13 +19,22 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 import click
 
-from ..render.formats import FORMATS, View, check_selection, render_pieces, selected_report
+from ..numformat import FULL, LECTURE, Rounding
+from ..render.formats import (
+    FLAT_FORMATS,
+    FORMATS,
+    View,
+    check_selection,
+    render_pieces,
+    selected_report,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +100,11 @@ def stdout_is_terminal() -> bool:
         return False
 
 
+def terminal_width() -> int | None:
+    """The terminal's width when stdout is one (COLUMNS first), else None."""
+    return shutil.get_terminal_size().columns if stdout_is_terminal() else None
+
+
 def choose_format(fmt: str, color: str) -> str:
     """``auto``: the table when output goes to a terminal or colour is forced, else plain."""
     if fmt != "auto":
@@ -100,11 +114,19 @@ def choose_format(fmt: str, color: str) -> str:
     return "table" if stdout_is_terminal() or forced else "plain"
 
 
+def rounding_for(fmt: str, rounding: Rounding | None) -> Rounding:
+    """The rounding asked for; else full precision in what a program reads (json, csv, tsv,
+    jsonl) and 4 significant digits in what a person reads."""
+    if rounding is not None:
+        return rounding
+    return FULL if fmt in ("json", *FLAT_FORMATS) else LECTURE
+
+
 def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") -> None:
     """Print the view on stdout in the chosen format."""
     fmt = choose_format(fmt, color)
     if fmt != "table":
-        for piece in render_pieces(view, fmt, table):
+        for piece in render_pieces(view, fmt, table, terminal_width()):
             click.echo(piece, nl=False)
         return
     if table is not None:

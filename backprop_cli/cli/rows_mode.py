@@ -23,6 +23,7 @@ from ..gates.kinks import KINKS
 from ..graph.graph import CONST, INPUT, Graph
 from ..inputs.rows import BadRow, RowReader
 from ..inputs.values import coerce_value, coerce_values, parse_assignments
+from ..numformat import FULL, Rounding
 from ..render.rows import RowWriter
 from .common import load_circuit, warn
 from .progress import Progress
@@ -33,7 +34,7 @@ SHOWN_BAD_ROWS = 3
 
 def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
              output: str | None, upstream: str | None, exact: bool, fmt: str,
-             table: str | None, precision: int | None, get: str | None, rows: str,
+             table: str | None, rounding: Rounding | None, get: str | None, rows: str,
              on_error: str, transform: Callable[[Graph], Graph] | None = None,
              no_grad: str = "") -> None:
     """Evaluate the circuit for every row of ``rows`` and stream the results to stdout."""
@@ -64,8 +65,8 @@ def run_rows(ctx: click.Context, source: str, assignments: tuple[str, ...],
         given_text = len(layout.used) if layout.kind != "jsonl" and fmt != "jsonl" else 0
         differentiated = [name for name in layout.order
                           if graph.requires_grad[graph.inputs[name]]]
-        writer = RowWriter(fmt, layout.order, graph.names[graph.output], precision, given_text,
-                           differentiated)
+        writer = RowWriter(fmt, layout.order, graph.names[graph.output], rounding or FULL,
+                           given_text, differentiated)
         progress = Progress(size, enabled=_stderr_only_terminal())
         _stream(graph, reader, Batch(graph, gradient_in), writer, progress)
 

@@ -13,6 +13,7 @@ from ..api import arithmetic_for
 from ..errors import InputError
 from ..inputs.circuits import decode
 from ..inputs.values import constant_value, parse_assignments
+from ..numformat import LECTURE, Rounding
 from ..render.descent import descent_report, render_descent_json
 from ..render.plain import render_plain
 from ..render.table import print_report
@@ -20,10 +21,12 @@ from .common import (
     exact_budget,
     exact_clock,
     limit_option,
+    number_options,
     prepare_circuit,
     print_gate_warnings,
     seed_option,
 )
+from .output import terminal_width
 
 
 @click.command("step")
@@ -45,13 +48,12 @@ from .common import (
               help="Exact arithmetic (fractions stay fractions).")
 @click.option("--format", "fmt", type=click.Choice(("auto", "table", "plain", "json")),
               default="auto", show_default=True)
-@click.option("--precision", type=click.IntRange(0, 17), metavar="N",
-              help="Round displayed numbers to N decimals.")
+@number_options()
 @seed_option
 @limit_option
 def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str, iters: int,
                  output: str | None, load: str | None, save: str | None, exact: bool,
-                 fmt: str, precision: int | None, seed: int) -> None:
+                 fmt: str, rounding: Rounding | None, seed: int) -> None:
     """Gradient descent on the circuit's output: forward, loss, backward, update.
 
     Each step sets every parameter p to p - lr * dloss/dp. Prints the loss before and
@@ -83,9 +85,9 @@ def step_command(source: str, assignments: tuple[str, ...], params: str, lr: str
     if fmt == "json":
         click.echo(render_descent_json(run), nl=False)
         return
-    report = descent_report(run, precision)
+    report = descent_report(run, rounding or LECTURE)
     if fmt == "plain" or (fmt == "auto" and not sys.stdout.isatty()):
-        click.echo(render_plain(report), nl=False)
+        click.echo(render_plain(report, terminal_width()), nl=False)
     else:
         print_report(report, Console(highlight=False, soft_wrap=False))
 

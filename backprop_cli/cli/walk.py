@@ -19,11 +19,14 @@ from rich.console import Console
 
 from ..analysis.walk import backward_steps
 from ..engine.trace import Trace
+from ..numformat import Rounding
+from ..render.fit import break_at_spaces
 from ..render.json import INDENT_MAX_NODES, trace_document
 from ..render.plain import render_section
 from ..render.report import Section, forward_section, gradient_section
-from ..render.table import section_table
+from ..render.table import print_section
 from ..render.walk import step_lines, step_records
+from .output import terminal_width
 
 TITLE = "Backward pass, step by step"
 
@@ -33,7 +36,7 @@ def interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def show_steps(trace: Trace, fmt: str, precision: int | None, pause: bool) -> None:
+def show_steps(trace: Trace, fmt: str, rounding: Rounding, pause: bool) -> None:
     """Print the walk in the chosen format, pausing between steps when asked and possible."""
     steps = backward_steps(trace)
     if fmt == "json":
@@ -44,23 +47,35 @@ def show_steps(trace: Trace, fmt: str, precision: int | None, pause: bool) -> No
         return
     table = fmt == "table" or (fmt == "auto" and sys.stdout.isatty())
     console = Console(highlight=False, soft_wrap=False) if table else None
-    _section(forward_section(trace, precision).without("gradient"), console)
+    _section(forward_section(trace, rounding).without("gradient"), console)
     click.echo(f"\n{TITLE}")
-    lines = step_lines(trace, steps, precision)
+    lines = step_lines(trace, steps, rounding)
     waiting = pause and interactive()
     for index, line in enumerate(lines):
-        click.echo(f"  {line}")
+        click.echo(fold(f"  {line}", console.width if console is not None else terminal_width()))
         if waiting and index < len(lines) - 1:
             waiting = _wait()
     click.echo()
-    _section(gradient_section(trace, precision), console)
+    _section(gradient_section(trace, rounding), console)
+
+
+def fold(line: str, width: int | None) -> str:
+    """A step's sentence within ``width`` columns (None: as it is), broken at spaces only and
+    continued under its first word, so that no number is cut by the terminal."""
+    if width is None or len(line) <= width or " " not in line.strip():
+        return line
+    rest = line.lstrip(" ").split(" ", 1)[1]
+    prefix = line[:len(line) - len(rest)]  # "   4. "
+    pieces = break_at_spaces(rest, max(width - len(prefix), 1))
+    return "\n".join((prefix if i == 0 else " " * len(prefix)) + piece
+                     for i, piece in enumerate(pieces))
 
 
 def _section(section: Section, console: Console | None) -> None:
     if console is None:
-        click.echo(render_section(section))
+        click.echo(render_section(section, terminal_width()))
     else:
-        console.print(section_table(section))
+        print_section(section, console)
 
 
 PROMPT = "     [Enter or space: next step, q: show the rest] "

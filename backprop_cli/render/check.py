@@ -8,7 +8,7 @@ from typing import Any
 
 from ..analysis.answers import ProblemResult
 from ..analysis.expectations import Verdict
-from ..numformat import format_value
+from ..numformat import LECTURE, Rounding, format_apart, format_value
 from .report import Report, Section
 
 Styler = Callable[[str, bool], str]
@@ -27,12 +27,22 @@ def _allowed(verdict: Verdict) -> str:
     return f"allowed difference {float(allowed):.1g}"
 
 
+def _shown(verdict: Verdict, rounding: Rounding) -> tuple[str, str]:
+    """Expected and computed as a person reads them; a wrong answer with more digits when
+    needed to tell it from the computed value."""
+    expected, computed = verdict.expectation.expected, verdict.computed
+    if verdict.right:
+        return format_value(expected, rounding), format_value(computed, rounding)
+    return format_apart(expected, computed, rounding)
+
+
 def verdict_lines(verdicts: Sequence[Verdict], hide: bool, style: Styler = _plain,
-                  indent: str = "") -> list[str]:
+                  indent: str = "", rounding: Rounding = LECTURE) -> list[str]:
     """``right  grad.x  expected -4  computed -4``; with ``hide`` only the verdict and key."""
     width = max((len(v.expectation.key) for v in verdicts), default=0)
-    expected = [format_value(v.expectation.expected) for v in verdicts]
-    computed = [format_value(v.computed) for v in verdicts]
+    shown = [_shown(v, rounding) for v in verdicts]
+    expected = [pair[0] for pair in shown]
+    computed = [pair[1] for pair in shown]
     e_width = max((len(text) for text in expected), default=0)
     c_width = max((len(text) for text in computed), default=0)
     lines = []
@@ -75,7 +85,7 @@ def summary(results: Sequence[ProblemResult]) -> str:
 
 
 def render_check(results: Sequence[ProblemResult], hide: bool, style: Styler = _plain,
-                 headers: bool = False) -> str:
+                 headers: bool = False, rounding: Rounding = LECTURE) -> str:
     """The whole report; ``headers`` puts each problem's name above its answers."""
     lines: list[str] = []
     for result in results:
@@ -87,12 +97,13 @@ def render_check(results: Sequence[ProblemResult], hide: bool, style: Styler = _
             lines.append(title if source == result.problem.name else f"{title}: {source}")
         if result.error is not None:
             lines.append(f"{indent}{style('error', False)}  {result.error.headline()}")
-        lines.extend(verdict_lines(result.verdicts, hide, style, indent))
+        lines.extend(verdict_lines(result.verdicts, hide, style, indent, rounding))
     lines.append(summary(results))
     return "\n".join(lines) + "\n"
 
 
-def check_report(results: Sequence[ProblemResult], hide: bool) -> Report:
+def check_report(results: Sequence[ProblemResult], hide: bool,
+                 rounding: Rounding = LECTURE) -> Report:
     """One row per answer (problem, answer, verdict, expected, computed, allowed), for the
     table, Markdown, LaTeX and flat formats; the summary as the footer."""
     hinted = any(v.hint is not None for result in results for v in result.verdicts)
@@ -100,14 +111,14 @@ def check_report(results: Sequence[ProblemResult], hide: bool) -> Report:
                                                   ["expected", "computed", "allowed"])
     headers += ["hint"] if hinted else []
     section = Section("Answers", headers, key="answers",
-                      numeric=frozenset() if hide else frozenset({3, 4}))
+                      numeric=frozenset() if hide else frozenset({3, 4}),
+                      spare=("hint", "allowed", "problem"))
     for result in results:
         for verdict in result.verdicts:
             row = [result.problem.name, verdict.expectation.key,
                    "right" if verdict.right else "wrong"]
             if not hide:
-                row += [format_value(verdict.expectation.expected),
-                        format_value(verdict.computed),
+                row += [*_shown(verdict, rounding),
                         "exact" if verdict.allowed is None else _allowed(verdict)]
             if hinted:
                 row.append("" if verdict.hint is None else verdict.hint.text)

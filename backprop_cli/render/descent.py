@@ -6,16 +6,16 @@ import json
 from typing import Any
 
 from ..analysis.descent import Descent
-from ..numformat import as_float, format_value
+from ..numformat import LECTURE, Rounding, as_float, format_value
 from .report import Report, Section
 
 
-def descent_report(run: Descent, precision: int | None = None) -> Report:
+def descent_report(run: Descent, rounding: Rounding = LECTURE) -> Report:
     """Columns: step, loss before, each parameter's gradient, each parameter after, loss
     after."""
     params = list(run.start)
     loss = run.loss
-    section = Section(f"Gradient descent on {loss}, lr = {format_value(run.lr, precision)}",
+    section = Section(f"Gradient descent on {loss}, lr = {format_value(run.lr, rounding)}",
                       ["step", f"{loss} before", *(f"d{loss}/d{p}" for p in params),
                        *params, f"{loss} after"])
     width = len(section.headers)
@@ -23,23 +23,23 @@ def descent_report(run: Descent, precision: int | None = None) -> Report:
     section.styles = {1: "green", width - 1: "green"}
     section.styles.update({2 + k: "red" for k in range(len(params))})
     start = ["0", "", *("" for _ in params),
-             *(format_value(run.start[p], precision) for p in params), ""]
+             *(format_value(run.start[p], rounding) for p in params), ""]
     section.rows.append(start)
     for update in run.updates:
-        section.rows.append([str(update.step), format_value(update.loss_before, precision),
-                             *(format_value(update.gradients[p], precision) for p in params),
-                             *(format_value(update.params[p], precision) for p in params),
-                             format_value(update.loss_after, precision)])
-    return Report([section], [summary(run, precision)])
+        section.rows.append([str(update.step), format_value(update.loss_before, rounding),
+                             *(format_value(update.gradients[p], rounding) for p in params),
+                             *(format_value(update.params[p], rounding) for p in params),
+                             format_value(update.loss_after, rounding)])
+    return Report([section], [summary(run, rounding)])
 
 
-def summary(run: Descent, precision: int | None = None) -> str:
+def summary(run: Descent, rounding: Rounding = LECTURE) -> str:
     if not run.updates:
         return "no steps taken"
     first, last = run.updates[0].loss_before, run.updates[-1].loss_after
     steps = len(run.updates)
     trend = "fell" if last < first else "rose" if last > first else "did not change"
-    return (f"{run.loss}: {format_value(first, precision)} -> {format_value(last, precision)} "
+    return (f"{run.loss}: {format_value(first, rounding)} -> {format_value(last, rounding)} "
             f"after {steps} step{'s' if steps != 1 else ''} ({trend})")
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..numformat import FULL, Rounding
 from .report import Report
 
 if TYPE_CHECKING:
@@ -35,16 +36,16 @@ class View:
     ``report(math_cells)`` builds the sections (with math cells for LaTeX and Markdown);
     ``document()`` the JSON document; ``tables`` maps document keys to flat tables (see
     ``records.document_tables``); ``compact`` prints JSON on one line (large results);
-    ``precision`` rounds CSV/TSV numbers (JSON keeps full precision); ``json_pieces``, when
-    given, writes the compact document as pieces of text without building it (None: it
-    does not apply, use ``document``).
+    ``rounding`` rounds CSV/TSV numbers (full unless asked; JSON keeps full precision);
+    ``json_pieces``, when given, writes the compact document as pieces of text without
+    building it (None: it does not apply, use ``document``).
     """
 
     report: Callable[[bool], Report]
     document: Callable[[], dict[str, Any]] | None = None
     tables: Mapping[str, tuple[str, str] | None] = field(default_factory=dict)
     compact: bool = False
-    precision: int | None = None
+    rounding: Rounding = FULL
     json_pieces: Callable[[], Iterator[str] | None] | None = None
 
     def keys(self) -> list[str]:
@@ -54,17 +55,19 @@ class View:
         return [section.key for section in self.report(False).sections]
 
 
-def render_pieces(view: View, fmt: str, select: str | None = None) -> Iterator[str]:
+def render_pieces(view: View, fmt: str, select: str | None = None,
+                  width: int | None = None) -> Iterator[str]:
     """``render`` in pieces: a large JSON document is written as it is produced."""
     if fmt == "json" and select is None and view.json_pieces is not None:
         pieces = view.json_pieces()
         if pieces is not None:
             return pieces
-    return iter([render(view, fmt, select)])
+    return iter([render(view, fmt, select, width)])
 
 
-def render(view: View, fmt: str, select: str | None = None) -> str:
-    """The view as text in format ``fmt`` (any of FORMATS but ``table``)."""
+def render(view: View, fmt: str, select: str | None = None, width: int | None = None) -> str:
+    """The view as text in format ``fmt`` (any of FORMATS but ``table``); ``width``: the
+    terminal's, which plain text fits (None: a pipe)."""
     if fmt == "json" and select is None and view.json_pieces is not None:
         pieces = view.json_pieces()
         if pieces is not None:
@@ -84,12 +87,12 @@ def render(view: View, fmt: str, select: str | None = None) -> str:
         tables = flat_tables(view, select)
         if fmt == "jsonl":
             return records.render_jsonl(tables)
-        return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.precision)
+        return records.render_delimited(tables, "," if fmt == "csv" else "\t", view.rounding)
     report = selected_report(view, fmt in ("markdown", "latex"), select)
     if fmt == "plain":
         from .plain import render_plain
 
-        return render_plain(report)
+        return render_plain(report, width)
     if fmt == "markdown":
         from .markdown import render_markdown
 

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ..analysis.gradcheck import GradCheck
-from ..numformat import format_value
+from ..numformat import LECTURE, Rounding, format_value
 from .report import Report, Section
 
 
@@ -15,20 +15,20 @@ def _error(value: float) -> str:
     return f"{value:.1e}" if math.isfinite(value) else repr(value)
 
 
-def gradcheck_report(result: GradCheck, precision: int | None = None) -> Report:
+def gradcheck_report(result: GradCheck, rounding: Rounding = LECTURE) -> Report:
     """The table (input, analytic, numerical, relative error, verdict) and the notes."""
     title = f"Gradient check of {result.output}: central differences, h = {result.h:g}"
     if getattr(result.upstream, "ndim", 0):
         title = (f"Gradient check of L = sum(upstream * {result.output}): central "
                  f"differences, h = {result.h:g}")
     elif result.upstream != 1:
-        title += f", upstream {format_value(result.upstream, precision)}"
+        title += f", upstream {format_value(result.upstream, rounding)}"
     section = Section(title, ["input", "analytic", "numerical", "relative error", "verdict"],
                       numeric=frozenset({1, 2, 3}), styles={1: "red", 2: "red"}, key="inputs")
     footer = []
     for item in result.inputs:
-        section.rows.append([item.name, format_value(item.analytic, precision),
-                             format_value(item.numerical, precision),
+        section.rows.append([item.name, format_value(item.analytic, rounding),
+                             format_value(item.numerical, rounding),
                              _error(item.relative_error), item.verdict])
         for kink in item.kinks:
             footer.append(f"{item.name}: the step crosses the kink of {kink}; the "

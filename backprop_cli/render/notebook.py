@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from ..engine.trace import Trace
+from ..numformat import DECIMALS, LECTURE, Rounding
 from .dot import GRAD_COLOUR, VALUE_COLOUR
 from .picture import Options, build_picture
 from .report import Section, build_report
@@ -22,9 +23,9 @@ TABLE = "border-collapse:collapse;margin:0.3em 0 1em 0;font-size:13px"
 CELL = "padding:2px 10px;border-bottom:1px solid #d0d7de;font-family:Menlo,Consolas,monospace"
 
 
-def trace_html(trace: Trace, precision: int | None = None) -> str:
+def trace_html(trace: Trace, rounding: Rounding = LECTURE) -> str:
     """The forward pass, the backward pass and the gradients, as HTML tables."""
-    report = build_report(trace, precision)
+    report = build_report(trace, rounding)
     parts = ['<div class="backprop-trace">']
     parts += [section_html(section) for section in report.sections]
     parts += [f"<p>{escape(line)}</p>" for line in report.footer]
@@ -74,6 +75,8 @@ class SvgPicture:
 
 def drawing(trace: Trace, *, precision: int | None = None, values: bool = True,
             grads: bool = True, title: str = "") -> SvgPicture:
-    """The trace drawn by the tool's own SVG renderer (no Graphviz needed)."""
-    options = Options(values=values, grads=grads, precision=precision)
+    """The trace drawn by the tool's own SVG renderer (no Graphviz needed): numbers at 4
+    significant digits, or ``precision`` fixed decimals (as ``--decimals``)."""
+    rounding = LECTURE if precision is None else Rounding(DECIMALS, precision)
+    options = Options(values=values, grads=grads, rounding=rounding)
     return SvgPicture(render_svg(build_picture(trace, options, title)))

@@ -24,7 +24,7 @@ from ..analysis.expectations import DEFAULT_ATOL, DEFAULT_RTOL
 from ..analysis.hints import Candidate, downstream_mistakes, gradient_mistakes
 from ..analysis.walk import DONE, EDGE, START, SUM, Step, backward_steps
 from ..engine.trace import Edge, Trace, Value
-from ..numformat import format_value
+from ..numformat import LECTURE, Rounding, format_value
 from .picture import OUTPUT_ID, Picture, copy_id, node_id
 from .report import shape_text
 from .svg import render_svg
@@ -32,10 +32,10 @@ from .svg import render_svg
 Show = list[tuple[str, str]]  # (wire id, "value" or "grad")
 
 
-def render_page(trace: Trace, picture: Picture, precision: int | None = None) -> str:
+def render_page(trace: Trace, picture: Picture, rounding: Rounding = LECTURE) -> str:
     """The whole page as text."""
-    steps = forward_steps(trace, picture, precision) + \
-        backward_page_steps(trace, picture, precision)
+    steps = forward_steps(trace, picture, rounding) + \
+        backward_page_steps(trace, picture, rounding)
     data = {"title": picture.title, "steps": steps,
             "tolerance": {"atol": DEFAULT_ATOL, "rtol": DEFAULT_RTOL}}
     assets = resources.files(__package__) / "page_assets"
@@ -55,7 +55,7 @@ def script_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=True).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def forward_steps(trace: Trace, picture: Picture, precision: int | None) -> list[dict[str, Any]]:
+def forward_steps(trace: Trace, picture: Picture, rounding: Rounding) -> list[dict[str, Any]]:
     """The inputs, then one step per gate: the values it puts on its wires."""
     graph = trace.graph
     leaving: dict[str, list[int]] = {}
@@ -66,7 +66,7 @@ def forward_steps(trace: Trace, picture: Picture, precision: int | None) -> list
     for box in inputs:
         show += _values(leaving, box.id, box.node)
     steps = [{"phase": "forward", "kind": "inputs", "focus": [box.id for box in inputs],
-              "show": show, "lines": [_named(trace, box.node, precision) for box in inputs]}]
+              "show": show, "lines": [_named(trace, box.node, rounding) for box in inputs]}]
     for box in picture.boxes:
         if box.kind != "gate":
             continue
@@ -74,7 +74,7 @@ def forward_steps(trace: Trace, picture: Picture, precision: int | None) -> list
         steps.append({"phase": "forward", "kind": "gate", "focus": [box.id],
                       "show": _values(leaving, box.id, node),
                       "lines": [f"{graph.names[node]} = {graph.describe(node)} = "
-                                f"{_text(trace.values[node], precision)}",
+                                f"{_text(trace.values[node], rounding)}",
                                 *_shape_line(trace.values[node])]})
     return steps
 
@@ -85,14 +85,14 @@ def _values(leaving: dict[str, list[int]], box_id: str, node: int) -> Show:
     return [(f"w{index}", "value") for index in wires]
 
 
-def _named(trace: Trace, node: int, precision: int | None) -> str:
+def _named(trace: Trace, node: int, rounding: Rounding) -> str:
     value = trace.values[node]
-    return " ".join([f"{trace.graph.names[node]} = {_text(value, precision)}",
+    return " ".join([f"{trace.graph.names[node]} = {_text(value, rounding)}",
                      *_shape_line(value)])
 
 
 def backward_page_steps(trace: Trace, picture: Picture,
-                        precision: int | None) -> list[dict[str, Any]]:
+                        rounding: Rounding) -> list[dict[str, Any]]:
     """The walk of the backward pass, one step per drawn edge (edges to constants have no
     wire, so no step)."""
     wire_of_edge = {wire.edge: index for index, wire in enumerate(picture.wires)
@@ -105,32 +105,32 @@ def backward_page_steps(trace: Trace, picture: Picture,
             index, edge = next(edges)
             if index in wire_of_edge:
                 steps.append(_edge_step(trace, step, edge, index, wire_of_edge[index],
-                                        precision))
+                                        rounding))
         elif step.kind == SUM and copy_id(step.node) in wire_into:
-            steps.append(_sum_step(trace, step, wire_into[copy_id(step.node)], precision))
+            steps.append(_sum_step(trace, step, wire_into[copy_id(step.node)], rounding))
         elif step.kind == START:
-            steps.append(_start_step(trace, step, wire_into[OUTPUT_ID], precision))
+            steps.append(_start_step(trace, step, wire_into[OUTPUT_ID], rounding))
         elif step.kind == DONE:
-            steps.append(_done_step(trace, precision))
+            steps.append(_done_step(trace, rounding))
     return steps
 
 
-def _start_step(trace: Trace, step: Step, wire: int, precision: int | None) -> dict[str, Any]:
+def _start_step(trace: Trace, step: Step, wire: int, rounding: Rounding) -> dict[str, Any]:
     name = trace.graph.names[step.node]
     return {"phase": "backward", "kind": "start", "wire": f"w{wire}", "focus": [f"w{wire}"],
             "show": [(f"w{wire}", "grad")],
             "lines": [f"the gradient arriving at the output: d{trace.loss_name()}/d{name} = "
-                      f"{_text(step.total, precision)}"]}
+                      f"{_text(step.total, rounding)}"]}
 
 
-def _done_step(trace: Trace, precision: int | None) -> dict[str, Any]:
+def _done_step(trace: Trace, rounding: Rounding) -> dict[str, Any]:
     return {"phase": "backward", "kind": "done", "focus": [], "show": [],
-            "lines": [f"d{trace.loss_name()}/d{name} = {_text(grad, precision)}"
+            "lines": [f"d{trace.loss_name()}/d{name} = {_text(grad, rounding)}"
                       for name, grad in trace.gradients.items()]}
 
 
 def _edge_step(trace: Trace, step: Step, edge: Edge, index: int, wire: int,
-               precision: int | None) -> dict[str, Any]:
+               rounding: Rounding) -> dict[str, Any]:
     """Edge ``index`` of the trace: upstream × local = downstream, and the quiz's numbers."""
     graph = trace.graph
     return {"phase": "backward", "kind": "edge", "edge": index, "wire": f"w{wire}",
@@ -139,23 +139,23 @@ def _edge_step(trace: Trace, step: Step, edge: Edge, index: int, wire: int,
             "source": graph.names[step.source],
             "question": f"d{trace.loss_name()}/d{graph.names[step.source]} along this wire",
             "formula": step.formula,
-            "upstream": _text(step.upstream, precision),
-            "local": "" if step.local is None else _text(step.local, precision),
-            "downstream": _text(step.downstream, precision),
+            "upstream": _text(step.upstream, rounding),
+            "local": "" if step.local is None else _text(step.local, rounding),
+            "downstream": _text(step.downstream, rounding),
             "lines": _shape_line(step.downstream),
             "quiz": quiz(step.downstream, partial(downstream_mistakes, trace, edge))}
 
 
-def _sum_step(trace: Trace, step: Step, wire: int, precision: int | None) -> dict[str, Any]:
+def _sum_step(trace: Trace, step: Step, wire: int, rounding: Rounding) -> dict[str, Any]:
     name = trace.graph.names[step.node]
-    parts = " + ".join(_text(part, precision) for part in step.parts).replace("+ -", "- ")
+    parts = " + ".join(_text(part, rounding) for part in step.parts).replace("+ -", "- ")
     return {"phase": "backward", "kind": "sum", "wire": f"w{wire}",
             "focus": [f"w{wire}", copy_id(step.node)], "show": [(f"w{wire}", "grad")],
             "question": f"d{trace.loss_name()}/d{name}",
             "lines": [f"{name} feeds {len(step.parts)} wires: its gradient is the sum of "
-                      f"theirs, {parts} = {_text(step.total, precision)}",
+                      f"theirs, {parts} = {_text(step.total, rounding)}",
                       *_shape_line(step.total)],
-            "downstream": _text(step.total, precision),
+            "downstream": _text(step.total, rounding),
             "quiz": quiz(step.total, lambda: gradient_mistakes(trace, step.node))}
 
 
@@ -184,9 +184,9 @@ def _float(value: Value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _text(value: Value, precision: int | None) -> str:
+def _text(value: Value, rounding: Rounding) -> str:
     """A number as the tables show it; an array in full when small, summarised when large."""
-    return format_value(value, precision)
+    return format_value(value, rounding)
 
 
 def _shape_line(value: Value) -> list[str]:

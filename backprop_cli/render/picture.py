@@ -16,9 +16,8 @@ from ..engine.trace import Trace, Value
 from ..gates.registry import GATES, describe_call
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
-from ..numformat import exact_text, format_float, format_value
+from ..numformat import LECTURE, Rounding, exact_text, format_float
 
-SIGNIFICANT = 4
 EXACT_MAX = 16
 ARRAY_MAX = 6
 WIRE_NAME = "x"
@@ -56,7 +55,7 @@ class Options:
 
     values: bool = True
     grads: bool = True
-    precision: int | None = None
+    rounding: Rounding = LECTURE
 
 
 @dataclass
@@ -160,8 +159,8 @@ def _node_grad(trace: Trace, node: int) -> Value | None:
 
 def _wire(source: str, target: str, value: Value, grad: Value | None,
           options: Options, edge: int = -1) -> Wire:
-    value_text = wire_text(value, options.precision) if options.values else None
-    grad_text = wire_text(grad, options.precision) if options.grads and grad is not None \
+    value_text = wire_text(value, options.rounding) if options.values else None
+    grad_text = wire_text(grad, options.rounding) if options.grads and grad is not None \
         else None
     return Wire(source, target, value_text, grad_text, edge)
 
@@ -222,45 +221,42 @@ def gate_symbol(gate: str) -> str:
     return describe_call(gate, [WIRE_NAME] * len(spec.params))
 
 
-def wire_text(value: Any, precision: int | None = None) -> str:
-    """A value as a wire shows it: 4 significant digits, or ``precision`` decimals.
+def wire_text(value: Any, rounding: Rounding = LECTURE) -> str:
+    """A value as a wire shows it: 4 significant digits by default, or as ``rounding`` says.
 
     Exact numbers keep their exact form when it is short; arrays show their values when
     small and their shape otherwise.
     """
     shape = getattr(value, "shape", None)
     if shape:
-        return _array_text(value, shape, precision)
+        return _array_text(value, shape, rounding)
     if shape == ():
         value = value.item()
     if isinstance(value, float | int):
-        return _number_text(float(value), precision)
+        return _number_text(float(value), rounding)
     text = exact_text(value)
-    return text if len(text) <= EXACT_MAX else "≈" + _number_text(float(value), precision)
+    return text if len(text) <= EXACT_MAX else "≈" + _number_text(float(value), rounding)
 
 
-def _number_text(value: float, precision: int | None) -> str:
-    if precision is not None:
-        return format_value(value, precision)
-    if not math.isfinite(value) or value == 0:
-        return format_float(value)
-    text = f"{value:.{SIGNIFICANT}g}"
-    if "e" in text:
+def _number_text(value: float, rounding: Rounding) -> str:
+    """As every table writes it, with a short exponent (``1.235e-6``)."""
+    text = format_float(value, rounding)
+    if "e" in text and math.isfinite(value):
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
 
 
-def _array_text(value: Any, shape: tuple[int, ...], precision: int | None) -> str:
+def _array_text(value: Any, shape: tuple[int, ...], rounding: Rounding) -> str:
     if value.size > ARRAY_MAX:
         return "×".join(str(n) for n in shape)
-    return _nested(value.tolist(), precision)
+    return _nested(value.tolist(), rounding)
 
 
-def _nested(item: Any, precision: int | None) -> str:
+def _nested(item: Any, rounding: Rounding) -> str:
     if isinstance(item, list):
-        return "[" + ", ".join(_nested(element, precision) for element in item) + "]"
-    return _number_text(float(item), precision)
+        return "[" + ", ".join(_nested(element, rounding) for element in item) + "]"
+    return _number_text(float(item), rounding)
 
 
 def printable(text: str) -> str:

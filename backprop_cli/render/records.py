@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..numformat import format_float
+from ..numformat import FULL, Rounding, format_float
 from .report import Report
 
 Record = dict[str, Any]
@@ -71,7 +71,7 @@ def report_tables(report: Report) -> list[Table]:
     return tables
 
 
-def cell_text(value: Any, precision: int | None = None) -> str:
+def cell_text(value: Any, rounding: Rounding = FULL) -> str:
     """A value as CSV/TSV text: numbers in shortest exact form (or rounded), names of a list
     joined by spaces, anything else nested as compact JSON, nothing as an empty cell."""
     if value is None:
@@ -79,7 +79,7 @@ def cell_text(value: Any, precision: int | None = None) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return format_float(float(value), precision)
+        return format_float(float(value), rounding)
     if isinstance(value, str):
         return value
     if isinstance(value, Sequence) and all(isinstance(item, str) for item in value):
@@ -106,7 +106,7 @@ def _layout(tables: Sequence[Table]) -> tuple[list[str], Iterable[Record]]:
 
 
 def render_delimited(tables: Sequence[Table], delimiter: str,
-                     precision: int | None = None) -> str:
+                     rounding: Rounding = FULL) -> str:
     """CSV (RFC 4180 quoting, ``\\n`` line ends) or TSV (tabs and newlines in a cell are
     written as spaces, as TSV has no quoting)."""
     columns, records = _layout(tables)
@@ -116,13 +116,13 @@ def render_delimited(tables: Sequence[Table], delimiter: str,
             return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
         buffer.write("\t".join(map(clean, columns)) + "\n")
         for record in records:
-            buffer.write("\t".join(clean(cell_text(record.get(c), precision))
+            buffer.write("\t".join(clean(cell_text(record.get(c), rounding))
                                    for c in columns) + "\n")
         return buffer.getvalue()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([cell_text(record.get(c), precision) for c in columns])
+        writer.writerow([cell_text(record.get(c), rounding) for c in columns])
     return buffer.getvalue()
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.trace import Trace
 from ..graph.graph import CONST, INPUT
-from ..numformat import format_float, format_value
+from ..numformat import LECTURE, Rounding, format_float, format_value
 from .mathcells import Derivative, ExactNumber, MathCell, Name, gate_formula
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ class Section:
 
     ``key`` names the section for ``--table`` and the flat formats (``nodes``, ``edges``, ...).
     ``math`` optionally gives, per column, a math cell for every row (for LaTeX).
+    In a terminal too narrow for it (``render/fit.py``), the columns ``short`` names are
+    written short first (header -> short header and cells), then the ``spare`` ones are left
+    out, least needed first.
     """
 
     title: str
@@ -37,6 +40,8 @@ class Section:
     styles: dict[int, str] = field(default_factory=dict)
     key: str = ""
     math: dict[int, list[MathCell]] = field(default_factory=dict)
+    short: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    spare: tuple[str, ...] = ()
 
     def add_math(self, column: int, cell: MathCell) -> None:
         self.math.setdefault(column, []).append(cell)
@@ -68,53 +73,55 @@ def is_large(trace: Trace) -> bool:
     return len(trace.graph) > LARGE_GRAPH_NODES
 
 
-def build_report(trace: Trace, precision: int | None = None, full: bool = False,
+def build_report(trace: Trace, rounding: Rounding = LECTURE, full: bool = False,
                  jacobians: Sequence[Jacobian] | None = None,
                  math_cells: bool = False) -> Report:
     """Forward nodes, backward edges and input gradients; only gradients if the graph is big.
     With ``jacobians`` (``--jacobian``), their sections follow. ``math_cells`` adds math
     cells (names, formulas, derivatives) for LaTeX and Markdown."""
-    extra = jacobian_sections(trace, jacobians, precision) if jacobians is not None else []
+    extra = jacobian_sections(trace, jacobians, rounding) if jacobians is not None else []
     if is_large(trace) and not full:
-        report = Report([gradient_section(trace, precision), *extra], [_summary_line(trace)])
+        report = Report([gradient_section(trace, rounding), *extra], [_summary_line(trace)])
     else:
-        report = Report([forward_section(trace, precision), backward_section(trace, precision),
-                         gradient_section(trace, precision), *extra])
+        report = Report([forward_section(trace, rounding), backward_section(trace, rounding),
+                         gradient_section(trace, rounding), *extra])
     if math_cells:
         for section in report.sections:
             if section.key in _MATH:
-                _MATH[section.key](trace, section, precision)
+                _MATH[section.key](trace, section, rounding)
     return report
 
 
-def forward_section(trace: Trace, precision: int | None) -> Section:
+def forward_section(trace: Trace, rounding: Rounding) -> Section:
     graph = trace.graph
     if trace.arrays:
-        return _array_forward_section(trace, precision)
+        return _array_forward_section(trace, rounding)
     section = Section("Forward pass", ["node", "gate", "computes", "value", "gradient"],
-                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes")
+                      numeric=frozenset({3, 4}), styles={3: "green", 4: "red"}, key="nodes",
+                      spare=("gate", "computes"))
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
         section.rows.append([graph.names[node], gate, graph.describe(node),
-                             format_value(trace.values[node], precision),
-                             format_value(trace.grads[node], precision)])
+                             format_value(trace.values[node], rounding),
+                             format_value(trace.grads[node], rounding)])
     return section
 
 
-def _array_forward_section(trace: Trace, precision: int | None) -> Section:
+def _array_forward_section(trace: Trace, rounding: Rounding) -> Section:
     """With a shape column; arrays in full when small, summarised when large."""
     graph = trace.graph
     section = Section("Forward pass", ["node", "gate", "computes", "shape", "value", "gradient"],
-                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes")
+                      numeric=frozenset({4, 5}), styles={4: "green", 5: "red"}, key="nodes",
+                      spare=("gate", "computes"))
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
             continue
         held = gate == INPUT and not graph.requires_grad[node]
-        gradient = "none" if held else format_value(trace.grads[node], precision)
+        gradient = "none" if held else format_value(trace.grads[node], rounding)
         section.rows.append([graph.names[node], gate, graph.describe(node),
                              shape_text(trace.shape(node)),
-                             format_value(trace.values[node], precision), gradient])
+                             format_value(trace.values[node], rounding), gradient])
     return section
 
 
@@ -123,34 +130,36 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(n) for n in shape) if shape else "scalar"
 
 
-def backward_section(trace: Trace, precision: int | None) -> Section:
+def backward_section(trace: Trace, rounding: Rounding) -> Section:
     graph = trace.graph
     section = Section("Backward pass: downstream = upstream × local",
                       ["gate", "input", "upstream", "local gradient", "local", "downstream"],
-                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"}, key="edges")
+                      numeric=frozenset({2, 4, 5}), styles={2: "red", 5: "red"}, key="edges",
+                      short={"gate": ("node", [])}, spare=("local gradient",))
     for edge in trace.edges():
+        section.short["gate"][1].append(graph.names[edge.node])
         section.rows.append([
             f"{graph.names[edge.node]} = {graph.describe(edge.node)}",
             graph.names[edge.source],
-            format_value(edge.upstream, precision),
+            format_value(edge.upstream, rounding),
             trace.local_formula(edge),
-            format_value(edge.local, precision),
-            format_value(edge.downstream, precision),
+            format_value(edge.local, rounding),
+            format_value(edge.downstream, rounding),
         ])
     return section
 
 
-def gradient_section(trace: Trace, precision: int | None) -> Section:
+def gradient_section(trace: Trace, rounding: Rounding) -> Section:
     out = trace.graph.names[trace.output]
     loss = trace.loss_name()
-    value = format_value(trace.value, precision)
+    value = format_value(trace.value, rounding)
     title = f"Gradients of {out} = {value}" if loss == out else \
         f"Gradients of L, given dL/d{out} = the upstream gradient " \
-        f"{format_value(trace.grads[trace.output], precision)}"
+        f"{format_value(trace.grads[trace.output], rounding)}"
     section = Section(title, ["gradient", "value"], numeric=frozenset({1}), styles={1: "red"},
                       key="gradients")
     for name, grad in trace.gradients.items():
-        section.rows.append([f"d{loss}/d{name}", format_value(grad, precision)])
+        section.rows.append([f"d{loss}/d{name}", format_value(grad, rounding)])
     return section
 
 
@@ -162,7 +171,7 @@ def _summary_line(trace: Trace) -> str:
 
 
 def jacobian_sections(trace: Trace, results: Sequence[Jacobian],
-                      precision: int | None) -> list[Section]:
+                      rounding: Rounding) -> list[Section]:
     """Each formed Jacobian as a matrix, then one summary row per edge: the check that
     Jᵀ · upstream equals the implicit downstream gradient, or the memory it would take."""
     from ..analysis.jacobian import memory_text
@@ -181,10 +190,10 @@ def jacobian_sections(trace: Trace, results: Sequence[Jacobian],
             summary.rows.append([gate, source, f"{size}: not formed; it would take "
                                  f"{memory_text(result.entries)}", "", "", ""])
             continue
-        sections.append(_matrix_section(result, out, source, gate, precision))
-        summary.rows.append([gate, source, size, format_value(result.product, precision),
-                             format_value(result.implicit, precision),
-                             format_value(result.max_difference, precision)])
+        sections.append(_matrix_section(result, out, source, gate, rounding))
+        summary.rows.append([gate, source, size, format_value(result.product, rounding),
+                             format_value(result.implicit, rounding),
+                             format_value(result.max_difference, rounding)])
     return [*sections, summary]
 
 
@@ -193,7 +202,7 @@ def _size(shape: tuple[int, ...]) -> str:
 
 
 def _matrix_section(result: Jacobian, out: str, source: str, gate: str,
-                    precision: int | None) -> Section:
+                    rounding: Rounding) -> Section:
     assert result.matrix is not None
     title = f"Jacobian d{out}/d{source} at {gate} ({result.method})"
     columns = _element_labels(source, result.columns)
@@ -201,7 +210,7 @@ def _matrix_section(result: Jacobian, out: str, source: str, gate: str,
                       key="jacobian")
     for label, row in zip(_element_labels(out, result.rows), result.matrix.tolist(),
                           strict=True):
-        section.rows.append([label, *(format_float(v, precision) for v in row)])
+        section.rows.append([label, *(format_float(v, rounding) for v in row)])
     return section
 
 
@@ -212,7 +221,7 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
             for index in itertools.product(*(range(n) for n in shape))]
 
 
-def _forward_math(trace: Trace, section: Section, precision: int | None) -> None:
+def _forward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
     graph = trace.graph
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
@@ -220,34 +229,34 @@ def _forward_math(trace: Trace, section: Section, precision: int | None) -> None
         section.add_math(0, Name(graph.names[node]))
         section.add_math(2, Name(graph.names[node]) if gate == INPUT else gate_formula(graph, node))
         _exact_math(trace, section, (3, 4), (trace.values[node], trace.grads[node]),
-                    precision)
+                    rounding)
 
 
-def _backward_math(trace: Trace, section: Section, precision: int | None) -> None:
+def _backward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
     graph = trace.graph
     for edge in trace.edges():
         section.add_math(0, gate_formula(graph, edge.node, target=True))
         section.add_math(1, Name(graph.names[edge.source]))
         section.add_math(3, gate_formula(graph, edge.node, edge.position))
         _exact_math(trace, section, (2, 4, 5), (edge.upstream, edge.local, edge.downstream),
-                    precision)
+                    rounding)
 
 
-def _gradient_math(trace: Trace, section: Section, precision: int | None) -> None:
+def _gradient_math(trace: Trace, section: Section, rounding: Rounding) -> None:
     loss = trace.loss_name()
     for name, grad in trace.gradients.items():
         section.add_math(0, Derivative(loss, name))
-        _exact_math(trace, section, (1,), (grad,), precision)
+        _exact_math(trace, section, (1,), (grad,), rounding)
 
 
 def _exact_math(trace: Trace, section: Section, columns: tuple[int, ...],
-                values: tuple[Any, ...], precision: int | None) -> None:
+                values: tuple[Any, ...], rounding: Rounding) -> None:
     """In exact mode (numbers, not arrays), values are typeset from their sympy value, with
     the decimal beside."""
     if not trace.exact or trace.arrays:
         return
     for column, value in zip(columns, values, strict=True):
-        section.add_math(column, ExactNumber(value, format_value(float(value), precision)))
+        section.add_math(column, ExactNumber(value, format_value(float(value), rounding)))
 
 
 _MATH = {"nodes": _forward_math, "edges": _backward_math, "gradients": _gradient_math}

@@ -4,7 +4,8 @@ Columns: every input (by name), the output's value (named after the output node,
 ``f``), ``grad.NAME`` for every input, and ``error`` (empty, or why ``eval`` would refuse
 the row; that row's value and gradients are then empty, or null in JSON Lines). Numbers are
 written in the shortest form that reads back to the same double (``-2``, ``0.1``,
-``0.7310585786300049``), as ``eval`` shows them; ``--precision`` rounds them.
+``0.7310585786300049``), as JSON and ``--get`` write them; ``--digits`` or ``--decimals``
+round the CSV and TSV cells (never a nonzero value to ``0``); JSON Lines stay in full.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from ..engine.batch import BatchResult
 from ..inputs.rows import RowChunk
+from ..numformat import FULL, Rounding, format_float
 
 
 def column_names(inputs: Sequence[str], output: str,
@@ -30,12 +32,11 @@ def column_names(inputs: Sequence[str], output: str,
     return [*names, error]
 
 
-def format_numbers(values: np.ndarray, precision: int | None = None) -> list[str]:
-    """Each double in its shortest round-trip form; integers without ``.0``."""
+def format_numbers(values: np.ndarray, rounding: Rounding = FULL) -> list[str]:
+    """Each double in its shortest round-trip form; integers without ``.0``; or rounded."""
     numbers = values.tolist()
-    if precision is not None:
-        numbers = [round(x, precision) for x in numbers]
-        values = np.asarray(numbers, dtype=np.float64)
+    if rounding != FULL:
+        return [format_float(x, rounding) for x in numbers]
     texts = list(map(repr, numbers))
     whole = np.flatnonzero((values == np.trunc(values)) & (np.abs(values) < 1e16))
     for index in whole.tolist():
@@ -52,9 +53,9 @@ class RowWriter:
     """
 
     def __init__(self, fmt: str, inputs: Sequence[str], output: str,
-                 precision: int | None = None, given: int = 0,
+                 rounding: Rounding = FULL, given: int = 0,
                  differentiated: Sequence[str] | None = None) -> None:
-        self.fmt, self.inputs, self.precision = fmt, list(inputs), precision
+        self.fmt, self.inputs, self.rounding = fmt, list(inputs), rounding
         self.given = given
         self.differentiated = self.inputs if differentiated is None else list(differentiated)
         self.names = column_names(self.inputs, output, self.differentiated)
@@ -71,8 +72,8 @@ class RowWriter:
         if self.fmt == "jsonl":
             return self._jsonl(chunk.columns, result)
         delimiter = _DELIMITER[self.fmt]
-        outputs = [format_numbers(result.value, self.precision)]
-        outputs += [format_numbers(result.grads[name], self.precision)
+        outputs = [format_numbers(result.value, self.rounding)]
+        outputs += [format_numbers(result.grads[name], self.rounding)
                     for name in self.differentiated]
         errors = [""] * chunk.rows
         for row, message in result.errors.items():

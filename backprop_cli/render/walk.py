@@ -8,19 +8,19 @@ from typing import Any
 
 from ..analysis.walk import DONE, EDGE, START, SUM, Step
 from ..engine.trace import Trace, Value
-from ..numformat import as_float, format_value
+from ..numformat import LECTURE, Rounding, as_float, format_value
 
 
 def _operand(text: str) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def step_sentence(trace: Trace, step: Step, precision: int | None = None) -> str:
+def step_sentence(trace: Trace, step: Step, rounding: Rounding = LECTURE) -> str:
     """One step as a sentence with its numbers."""
     graph = trace.graph
 
     def number(value: Value) -> str:
-        return format_value(value, precision)
+        return format_value(value, rounding)
 
     out = graph.names[graph.output]
     loss = trace.loss_name()
@@ -54,10 +54,10 @@ def step_sentence(trace: Trace, step: Step, precision: int | None = None) -> str
     return f"done: {grads}" if grads else "done: the circuit has no inputs"
 
 
-def step_lines(trace: Trace, steps: list[Step], precision: int | None = None) -> list[str]:
+def step_lines(trace: Trace, steps: list[Step], rounding: Rounding = LECTURE) -> list[str]:
     """Numbered sentences: ``1. start at ...``."""
     width = len(str(len(steps)))
-    return [f"{str(index).rjust(width)}. {step_sentence(trace, step, precision)}"
+    return [f"{str(index).rjust(width)}. {step_sentence(trace, step, rounding)}"
             for index, step in enumerate(steps, start=1)]
 
 

@@ -54,13 +54,13 @@ def test_upstream_start_sentence() -> None:
 
 
 def test_expanded_sigmoid_walk_has_the_lecture_numbers() -> None:
-    result = invoke("eval", "sigmoid-neuron-grouped", "--expand", "--steps", "--precision", "4")
+    result = invoke("eval", "sigmoid-neuron-grouped", "--expand", "--steps")
     assert result.exit_code == 0
     edges = [line for line in result.stdout.splitlines() if "→ downstream" in line]
     downstream = [float(line.rsplit(" ", 1)[1]) for line in edges]
     assert downstream[:4] == [-0.5344, -0.5344, -0.1966, 0.1966]
     assert [line.split()[1] for line in edges[:4]] == ["div", "add", "exp", "neg"]
-    unexpanded = walk_lines("sigmoid-neuron-grouped", "--precision", "4")
+    unexpanded = walk_lines("sigmoid-neuron-grouped")
     assert unexpanded[1] == ("sigmoid sigmoid(s3) → s3: upstream 1 × local "
                              "sigmoid(s3)*(1 - sigmoid(s3)) = 0.1966 → downstream "
                              "df/ds3 = 0.1966")
@@ -148,9 +148,10 @@ def test_library_walk() -> None:
 
 
 def test_a_section_without_a_column_keeps_the_others_in_place() -> None:
+    from backprop_cli.numformat import LECTURE
     from backprop_cli.render.report import forward_section
 
-    full = forward_section(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}), None)
+    full = forward_section(run("(x+y)*z", {"x": -2, "y": 5, "z": -4}), LECTURE)
     values = full.without("gradient")
     assert values.headers == ["node", "gate", "computes", "value"]
     assert [row[:4] for row in full.rows] == values.rows

@@ -182,7 +182,7 @@ def test_end_to_end_reads_the_answer_from_the_plain_summary(tmp_path: Path) -> N
     from conftest import invoke
 
     program = "\n".join(["c = x * y"] + ["c = tanh(c*1.01 + y)"] * 100)
-    result = invoke("eval", program, "x=0.5", "y=-0.25", "--format", "plain")
+    result = invoke("eval", program, "x=0.5", "y=-0.25", "--format", "plain", "--digits", "17")
     assert "showing the output and input gradients only" in result.stdout
     path = tmp_path / "out.txt"
     path.write_text(result.stdout)

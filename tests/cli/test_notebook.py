@@ -91,7 +91,7 @@ def svg_texts(svg: str) -> list[str]:
 
 def test_draw_displays_as_svg(outputs: list[list[dict[str, Any]]]) -> None:
     texts = svg_texts(data(outputs[1], "image/svg+xml"))
-    for number in ("-2", "5", "-4", "3", "-12", "1"):
+    for number in ("-2.00", "5.00", "-4.00", "3.00", "-12.00", "1.00"):  # precision=2 decimals
         assert number in texts
     expanded = svg_texts(data(outputs[2], "image/svg+xml"))
     assert "exp" in expanded and "sigmoid" not in expanded
@@ -102,7 +102,7 @@ def test_draw_displays_as_svg(outputs: list[list[dict[str, Any]]]) -> None:
 
 def test_options_as_on_the_command_line(outputs: list[list[dict[str, Any]]]) -> None:
     exact = data(outputs[5], "text/html")
-    assert "e/(1 + e)**2 (0.19661193324148185)" in exact  # sigmoid' at 1 = e / (1 + e)^2
+    assert "e/(1 + e)**2 (0.1966)" in exact  # sigmoid' at 1 = e / (1 + e)^2, 4 digits
     # rich prints the tables itself in a notebook (in colour): one output per table
     steps = re.sub(r"\x1b\[[0-9;]*m", "", "".join(out["data"]["text/plain"]
                                                  for out in outputs[7]))

@@ -6,6 +6,7 @@ import json
 
 import backprop_cli
 from backprop_cli import Trace, compile_program, run
+from backprop_cli.numformat import FULL
 from backprop_cli.render.report import build_report
 
 from conftest import eval_json, invoke
@@ -23,7 +24,7 @@ def test_json_schema_top_level() -> None:
 def test_json_carries_every_number_the_table_shows() -> None:
     args = ("circuits/sigmoid-neuron.toml",)
     doc = eval_json(*args)
-    report = build_report(run("circuits/sigmoid-neuron.toml"))
+    report = build_report(run("circuits/sigmoid-neuron.toml"), FULL)
     forward, backward, grads = report.sections
     assert [row[0] for row in forward.rows] == [n["name"] for n in doc["nodes"]]
     for row, node in zip(forward.rows, doc["nodes"], strict=True):

@@ -32,7 +32,7 @@ def test_mermaid_of_every_bundled_circuit_matches_its_golden_file(name: str) -> 
 
 @pytest.mark.parametrize("name", sorted(LECTURE_EDGES))
 def test_dot_wires_carry_the_lecture_values_and_gradients(name: str) -> None:
-    edges = dot_edges(draw(name, "--format", "dot", "--precision", "4"))
+    edges = dot_edges(draw(name, "--format", "dot"))  # 4 significant digits by default
     assert sorted(edges) == sorted(LECTURE_EDGES[name])
 
 
@@ -77,6 +77,8 @@ def test_no_values_and_no_grads() -> None:
 def test_precision_rounds_to_decimals_and_default_is_four_significant_digits() -> None:
     two = dot_edges(draw("sigmoid-neuron", "--format", "dot", "--precision", "2"))
     assert ("exp", "+1", ["0.37", "-0.53"]) in two
+    assert ("x0", "*", ["-1.00", "0.39"]) in two  # fixed decimals, as the lecture's figure
+    assert two == dot_edges(draw("sigmoid-neuron", "--format", "dot", "--decimals", "2"))
     default = dot_edges(draw("sigmoid-neuron", "--format", "dot"))
     assert ("+1", "1/x", ["1.368", "-0.5344"]) in default
 
@@ -93,7 +95,7 @@ def test_upstream_and_exact() -> None:
     dot = draw("f = x * y", "x=2", "y=3", "--upstream", "5", "--format", "dot")
     assert ("*", "f", ["6", "5"]) in dot_edges(dot)
     exact = draw("f = 1/(1+exp(-s))", "s=1", "--exact", "--format", "dot")
-    assert ("1/x", "f", ["e/(1 + e)", "1"]) in dot_edges(exact)
+    assert ("1/x", "f", ["e/(1 + e)", "1"]) in dot_edges(exact)  # e, never sympy's E
     assert ("s", "-x", ["1", "e/(1 + e)**2"]) in dot_edges(exact)  # sigmoid'(1)
     assert ("exp", "+1", ["exp(-1)", "≈-0.5344"]) in dot_edges(exact)  # long: a decimal
 

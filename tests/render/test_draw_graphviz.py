@@ -68,7 +68,7 @@ def test_svg_shows_the_lecture_numbers_and_the_title() -> None:
                     "2")
     assert result.exit_code == 0
     texts = svg_texts(result.stdout_bytes)
-    for number in ("0.73", "1.37", "0.37", "-0.53", "-0.2", "0.2", "0.39", "-0.59"):
+    for number in ("0.73", "1.37", "0.37", "-0.53", "-0.20", "0.20", "0.39", "-0.59", "2.00"):
         assert number in texts
     assert any(text.startswith("The sigmoid neuron, gate by gate") for text in texts)
 

@@ -8,6 +8,7 @@ import sympy
 
 from backprop_cli import compile_program, run
 from backprop_cli.gates.registry import GATES
+from backprop_cli.numformat import DECIMALS, DIGITS, FULL, Rounding
 from backprop_cli.render.picture import build_picture, gate_label, gate_symbol, wire_text
 
 
@@ -20,15 +21,22 @@ def test_numbers_have_four_significant_digits(value: float, text: str) -> None:
     assert wire_text(value) == text
 
 
-def test_precision_means_decimals_as_in_eval() -> None:
-    assert wire_text(0.7310585786300049, 2) == "0.73"
-    assert wire_text(-0.5344466183179583, 4) == "-0.5344"
-    assert wire_text(123456.789, 1) == "123456.8"
+def test_decimals_as_in_eval() -> None:
+    assert wire_text(0.7310585786300049, Rounding(DECIMALS, 2)) == "0.73"
+    assert wire_text(-0.5344466183179583, Rounding(DECIMALS, 4)) == "-0.5344"
+    assert wire_text(123456.789, Rounding(DECIMALS, 1)) == "123456.8"
+    assert wire_text(-1.0, Rounding(DECIMALS, 2)) == "-1.00"
+    assert wire_text(1.5e-7, Rounding(DECIMALS, 2)) == "1.50e-7"  # never 0.00
+
+
+def test_digits_and_full() -> None:
+    assert wire_text(0.7310585786300049, Rounding(DIGITS, 2)) == "0.73"
+    assert wire_text(0.7310585786300049, FULL) == "0.7310585786300049"
 
 
 def test_exact_values_stay_exact_when_short() -> None:
     assert wire_text(sympy.Rational(1, 3)) == "1/3"
-    assert wire_text(sympy.E / (1 + sympy.E)) == "e/(1 + e)"
+    assert wire_text(sympy.E / (1 + sympy.E)) == "e/(1 + e)"  # as the language writes e
     assert wire_text(1 / (1 + sympy.exp(-1)) ** 2) == "≈0.5344"
 
 

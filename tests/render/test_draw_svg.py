@@ -38,7 +38,7 @@ def draw_svg(*args: str) -> str:
 
 @pytest.mark.parametrize("name", sorted(LECTURE_EDGES))
 def test_wires_carry_the_lecture_values_and_gradients(name: str, no_graphviz: None) -> None:
-    edges = svg_edges(draw_svg(name, "--precision", "4"))
+    edges = svg_edges(draw_svg(name))  # 4 significant digits by default
     assert sorted(edges) == sorted(LECTURE_EDGES[name])
 
 

@@ -16,6 +16,7 @@ from backprop_cli import run
 from backprop_cli.cli import draw_cmd
 from backprop_cli.cli.draw_cmd import drawing_text
 from backprop_cli.errors import BackpropError
+from backprop_cli.numformat import DECIMALS, Rounding
 from backprop_cli.render import diagram
 from backprop_cli.render.diagram import CONTINUED, Drawing, render_diagram
 from backprop_cli.render.picture import Options, build_picture
@@ -144,7 +145,7 @@ def test_indented_tree_for_a_large_graph(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_indented_tree_when_a_label_is_wider_than_the_terminal() -> None:
     picture = build_picture(run("f = x * y", {"x": -0.000123456789012345678, "y": 2}),
-                            Options(precision=17))
+                            Options(rounding=Rounding(DECIMALS, 17)))
     text = render_diagram(picture, 20).plain()
     assert "┤" not in text and "f = x * y" in text and "-0.00012345678901235" in text
     assert "┤" in render_diagram(picture, 40).plain()

@@ -172,7 +172,10 @@ def test_latex_exact_values_and_names() -> None:
     text = out("f = 1/(1+exp(-s))", "s=1", "--exact", "--format", "latex", "--table",
                "gradients")
     assert "\\frac{\\partial f}{\\partial s}" in text
-    assert "\\approx 0.19661193324148185" in text
+    assert "\\approx 0.1966$" in text and "E" not in text  # e as the language writes it
+    full = out("f = 1/(1+exp(-s))", "s=1", "--exact", "--format", "latex", "--table",
+               "gradients", "--full")
+    assert "\\approx 0.19661193324148185" in full
     text = out("f = sigmoid(w0 * alpha)", "w0=1", "alpha=2", "--format", "latex")
     assert "$w_{0}$" in text and "\\alpha" in text and "\\sigma" in text
 

@@ -42,6 +42,8 @@ def test_get_full_precision_rounding_and_exact() -> None:
     assert invoke("eval", *args, "--get", "grad.s").stdout == repr(full) + "\n"
     assert invoke("eval", *args, "--get", "grad.s", "--precision", "3").stdout == "0.197\n"
     assert invoke("eval", *args, "--get", "grad.s", "--exact").stdout == "e/(1 + e)**2\n"
+    assert invoke("eval", *args, "--get", "grad.s", "--digits", "2").stdout == "0.2\n"
+    assert invoke("eval", *args, "--get", "grad.s", "--decimals", "2").stdout == "0.20\n"
 
 
 def test_get_names_nodes_as_the_tables_show_them() -> None:
