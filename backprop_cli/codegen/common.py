@@ -124,7 +124,7 @@ def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
         symbols = [sp.Symbol(text, real=True) for text in operands]
         return str(printer.doprint(gm.expr.xreplace(dict(zip(gm.params, symbols,
                                                              strict=True)))))
-    mapping = dict(zip(("a", "b"), operands, strict=False))
+    mapping = dict(zip(("a", "b", "c"), operands, strict=False))
     return PYTHON_CODE[gate].format(**mapping)
 
 

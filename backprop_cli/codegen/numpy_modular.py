@@ -181,7 +181,7 @@ def _elementwise_forward(graph: Graph, gate: str, params: list[str],
                          printer: NumpyPrinter) -> str:
     if gate in graph.user_gates:
         return forward_expression(graph, gate, params, printer)
-    mapping = dict(zip(("a", "b"), params, strict=False))
+    mapping = dict(zip(("a", "b", "c"), params, strict=False))
     return ELEMENTWISE_CODE[gate].format(**mapping)
 
 

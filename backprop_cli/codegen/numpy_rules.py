@@ -60,7 +60,7 @@ def forward_code(trace: Trace, names: ArrayNames, printer: NumpyPrinter, node: i
     if gate in graph.user_gates:
         return forward_expression(graph, gate, operands, printer)
     if gate in GATES:
-        mapping = dict(zip(("a", "b"), operands, strict=False))
+        mapping = dict(zip(("a", "b", "c"), operands, strict=False))
         return ELEMENTWISE_CODE[gate].format(**mapping)
     return _structural_forward(trace, names, node, operands)
 

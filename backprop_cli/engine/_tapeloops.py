@@ -14,9 +14,9 @@ from ..gates.numerics import sign as _sign
 from ..gates.kinks import kink_locals
 
 
-FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18, 'leaky_relu': 19}
+FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18, 'leaky_relu': 19, 'sign': 20, 'log1p': 21}
 # gate -> backward codes: (both operands need a gradient, only a, only b)
-BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22), 'leaky_relu': (23, 23, 23)}
+BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22), 'leaky_relu': (23, 23, 23), 'sign': (24, 24, 24), 'log1p': (25, 25, 25)}
 
 
 def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
@@ -63,6 +63,10 @@ def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
             v[o] = math.log(1.0 + math.exp(-abs(v[x]))) + max(0.0, v[x])
         elif op == 19:  # leaky_relu
             v[o] = v[y]*min(0.0, v[x]) + max(0.0, v[x])
+        elif op == 20:  # sign
+            v[o] = _sign(v[x])
+        elif op == 21:  # log1p
+            v[o] = math.log1p(v[x])
 
 
 def backward(v: list[float], g: list[float], code: list[int], out: list[int],
@@ -167,6 +171,14 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
             else:
                 g[x] += go*(v[y]*_heaviside(-v[x], 1.0) + _heaviside(v[x], 0.0))
                 g[y] += go*(min(0.0, v[x]))
+        elif op == 24:  # sign
+            if v[x] == 0 and (special := kink_locals('sign', (v[x],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[x] += go*special[0]
+            else:
+                g[x] += go*(0.0)
+        elif op == 25:  # log1p
+            g[x] += go*(1.0/(v[x] + 1.0))
 
 
 def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
@@ -352,3 +364,16 @@ def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
                 if r[y]:
                     local = min(0.0, v[x])
                     add((o, 1, local, go*local))
+        elif op == 24:  # sign
+            if v[x] == 0 and (special := kink_locals('sign', (v[x],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = 0.0
+                    add((o, 0, local, go*local))
+        elif op == 25:  # log1p
+            if r[x]:
+                local = 1.0/(v[x] + 1.0)
+                add((o, 0, local, go*local))

@@ -205,6 +205,38 @@ def leaky_relu_d_b(a, b, out):
     return min(0.0, a)
 
 
+def sign_forward(a):
+    return _sign(a)
+
+
+def sign_d_a(a, out):
+    return 0.0
+
+
+def log1p_forward(a):
+    return math.log1p(a)
+
+
+def log1p_d_a(a, out):
+    return 1.0/(a + 1.0)
+
+
+def clip_forward(a, b, c):
+    return min(c, max(a, b))
+
+
+def clip_d_a(a, b, c, out):
+    return _heaviside(-a + c, 1.0)*_heaviside(a - b, 1.0)
+
+
+def clip_d_b(a, b, c, out):
+    return _heaviside(-a + b, 0.0)
+
+
+def clip_d_c(a, b, c, out):
+    return _heaviside(a - c, 0.0)
+
+
 GATE_TABLE = (
     GateSpec(
         name='add',
@@ -405,5 +437,35 @@ GATE_TABLE = (
         partial_formulas=('b*Heaviside(-a) + Heaviside(a)', 'Min(0, a)'),
         forward=leaky_relu_forward,
         partials=(leaky_relu_d_a, leaky_relu_d_b,),
+    ),
+    GateSpec(
+        name='sign',
+        params=('a',),
+        pattern='sign({a})',
+        summary='sign: -1, 0 or 1; its local gradient is 0 (a step)',
+        definition='sign(a)',
+        partial_formulas=('0',),
+        forward=sign_forward,
+        partials=(sign_d_a,),
+    ),
+    GateSpec(
+        name='log1p',
+        params=('a',),
+        pattern='log1p({a})',
+        summary='log(1 + a), exact for small a',
+        definition='log(a + 1)',
+        partial_formulas=('1/(a + 1)',),
+        forward=log1p_forward,
+        partials=(log1p_d_a,),
+    ),
+    GateSpec(
+        name='clip',
+        params=('a', 'b', 'c'),
+        pattern='clip({a}, {b}, {c})',
+        summary="clip(x, lo, hi): x held between lo and hi (numpy's clip, PyTorch's clamp)",
+        definition='Min(c, Max(a, b))',
+        partial_formulas=('Heaviside(-a + c, 1)*Heaviside(a - b, 1)', 'Heaviside(-a + b, 0)', 'Heaviside(a - c, 0)'),
+        forward=clip_forward,
+        partials=(clip_d_a, clip_d_b, clip_d_c,),
     ),
 )

@@ -88,7 +88,7 @@ class _NumpyPrinter(MathPrinter):
         return self._call(type(expr).__name__.lower(), *expr.args)
 
     _print_exp = _print_log = _print_sin = _print_cos = _print_tan = _print_Function
-    _print_tanh = _print_cosh = _print_Function
+    _print_tanh = _print_cosh = _print_log1p = _print_Function
 
     def _print_Max(self, expr: sp.Expr) -> str:
         return self._call("maximum", *expr.args)

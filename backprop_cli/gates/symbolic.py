@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from functools import cache
 
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from .table import GATES
 
-A, B = sp.symbols("a b", real=True)
+A, B, C = sp.symbols("a b c", real=True)
 OUT = sp.Symbol("out", real=True)
 
 
@@ -38,6 +39,29 @@ class sigmoid(sp.Function):  # type: ignore[misc]  # named as it is written in p
     def eval(cls, x: sp.Expr) -> sp.Expr | None:
         if x.is_Number and x.is_zero:
             return sp.Rational(1, 2)
+        return None
+
+
+class sign(sp.Function):  # type: ignore[misc]  # named as it is written in programs
+    """-1, 0 or 1, with derivative 0 everywhere (PyTorch's sign backward).
+
+    sympy's own sign differentiates to 2*DiracDelta(x), which no number system here can
+    evaluate; at numbers this is sympy's sign (sign(0) = 0), and the jump at 0 is a kink in
+    the gate's row.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+    def _eval_rewrite_as_Piecewise(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.sign(x)
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        if x.is_number:
+            return sp.sign(x)
         return None
 
 
@@ -94,13 +118,15 @@ def _lower_step(x: sp.Expr, *at_zero: sp.Expr) -> sp.Expr:
     return sp.Heaviside(x, 1 if x.could_extract_minus_sign() else 0)
 
 
-SYMBOLS: dict[str, sp.Symbol] = {"a": A, "b": B}
+SYMBOLS: dict[str, sp.Symbol] = {"a": A, "b": B, "c": C}
 
 
 class _Sympy:
     """sympy, with the functions the tool defines itself: what a row's ``define`` is given."""
 
     sigmoid = sigmoid
+    sign = sign
+    log1p = log1p
 
     def __getattr__(self, name: str) -> object:
         return getattr(sp, name)
@@ -119,14 +145,26 @@ STABLE_FORMS: dict[sp.Expr, sp.Expr] = {
     for original, stable in row.stable(_Sympy(), *(SYMBOLS[p] for p in row.params)).items()}
 
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
+ROWS_BY_NAME = {row.name: row for row in GATES}
 
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
 
 
 @cache
 def _partials(name: str) -> tuple[sp.Expr, ...]:
+    """sympy's derivatives, or the row's own local gradients where it writes them."""
     gate = GATES_BY_NAME[name]
+    row = ROWS_BY_NAME[name]
+    if row.local_gradients is not None:
+        return tuple(row.local_gradients(_Sympy(), *gate.params))
     return tuple(sp.powsimp(sp.diff(gate.expr, p)) for p in gate.params)
+
+
+def sympy_partials(name: str) -> tuple[sp.Expr, ...]:
+    """sympy's own derivatives of a row's definition (what hand-written ones must equal
+    away from the kinks)."""
+    gate = GATES_BY_NAME[name]
+    return tuple(sp.diff(gate.expr, p) for p in gate.params)
 
 
 @cache
