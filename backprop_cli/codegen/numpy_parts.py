@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from ..engine.trace import Trace
+from ..gates.generate import numpy_piecewise
 from ..graph.array_calls import label_inputs
 from ..graph.graph import CONST, Graph
 from .common import RESERVED, Names, Printer, class_name
@@ -91,6 +92,9 @@ class NumpyPrinter(Printer):
 
     def _print_Max(self, expr: sp.Expr) -> str:
         return self._fold("maximum", expr)
+
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return numpy_piecewise(self, expr)
 
     def _print_Min(self, expr: sp.Expr) -> str:
         return self._fold("minimum", expr)

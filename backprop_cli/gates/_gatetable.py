@@ -237,6 +237,94 @@ def clip_d_c(a, b, c, out):
     return _heaviside(a - c, 0.0)
 
 
+def gt_forward(a, b):
+    return ((1.0) if (a > b) else (0.0))
+
+
+def gt_d_a(a, b, out):
+    return 0.0
+
+
+def gt_d_b(a, b, out):
+    return 0.0
+
+
+def lt_forward(a, b):
+    return ((1.0) if (a < b) else (0.0))
+
+
+def lt_d_a(a, b, out):
+    return 0.0
+
+
+def lt_d_b(a, b, out):
+    return 0.0
+
+
+def ge_forward(a, b):
+    return ((1.0) if (a >= b) else (0.0))
+
+
+def ge_d_a(a, b, out):
+    return 0.0
+
+
+def ge_d_b(a, b, out):
+    return 0.0
+
+
+def le_forward(a, b):
+    return ((1.0) if (a <= b) else (0.0))
+
+
+def le_d_a(a, b, out):
+    return 0.0
+
+
+def le_d_b(a, b, out):
+    return 0.0
+
+
+def eq_forward(a, b):
+    return ((1.0) if (a == b) else (0.0))
+
+
+def eq_d_a(a, b, out):
+    return 0.0
+
+
+def eq_d_b(a, b, out):
+    return 0.0
+
+
+def ne_forward(a, b):
+    return ((1.0) if (a != b) else (0.0))
+
+
+def ne_d_a(a, b, out):
+    return 0.0
+
+
+def ne_d_b(a, b, out):
+    return 0.0
+
+
+def where_forward(a, b, c):
+    return ((b) if (a != 0.0) else (c))
+
+
+def where_d_a(a, b, c, out):
+    return 0.0
+
+
+def where_d_b(a, b, c, out):
+    return ((1.0) if (a != 0.0) else (0.0))
+
+
+def where_d_c(a, b, c, out):
+    return ((0.0) if (a != 0.0) else (1.0))
+
+
 GATE_TABLE = (
     GateSpec(
         name='add',
@@ -467,5 +555,75 @@ GATE_TABLE = (
         partial_formulas=('Heaviside(-a + c, 1)*Heaviside(a - b, 1)', 'Heaviside(-a + b, 0)', 'Heaviside(a - c, 0)'),
         forward=clip_forward,
         partials=(clip_d_a, clip_d_b, clip_d_c,),
+    ),
+    GateSpec(
+        name='gt',
+        params=('a', 'b'),
+        pattern='{a} > {b}',
+        summary='greater than: 1 where a > b, else 0 (no gradient flows through it)',
+        definition='1 where a > b, else 0',
+        partial_formulas=('0', '0'),
+        forward=gt_forward,
+        partials=(gt_d_a, gt_d_b,),
+    ),
+    GateSpec(
+        name='lt',
+        params=('a', 'b'),
+        pattern='{a} < {b}',
+        summary='less than: 1 where a < b, else 0 (no gradient flows through it)',
+        definition='1 where a < b, else 0',
+        partial_formulas=('0', '0'),
+        forward=lt_forward,
+        partials=(lt_d_a, lt_d_b,),
+    ),
+    GateSpec(
+        name='ge',
+        params=('a', 'b'),
+        pattern='{a} >= {b}',
+        summary='greater than or equal: 1 where a >= b, else 0 (no gradient flows through it)',
+        definition='1 where a >= b, else 0',
+        partial_formulas=('0', '0'),
+        forward=ge_forward,
+        partials=(ge_d_a, ge_d_b,),
+    ),
+    GateSpec(
+        name='le',
+        params=('a', 'b'),
+        pattern='{a} <= {b}',
+        summary='less than or equal: 1 where a <= b, else 0 (no gradient flows through it)',
+        definition='1 where a <= b, else 0',
+        partial_formulas=('0', '0'),
+        forward=le_forward,
+        partials=(le_d_a, le_d_b,),
+    ),
+    GateSpec(
+        name='eq',
+        params=('a', 'b'),
+        pattern='{a} == {b}',
+        summary='equal: 1 where a == b, else 0 (no gradient flows through it)',
+        definition='1 where a == b, else 0',
+        partial_formulas=('0', '0'),
+        forward=eq_forward,
+        partials=(eq_d_a, eq_d_b,),
+    ),
+    GateSpec(
+        name='ne',
+        params=('a', 'b'),
+        pattern='{a} != {b}',
+        summary='not equal: 1 where a != b, else 0 (no gradient flows through it)',
+        definition='1 where a != b, else 0',
+        partial_formulas=('0', '0'),
+        forward=ne_forward,
+        partials=(ne_d_a, ne_d_b,),
+    ),
+    GateSpec(
+        name='where',
+        params=('a', 'b', 'c'),
+        pattern='where({a}, {b}, {c})',
+        summary='where(cond, x, y): x where cond is nonzero (true), else y; cond takes no gradient',
+        definition='b where a != 0, else c',
+        partial_formulas=('0', '1 where a != 0, else 0', '0 where a != 0, else 1'),
+        forward=where_forward,
+        partials=(where_d_a, where_d_b, where_d_c,),
     ),
 )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.str import StrPrinter
 
 from .symbolic import GATE_DEFS, OUT, GateDef
 
@@ -105,6 +106,37 @@ class _NumpyPrinter(MathPrinter):
     def _print_sign(self, expr: sp.Expr) -> str:
         return self._call("sign", *expr.args)
 
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return numpy_piecewise(self, expr)
+
+
+def numpy_piecewise(printer: PythonCodePrinter, expr: sp.Expr) -> str:
+    """``Piecewise((x, c1), (y, c2), (z, True))`` as nested ``np.where``, elementwise."""
+    text = ""
+    for value, condition in reversed(expr.args):
+        shown = printer._print(value)
+        text = shown if not text else \
+            f"np.where({printer._print(condition)}, {shown}, {text})"
+    return text
+
+
+class FormulaPrinter(StrPrinter):  # type: ignore[misc]
+    """Formulas as tables show them: sympy's text, with a choice written in words
+    (``1 where a != 0, else 0``) instead of ``Piecewise((1, Ne(a, 0)), (0, True))``."""
+
+    def _print_Relational(self, expr: sp.Expr) -> str:
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return ", ".join(f"else {self._print(value)}" if condition == sp.true else
+                         f"{self._print(value)} where {self._print(condition)}"
+                         for value, condition in expr.args)
+
+
+def formula_text(expr: sp.Expr) -> str:
+    """A formula as the tables show it."""
+    return str(FormulaPrinter().doprint(expr))
+
 
 def _function(name: str, params: list[str], body: str) -> str:
     return f"\n\ndef {name}({', '.join(params)}):\n    return {body}\n"
@@ -123,14 +155,14 @@ def _gate_functions(gate: GateDef, printer: MathPrinter) -> tuple[str, list[str]
 
 def _spec(gate: GateDef, partial_names: list[str]) -> str:
     params = tuple(str(p) for p in gate.params)
-    formulas = tuple(sp.sstr(d) for d in gate.partials())
+    formulas = tuple(formula_text(d) for d in gate.partials())
     return (
         f"    GateSpec(\n"
         f"        name={gate.name!r},\n"
         f"        params={params!r},\n"
         f"        pattern={gate.pattern!r},\n"
         f"        summary={gate.summary!r},\n"
-        f"        definition={sp.sstr(gate.expr)!r},\n"
+        f"        definition={formula_text(gate.expr)!r},\n"
         f"        partial_formulas={formulas!r},\n"
         f"        forward={gate.name}_forward,\n"
         f"        partials=({', '.join(partial_names)},),\n"

@@ -133,6 +133,24 @@ def _clip_switch(operands: Sequence[Any]) -> Any:
     return (a - b) * (c - a)
 
 
+def _no_gradients(sp: Any, *params: Any) -> tuple[Any, ...]:
+    """A comparison passes no gradient: 0 to each operand (a step has derivative 0 away
+    from its jump, and PyTorch's comparisons have no backward)."""
+    return tuple(sp.Integer(0) for _ in params)
+
+
+def _comparison(name: str, operator: str, relation: str, words: str, order: int) -> Gate:
+    """``a OP b`` as 1.0 where it holds, else 0.0 (``relation``: sympy's class for OP); no
+    gradient through it."""
+    return Gate(name, AB, lambda sp, a, b: sp.Piecewise((1, getattr(sp, relation)(a, b)),
+                                                        (0, True)),
+                f"{{a}} {operator} {{b}}", f"{words}: 1 where a {operator} b, else 0 "
+                "(no gradient flows through it)",
+                switch=_difference, safe=True, python=f"float({{a}} {operator} {{b}})",
+                numpy=f"(({{a}} {operator} {{b}}) * 1.0)", local_gradients=_no_gradients,
+                tape_order=order)
+
+
 def _halves(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
     return (half, half)
 
@@ -316,6 +334,22 @@ GATES: tuple[Gate, ...] = (
          local_gradients=lambda sp, a, b, c: (sp.Heaviside(a - b, 1) * sp.Heaviside(c - a, 1),
                                               sp.Heaviside(b - a, 0), sp.Heaviside(a - c, 0)),
          tape_order=22),
+    _comparison("gt", ">", "Gt", "greater than", 23),
+    _comparison("lt", "<", "Lt", "less than", 24),
+    _comparison("ge", ">=", "Ge", "greater than or equal", 25),
+    _comparison("le", "<=", "Le", "less than or equal", 26),
+    _comparison("eq", "==", "Eq", "equal", 27),
+    _comparison("ne", "!=", "Ne", "not equal", 28),
+    Gate("where", ABC, lambda sp, a, b, c: sp.Piecewise((b, sp.Ne(a, 0)), (c, True)),
+         "where({a}, {b}, {c})",
+         "where(cond, x, y): x where cond is nonzero (true), else y; cond takes no gradient",
+         switch=_first, safe=True, python="({b} if {a} != 0 else {c})",
+         numpy="np.where({a} != 0, {b}, {c})",
+         # the gradient goes to x where cond holds and to y elsewhere (PyTorch's where)
+         local_gradients=lambda sp, a, b, c: (sp.Integer(0),
+                                              sp.Piecewise((1, sp.Ne(a, 0)), (0, True)),
+                                              sp.Piecewise((0, sp.Ne(a, 0)), (1, True))),
+         tape_order=29),
 )
 
 GATES_BY_NAME: dict[str, Gate] = {gate.name: gate for gate in GATES}

@@ -68,7 +68,10 @@ class Program:
 
 # Binary operators: precedence and whether they group to the right.
 BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False),
-          "@": (2, False), "**": (4, True), "^": (4, True)}
+          "@": (2, False), "**": (4, True), "^": (4, True),
+          ">": (0, False), "<": (0, False), ">=": (0, False), "<=": (0, False),
+          "==": (0, False), "!=": (0, False)}
+COMPARISONS = frozenset(op for op, (precedence, _) in BINARY.items() if precedence == 0)
 UNARY_PRECEDENCE = 3
 AUGMENTED = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
@@ -336,6 +339,9 @@ class _ExpressionParser:
             top = self.ops[-1]
             if isinstance(top, _Open):
                 break
+            if token.text in COMPARISONS and not top.unary and top.token.text in COMPARISONS:
+                raise _error("comparisons do not chain: write (a < b) * (b < c) for "
+                             "a < b < c", token, self.text)
             if top.precedence > precedence or (top.precedence == precedence and not right):
                 self._emit(top)
                 self.ops.pop()

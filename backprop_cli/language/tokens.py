@@ -41,7 +41,8 @@ _TOKEN_RE = re.compile(
 )
 
 ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "=",
-                          "+=", "-=", "*=", "/=", "@", "[", "]", ":"})
+                          "+=", "-=", "*=", "/=", "@", "[", "]", ":",
+                          ">", "<", ">=", "<=", "==", "!="})
 # '.' is accepted only as the transpose '.T' (checked by looking ahead).
 _TRANSPOSE_RE = re.compile(r"T(?![A-Za-z0-9_])")
 DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate

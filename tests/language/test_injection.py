@@ -66,8 +66,8 @@ PAYLOADS = [
     "not x",
     "x in y",
     "x is y",
-    "x < y",
-    "x == y",
+    "x < y < z",  # single comparisons are the language (0/1 gates); chains are not
+    "x == y == z",
     "x % y",
     "x // y",
     "x | y",
