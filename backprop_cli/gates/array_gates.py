@@ -93,19 +93,41 @@ def _axis(axis: int | None, ndim: int, gate: str) -> int | None:
     return axis % ndim
 
 
-def _expand(g: Array, shape: Shape, axis: int | None) -> Array:
+def _kept(g: Array, a: Array, attrs: Attrs, gate: str) -> Array:
+    """A reduced array (an output or its gradient) with the reduced axis put back as size 1
+    (every axis for a full reduction), so that it broadcasts against the operand ``a``."""
+    if _keepdims(attrs):
+        return np.asarray(g)
+    axis = _axis(attrs[0], a.ndim, gate)
+    if axis is None:
+        return np.reshape(g, (1,) * a.ndim)
+    return np.expand_dims(g, axis)
+
+
+def _expand(g: Array, a: Array, attrs: Attrs, gate: str) -> Array:
     """Broadcast a reduced gradient back over the reduced axis (or all axes)."""
-    if axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_kept(g, a, attrs, gate), a.shape)
+
+
+def _keepdims(attrs: Attrs) -> bool:
+    return len(attrs) > 1 and bool(attrs[1])
 
 
 def _reduced_shape(shapes: Sequence[Shape], attrs: Attrs, gate: str) -> Shape:
     shape = shapes[0]
     axis = _axis(attrs[0], len(shape), gate)
+    if _keepdims(attrs):
+        return tuple(1 if axis is None or i == axis else n for i, n in enumerate(shape))
     if axis is None:
         return ()
     return shape[:axis] + shape[axis + 1:]
+
+
+def _reduce(kit: Kit, function: Callable[..., Array], a: Array, attrs: Attrs,
+            gate: str) -> Array:
+    """``function(a, axis=..., keepdims=True)``, then shaped as the gate's output."""
+    kept = function(a, axis=_axis(attrs[0], a.ndim, gate), keepdims=True)
+    return np.reshape(kept, _reduced_shape((a.shape,), attrs, gate))
 
 
 def _needs_last_axis(shape: Shape, gate: str) -> None:
@@ -215,12 +237,11 @@ def _index_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attr
 # ----------------------------------------------------------------------------- reductions
 
 def _sum_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return np.sum(ops[0], axis=_axis(attrs[0], ops[0].ndim, "sum"))
+    return _reduce(kit, np.sum, ops[0], attrs, "sum")
 
 
 def _sum_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
-    a = ops[0]
-    return _expand(g, a.shape, _axis(attrs[0], a.ndim, "sum")).copy()
+    return _expand(g, ops[0], attrs, "sum").copy()
 
 
 def _count(a: Array, attrs: Attrs) -> int:
@@ -243,25 +264,103 @@ def _mean_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs
     return _sum_vjp(kit, divide(kit, g, _count(ops[0], attrs)), ops, out, attrs)
 
 
+def _deviations(kit: Kit, a: Array, attrs: Attrs, gate: str) -> Array:
+    """a - mean(a) over the reduced axis (kept, so it broadcasts)."""
+    axis = _axis(attrs[0], a.ndim, gate)
+    return a - divide(kit, np.sum(a, axis=axis, keepdims=True), _count(a, attrs))
+
+
+def _var_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    d = _deviations(kit, ops[0], attrs, "var")
+    return divide(kit, _reduce(kit, np.sum, d * d, attrs, "var"), _count(ops[0], attrs))
+
+
+def _var_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    a = ops[0]
+    d = _deviations(kit, a, attrs, "var")
+    return divide(kit, 2 * d * _kept(g, a, attrs, "var"), _count(a, attrs))
+
+
+def _sqrt(kit: Kit, x: Array) -> Array:
+    return np.sqrt(x) if not kit.exact else kit.elementwise["sqrt"][0](x)
+
+
+def _std_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return _sqrt(kit, _var_forward(kit, ops, attrs))
+
+
+def _std_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    """d std / d a = (a - mean) / (n std): 0/0 = nan where std = 0, as PyTorch gives."""
+    a = ops[0]
+    d = _deviations(kit, a, attrs, "std")
+    return divide(kit, d * _kept(g, a, attrs, "std"), _kept(out, a, attrs, "std") *
+                  _count(a, attrs))
+
+
+def _norm_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return _sqrt(kit, _reduce(kit, np.sum, ops[0] * ops[0], attrs, "norm"))
+
+
+def _norm_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    """a / norm(a); 0 where the norm is 0 (PyTorch's norm backward masks it)."""
+    a = ops[0]
+    norm = np.broadcast_to(_kept(out, a, attrs, "norm"), a.shape)
+    zero = np.asarray(norm == 0).astype(bool)
+    safe = np.where(zero, kit.one, norm)
+    local = np.where(zero, kit.one * 0, divide(kit, a, safe))
+    return local * _kept(g, a, attrs, "norm")
+
+
+def _norm_zeros(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
+    return int(np.count_nonzero(np.asarray(out) == 0))
+
+
+def _norm_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    return np.asarray(out) == 0
+
+
+def _logsumexp_along(kit: Kit, a: Array, axis: int | None) -> Array:
+    """log(sum(exp(a))) over ``axis`` (None: all), kept, shifted by the largest element
+    (exact numbers need no shift)."""
+    if kit.exact:
+        return kit.log(np.sum(kit.exp(a), axis=axis, keepdims=True))
+    top = np.max(a, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return top + np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True))
+
+
+def _logsumexp_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    a = ops[0]
+    kept = _logsumexp_along(kit, a, _axis(attrs[0], a.ndim, "logsumexp"))
+    return np.reshape(kept, _reduced_shape((a.shape,), attrs, "logsumexp"))
+
+
+def _logsumexp_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
+                   attrs: Attrs) -> Array:
+    """dL/da = dL/dout * softmax(a) over the reduced axis: exp(a - out)."""
+    a = ops[0]
+    return kit.exp(a - _kept(out, a, attrs, "logsumexp")) * _kept(g, a, attrs, "logsumexp")
+
+
 def _extreme(kind: str) -> tuple[Callable[..., Array], VJP, Kink, Sides]:
     """amax or amin: forward, VJP routing to the extreme (ties share equally), tie count,
     and which elements attain the extreme (what a step across a tie changes)."""
     reduce = np.max if kind == "max" else np.min
 
     def forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-        return reduce(ops[0], axis=_axis(attrs[0], ops[0].ndim, f"a{kind}"))
+        return _reduce(kit, reduce, ops[0], attrs, f"a{kind}")
 
     def winners(ops: Sequence[Array], out: Array, attrs: Attrs) -> tuple[Array, Array]:
-        """Which elements attain the extreme, and how many per reduced group."""
+        """Which elements attain the extreme, and how many per reduced group (kept axes)."""
         a = ops[0]
         axis = _axis(attrs[0], a.ndim, f"a{kind}")
-        mask = np.asarray(a == _expand(out, a.shape, axis)).astype(bool)
-        return mask, np.asarray(mask.sum(axis=axis))
+        mask = np.asarray(a == _expand(out, a, attrs, f"a{kind}")).astype(bool)
+        return mask, np.asarray(mask.sum(axis=axis, keepdims=True))
 
     def vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
         a = ops[0]
         mask, counts = winners(ops, out, attrs)
-        share = _expand(divide(kit, g, counts), a.shape, _axis(attrs[0], a.ndim, f"a{kind}"))
+        share = np.broadcast_to(divide(kit, _kept(g, a, attrs, f"a{kind}"), counts), a.shape)
         return np.where(mask, share, kit.one * 0)
 
     def ties(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
@@ -287,38 +386,40 @@ def _l2_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) 
 
 # ----------------------------------------------------------------------------- softmax family
 
-def _last_axis_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
-    return shapes[0]
+def _along_axis_shape(gate: str) -> Callable[[Sequence[Shape], Attrs], Shape]:
+    def shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+        _needs_last_axis(shapes[0], gate)
+        _axis(attrs[0], len(shapes[0]), gate)
+        return shapes[0]
+
+    return shape
 
 
-def softmax_values(kit: Kit, a: Array) -> Array:
-    shifted = a if kit.exact else a - np.max(a, axis=-1, keepdims=True)
+def softmax_values(kit: Kit, a: Array, axis: int = -1) -> Array:
+    shifted = a if kit.exact else a - np.max(a, axis=axis, keepdims=True)
     e = kit.exp(shifted)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _logsumexp(kit: Kit, a: Array) -> Array:
-    if kit.exact:
-        return kit.log(np.sum(kit.exp(a), axis=-1))
-    top = np.max(a, axis=-1)
-    return top + np.log(np.sum(np.exp(a - top[..., None]), axis=-1))
+    return _logsumexp_along(kit, a, -1)[..., 0]
 
 
 def _softmax_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return softmax_values(kit, ops[0])
+    return softmax_values(kit, ops[0], attrs[0])
 
 
 def _softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
-    return out * (g - np.sum(g * out, axis=-1, keepdims=True))
+    return out * (g - np.sum(g * out, axis=attrs[0], keepdims=True))
 
 
 def _log_softmax_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return ops[0] - _logsumexp(kit, ops[0])[..., None]
+    return ops[0] - _logsumexp_along(kit, ops[0], attrs[0])
 
 
 def _log_softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                      attrs: Attrs) -> Array:
-    return g - softmax_values(kit, ops[0]) * np.sum(g, axis=-1, keepdims=True)
+    return g - softmax_values(kit, ops[0], attrs[0]) * np.sum(g, axis=attrs[0], keepdims=True)
 
 
 def _scores_labels_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
@@ -408,7 +509,10 @@ show_shape = _show
 
 # ----------------------------------------------------------------------------- the registry
 
-_AXIS = (Static("axis", "int", phrase="an optional axis"),)
+_AXIS = (Static("axis", "int", phrase="an optional axis"),
+         Static("keepdims", "bool", default=False,
+                phrase="keepdims=True to keep the reduced axis (size 1)"))
+_LAST_AXIS = (Static("axis", "int", default=-1, phrase="an optional axis (default: the last)"),)
 _D = "d{L}/d"
 
 ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
@@ -448,12 +552,35 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               _amin_forward, (_amin_vjp,), static=_AXIS, kink=_amin_ties,
               kink_where="a tie for the minimum", kink_convention="an equal share to each",
               sides=_amin_sides),
-    ArrayGate("softmax", ("a",), "exp(a) / sum(exp(a)) along the last axis",
-              (f"{_D}{{a}} = {{out}} * ({_D}{{out}} - sum({_D}{{out}} * {{out}}, last axis))",),
-              _last_axis_shape, _softmax_forward, (_softmax_vjp,)),
-    ArrayGate("log_softmax", ("a",), "a - log(sum(exp(a))) along the last axis",
-              (f"{_D}{{a}} = {_D}{{out}} - softmax({{a}}) * sum({_D}{{out}}, last axis)",),
-              _last_axis_shape, _log_softmax_forward, (_log_softmax_vjp,)),
+    ArrayGate("var", ("a",), "variance of all elements, or along an axis: mean((a - mean)**2), "
+              "dividing by n as numpy",
+              (f"{_D}{{a}} = {_D}{{out}} * 2 * ({{a}} - mean({{a}})) / n",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "var"),
+              _var_forward, (_var_vjp,), static=_AXIS),
+    ArrayGate("std", ("a",), "standard deviation sqrt(var(a)), all elements or along an axis",
+              (f"{_D}{{a}} = {_D}{{out}} * ({{a}} - mean({{a}})) / (n * {{out}})",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "std"),
+              _std_forward, (_std_vjp,), static=_AXIS),
+    ArrayGate("norm", ("a",), "Euclidean (Frobenius) norm sqrt(sum(a**2)), or along an axis",
+              (f"{_D}{{a}} = {_D}{{out}} * {{a}} / {{out}} (0 where {{out}} = 0)",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "norm"),
+              _norm_forward, (_norm_vjp,), static=_AXIS, kink=_norm_zeros,
+              kink_where="the zero vector (norm 0)", kink_convention="local gradient 0 there",
+              sides=_norm_sides),
+    ArrayGate("logsumexp", ("a",), "log(sum(exp(a))) of all elements or along an axis, "
+              "without overflow",
+              (f"{_D}{{a}} = {_D}{{out}} * exp({{a}} - {{out}}) (the softmax of {{a}})",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "logsumexp"),
+              _logsumexp_forward, (_logsumexp_vjp,), static=_AXIS),
+    ArrayGate("softmax", ("a",), "exp(a) / sum(exp(a)) along the last axis (or the given one)",
+              (f"{_D}{{a}} = {{out}} * ({_D}{{out}} - sum({_D}{{out}} * {{out}}, {{axis}}))",),
+              _along_axis_shape("softmax"), _softmax_forward, (_softmax_vjp,),
+              static=_LAST_AXIS),
+    ArrayGate("log_softmax", ("a",), "a - log(sum(exp(a))) along the last axis (or the given "
+              "one)",
+              (f"{_D}{{a}} = {_D}{{out}} - softmax({{a}}) * sum({_D}{{out}}, {{axis}})",),
+              _along_axis_shape("log_softmax"), _log_softmax_forward, (_log_softmax_vjp,),
+              static=_LAST_AXIS),
     ArrayGate("cross_entropy", ("s", "y"),
               "softmax loss per row: -log(softmax(s)[y]); y holds integer class labels",
               (f"{_D}{{s}} = (softmax({{s}}) - onehot({{y}})) * {_D}{{out}}", ""),
@@ -487,10 +614,19 @@ def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
 
 
 def _static_text(gate: ArrayGate, attrs: Attrs) -> list[str]:
+    """The literal arguments as written: positional while none is left out, then by
+    keyword (``sum(x, keepdims=True)``)."""
     if gate.static and gate.static[0].variadic:
         return [str(n) for n in attrs]
-    return [_number_text(value) for spec, value in zip(gate.static, attrs, strict=True)
-            if value != spec.default]
+    shown: list[str] = []
+    skipped = False
+    for spec, value in zip(gate.static, attrs, strict=True):
+        if value == spec.default and (spec.kind != "bool" or value is spec.default):
+            skipped = True
+            continue
+        text = str(bool(value)) if spec.kind == "bool" else _number_text(value)
+        shown.append(f"{spec.name}={text}" if skipped or spec.kind == "bool" else text)
+    return shown
 
 
 def _number_text(value: float) -> str:
@@ -505,7 +641,15 @@ def rule(name: str, position: int, operands: Sequence[str], out: str, loss: str,
     text = gate.rules[position]
     if not text:
         return f"none: {operands[position]} holds class labels"
-    return text.format(L=loss, out=out, sub=_subscript(name, attrs), **fields)
+    return text.format(L=loss, out=out, sub=_subscript(name, attrs),
+                       axis=_axis_words(gate, attrs), **fields)
+
+
+def _axis_words(gate: ArrayGate, attrs: Attrs) -> str:
+    """``last axis`` or ``axis 0``: where softmax and log_softmax work."""
+    if gate.static != _LAST_AXIS or not attrs or attrs[0] == -1:
+        return "last axis"
+    return f"axis {attrs[0]}"
 
 
 def _subscript(name: str, attrs: Attrs) -> str:

@@ -14,13 +14,15 @@ from typing import NamedTuple
 from ..errors import ParseError, Span
 from ..limits import current, exceeded
 from .subscripts import Subscript, format_subscript, read_subscript
-from .tokens import DEF, Token, tokenize
+from .tokens import BOOL, DEF, Token, tokenize
 
 
 class Item(NamedTuple):
     """One postfix instruction: ``num`` / ``name`` push a value; ``unary``, ``binary`` and
     ``call`` (with ``argc`` arguments) apply a gate to the values on top of the stack;
-    ``index`` applies the subscript ``subscript`` (``text`` is how it is written)."""
+    ``index`` applies the subscript ``subscript`` (``text`` is how it is written);
+    ``keyword`` names the value on top of the stack as a call's keyword argument
+    (``axis=1``: ``text`` is ``axis``)."""
 
     kind: str
     text: str
@@ -225,6 +227,9 @@ class _ExpressionParser:
         self.out: list[Item] = []
         self.ops: list[_Op | _Open] = []
         self.argcs: list[int] = []
+        # per open call: the keyword of the argument being read, and whether one was given
+        self.keywords: list[Item | None] = []
+        self.keyworded: list[bool] = []
         self.expect_operand = True
         self.skip_paren = False
         self.call_just_opened = False
@@ -252,6 +257,10 @@ class _ExpressionParser:
             return
         if index and self.tokens[index - 1].kind == "newline":
             self._check_line_start(token)
+        if token.text == "=" and self._keyword_start(index):
+            self.keywords[-1] = self.out.pop()
+            self.expect_operand = True
+            return
         if self.expect_operand:
             self._operand(token, self.tokens[index + 1])
             if len(self.ops) > self.max_depth:
@@ -262,6 +271,26 @@ class _ExpressionParser:
         else:
             self._operator(token)
         self.call_just_opened = False
+
+    def _keyword_start(self, index: int) -> bool:
+        """``NAME =`` right after a call's ``(`` or ``,``: a keyword argument."""
+        if index < 2 or not self.ops or not isinstance(self.ops[-1], _Open) or \
+                not self.ops[-1].call or self.keywords[-1] is not None:
+            return False
+        name, before = self.tokens[index - 1], self.tokens[index - 2]
+        return name.kind == "name" and before.text in ("(", ",") and bool(self.out) and \
+            self.out[-1].kind == "name" and self.out[-1].text == name.text
+
+    def _end_argument(self, token: Token) -> None:
+        """A call's argument is complete: mark it as a keyword argument if it is one."""
+        keyword = self.keywords[-1]
+        if keyword is not None:
+            self.out.append(keyword._replace(kind="keyword"))
+            self.keywords[-1] = None
+            self.keyworded[-1] = True
+        elif self.keyworded[-1]:
+            raise _error("a positional argument cannot follow a keyword argument", token,
+                         self.text)
 
     def _check_line_start(self, token: Token) -> None:
         """A statement continued onto a new line by an open '(' that then reads like a
@@ -290,7 +319,16 @@ class _ExpressionParser:
         elif token.kind == "name" and following.text == "(":
             self.ops.append(_Open(token, call=True))
             self.argcs.append(0)
+            self.keywords.append(None)
+            self.keyworded.append(False)
             self.skip_paren = True
+        elif token.kind == BOOL:
+            if not self.keywords or self.keywords[-1] is None:
+                raise _error(f"{token.text} is only a keyword argument's value, as in "
+                             "sum(x, 0, keepdims=True)", token, self.text)
+            self.out.append(Item("num", "1" if token.text == "True" else "0", 0, token.line,
+                                 token.column))
+            self.expect_operand = False
         elif token.kind == "name":
             self.out.append(Item("name", token.text, 0, token.line, token.column))
             self.expect_operand = False
@@ -364,6 +402,7 @@ class _ExpressionParser:
         if opened is None:
             raise _error("unmatched ')'", token, self.text)
         if opened.call:
+            self._end_argument(token)
             self._close_call(self.argcs[-1] + 1)
         else:
             self.ops.pop()
@@ -372,6 +411,8 @@ class _ExpressionParser:
     def _close_call(self, argc: int) -> None:
         opened = self.ops.pop()
         self.argcs.pop()
+        self.keywords.pop()
+        self.keyworded.pop()
         name = opened.token
         self.out.append(Item("call", name.text, argc, name.line, name.column))
         self.expect_operand = False
@@ -380,6 +421,7 @@ class _ExpressionParser:
         opened = self._pop_to_open()
         if opened is None or not opened.call:
             raise _error("unexpected ',' (tuples are not allowed)", token, self.text)
+        self._end_argument(token)
         self.argcs[-1] += 1
         self.expect_operand = True
 

@@ -73,7 +73,7 @@ SYNTAX = [
     ("sum(x for x in y)", 1, 7, "f", "'for'"),
     ('"a"', 1, 1, '"', "string"),
     ("f'{x}'", 1, 2, "'", "string"),
-    ("max(a=1, b=2)", 1, 6, "=", "keyword argument"),
+    ("max(a=1, b=2)", 1, 5, "a", "no keyword arguments"),
     ("(y := 2)", 1, 4, ":", ":="),
     ("max(*a)", 1, 5, "*", "expected a value"),
     ("import os", 1, 1, "i", "'import'"),
@@ -99,7 +99,7 @@ SYNTAX = [
     ("x \u00d7 y", 1, 3, "\u00d7", "use *"),
     ("x\u00b2", 1, 2, "\u00b2", "use **2"),
     ("x + 1 +", 1, 8, None, "end of input"),
-    ("x = 1 ==  2", 1, 7, "=", "'=='"),
+    ("y = 1 == x == 2", 1, 12, "=", "do not chain"),
     ("x % 2", 1, 3, "%", "'%'"),
 ]
 
