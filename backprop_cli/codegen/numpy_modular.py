@@ -38,18 +38,34 @@ _MATMUL_VECTORS = '''    def forward(self, a, b):
         b = self.b.reshape(-1, 1) if self.b.ndim == 1 else self.b  # and as a column
         g = np.reshape(upstream, (a.shape[0], b.shape[1]))
         return g.dot(b.T).reshape(self.a.shape), a.T.dot(g).reshape(self.b.shape)'''
-_AXIS_INIT = '''    def __init__(self, axis=None):
+_AXIS_INIT = '''    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+'''
+_HELPED_CLASS = _AXIS_INIT + '''    def forward(self, a):
+        self.a = a
+        self.out = {forward}
+        return self.out
+
+    def backward(self, upstream):
+        return {gate}_grad(upstream, self.a, self.out, self.axis, self.keepdims)'''
+_HELPED_FORWARD = {"var": "np.var(a, axis=self.axis, keepdims=self.keepdims)",
+                   "std": "np.std(a, axis=self.axis, keepdims=self.keepdims)",
+                   "norm": "np.sqrt(np.sum(a * a, axis=self.axis, keepdims=self.keepdims))",
+                   "logsumexp": "logsumexp(a, axis=self.axis, keepdims=self.keepdims)"}
+_ALONG_INIT = '''    def __init__(self, axis=-1):
         self.axis = axis
 
 '''
 _EXTREME = '''    def forward(self, a):
         self.a = a
-        self.out = np.{function}(a, axis=self.axis)
+        self.out = np.{function}(a, axis=self.axis, keepdims=self.keepdims)
         return self.out
 
     def backward(self, upstream):
         out, g = self.out, upstream
-        if self.axis is not None:
+        if self.axis is not None and not self.keepdims:
             out, g = np.expand_dims(out, self.axis), np.expand_dims(g, self.axis)
         winners = self.a == out  # ties share the gradient
         return winners * (g / np.sum(winners, axis=self.axis, keepdims=True))'''
@@ -81,33 +97,37 @@ STRUCTURAL_CLASSES = {
         return grad''',
     "sum": _AXIS_INIT + '''    def forward(self, a):
         self.a_shape = np.shape(a)
-        return np.sum(a, axis=self.axis)
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, upstream):
-        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        g = upstream if self.axis is None or self.keepdims else np.expand_dims(upstream, self.axis)
         return np.ones(self.a_shape) * g''',
     "mean": _AXIS_INIT + '''    def forward(self, a):
         self.a_shape = np.shape(a)
-        return np.mean(a, axis=self.axis)
+        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, upstream):
-        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        g = upstream if self.axis is None or self.keepdims else np.expand_dims(upstream, self.axis)
         count = np.prod(self.a_shape) if self.axis is None else self.a_shape[self.axis]
         return np.ones(self.a_shape) * g / count''',
     "amax": _AXIS_INIT + _EXTREME.replace("{function}", "max"),
     "amin": _AXIS_INIT + _EXTREME.replace("{function}", "min"),
-    "softmax": '''    def forward(self, a):
-        self.out = softmax(a)
+    "softmax": _ALONG_INIT + '''    def forward(self, a):
+        self.out = softmax(a, self.axis)
         return self.out
 
     def backward(self, upstream):
-        return self.out * (upstream - np.sum(upstream * self.out, axis=-1, keepdims=True))''',
-    "log_softmax": '''    def forward(self, a):
+        g = upstream
+        return self.out * (g - np.sum(g * self.out, axis=self.axis, keepdims=True))''',
+    "log_softmax": _ALONG_INIT + '''    def forward(self, a):
         self.a = a
-        return a - logsumexp(a)[..., None]
+        return a - logsumexp(a, self.axis, keepdims=True)
 
     def backward(self, upstream):
-        return upstream - softmax(self.a) * np.sum(upstream, axis=-1, keepdims=True)''',
+        g = upstream
+        return g - softmax(self.a, self.axis) * np.sum(g, axis=self.axis, keepdims=True)''',
+    **{gate: _HELPED_CLASS.format(forward=forward, gate=gate)
+       for gate, forward in _HELPED_FORWARD.items()},
     "cross_entropy": '''    def forward(self, s, y):
         self.s = s
         self.y = y
@@ -196,6 +216,9 @@ def structural_class(trace: Trace, gate: str) -> list[str]:
     return [f"class {class_name(gate)}:", *body.split("\n")]
 
 
+_REDUCTIONS = ("sum", "mean", "amax", "amin", *_HELPED_FORWARD)
+
+
 def _constructor(trace: Trace, node: int) -> str:
     """``SumGate(axis=1)``, ``ReshapeGate(2, -1)``, ``IndexGate(np.s_[0, 1:3])``."""
     graph = trace.graph
@@ -205,8 +228,12 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = ", ".join(str(n) for n in attrs)
     elif gate == "index":
         arguments = f"np.s_[{format_subscript(attrs)}]"
-    elif gate in ("sum", "mean", "amax", "amin") and attrs and attrs[0] is not None:
+    elif gate in ("softmax", "log_softmax") and attrs[0] != -1:
         arguments = f"axis={attrs[0]}"
+    elif gate in _REDUCTIONS:
+        given = ([f"axis={attrs[0]}"] if attrs[0] is not None else []) + \
+            (["keepdims=True"] if attrs[1] else [])
+        arguments = ", ".join(given)
     elif gate == "hinge":
         arguments = f"margin={float(attrs[0])!r}"
     return f"{class_name(gate)}({arguments})"

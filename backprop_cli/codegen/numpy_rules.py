@@ -32,7 +32,24 @@ def axis_of(attrs: tuple[Any, ...], ndim: int) -> int | None:
 
 
 def axis_text(attrs: tuple[Any, ...]) -> str:
-    return "" if not attrs or attrs[0] is None else f", axis={attrs[0]}"
+    """``, axis=1`` and ``, keepdims=True`` as a reduction's call gives them."""
+    axis = "" if not attrs or attrs[0] is None else f", axis={attrs[0]}"
+    return axis + (", keepdims=True" if keeps(attrs) else "")
+
+
+def keeps(attrs: tuple[Any, ...]) -> bool:
+    return len(attrs) > 1 and bool(attrs[1])
+
+
+def along(attrs: tuple[Any, ...]) -> str:
+    """``, axis=0`` for softmax and log_softmax when not along the last axis."""
+    return "" if attrs[0] == -1 else f", axis={attrs[0]}"
+
+
+# the reductions whose gradient is a helper function of the generated code
+HELPED = {"var": "np.var({a}{args})", "std": "np.std({a}{args})",
+          "norm": "np.sqrt(np.sum({a} * {a}{args}))",
+          "logsumexp": "logsumexp({a}, axis={axis}, keepdims={keepdims})"}
 
 
 def picked(scores: str, labels: str, shape: Shape) -> str:
@@ -81,8 +98,13 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
     if gate in ("sum", "mean", "amax", "amin"):
         function = {"amax": "max", "amin": "min"}.get(gate, gate)
         return f"np.{function}({a}{axis_text(attrs)})"
+    if gate in HELPED:
+        return HELPED[gate].format(a=a, args=axis_text(attrs), axis=attrs[0],
+                                   keepdims=keeps(attrs))
     if gate == "softmax":
-        return f"softmax({a})"
+        return f"softmax({a}{along(attrs)})"
+    if gate == "log_softmax" and attrs[0] != -1:
+        return f"{a} - logsumexp({a}, axis={attrs[0]}, keepdims=True)"
     if gate == "log_softmax":
         return f"{a} - logsumexp({a})[..., None]"
     if gate == "l2":
@@ -129,11 +151,15 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
     if gate == "reshape":
         return f"{g}.reshape({shape!r})", True
     if gate in ("sum", "mean", "amax", "amin"):
-        return _reduction_gradient(gate, g, a, out, shape, axis_of(attrs, len(shape))), False
+        axis = axis_of(attrs, len(shape))
+        return _reduction_gradient(gate, g, a, out, shape, axis, keeps(attrs)), False
+    if gate in HELPED:
+        return f"{gate}_grad({g}, {a}, {out}, {attrs[0]}, {keeps(attrs)})", False
     if gate == "softmax":
-        return f"{out} * ({g} - np.sum({g} * {out}, axis=-1, keepdims=True))", False
+        return f"{out} * ({g} - np.sum({g} * {out}, axis={attrs[0]}, keepdims=True))", False
     if gate == "log_softmax":
-        return f"{g} - softmax({a}) * np.sum({g}, axis=-1, keepdims=True)", False
+        return (f"{g} - softmax({a}{along(attrs)}) * np.sum({g}, axis={attrs[0]}, "
+                "keepdims=True)"), False
     if gate == "l2":
         return f"{a} * (2 * {g})", False
     labels = names.labels_of(args[1])
@@ -158,16 +184,16 @@ def _matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
 
 
 def _reduction_gradient(gate: str, g: str, a: str, out: str, shape: Shape,
-                        axis: int | None) -> str:
+                        axis: int | None, kept: bool) -> str:
     """sum/mean copy the upstream gradient to every element reduced (divided by their
     count for mean); amax/amin route it to the extreme elements (ties share it)."""
-    spread = g if axis is None else keep_axis(g, axis)
+    spread = g if axis is None or kept else keep_axis(g, axis)
     if gate == "sum":
         return f"np.ones_like({a}) * {spread}"
     if gate == "mean":
         count = int(np.prod(shape)) if axis is None else shape[axis]
         return f"np.ones_like({a}) * {spread} / {count}"
-    winners = f"({a} == {out if axis is None else keep_axis(out, axis)})"
+    winners = f"({a} == {out if axis is None or kept else keep_axis(out, axis)})"
     if axis is None:
         return f"{winners} * {g} / np.sum({winners})"
     return f"{winners} * ({spread} / np.sum({winners}, axis={axis}, keepdims=True))"
