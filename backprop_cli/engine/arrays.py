@@ -477,7 +477,7 @@ def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: 
     out = trace.values[node]
     edges: Edges = []
     for position, source in enumerate(graph.args[node]):
-        vjp = spec.vjps[position]
+        vjp = spec.vjp_of(position)
         if vjp is None or not graph.requires_grad[source]:
             continue
         edges.append((position, None, kit.settle(vjp(kit, upstream, operands, out, attrs))))

@@ -12,6 +12,7 @@ In the rule formulas ``{a}``, ``{b}`` are the operands' names, ``{out}`` the gat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,13 +75,30 @@ class ArrayGate:
     kink_where: str = ""
     kink_convention: str = ""
     sides: Sides | None = None
+    many: bool = False  # the last parameter repeats: concat(a, b, c), s[i, j]
 
     @property
     def arity(self) -> int:
         return len(self.params)
 
+    def _slot(self, position: int) -> int:
+        return min(position, len(self.params) - 1) if self.many else position
+
     def differentiable(self, position: int) -> bool:
-        return self.vjps[position] is not None
+        return self.vjps[self._slot(position)] is not None
+
+    def vjp_of(self, position: int) -> VJP | None:
+        """The VJP of the operand at ``position`` (a repeated one is told its position)."""
+        vjp = self.vjps[self._slot(position)]
+        if vjp is None or not self.many:
+            return vjp
+        return functools.partial(vjp, position=position)
+
+    def param_of(self, position: int) -> str:
+        return self.params[self._slot(position)]
+
+    def rule_of(self, position: int) -> str:
+        return self.rules[self._slot(position)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -501,6 +519,113 @@ def _hinge_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
     return np.sign(margins) * others
 
 
+# ----------------------------------------------------------------------------- joining
+
+def _joined_axis(shapes: Sequence[Shape], attrs: Attrs, gate: str, extra: int) -> int:
+    first = shapes[0]
+    if len(first) + extra == 0:
+        raise ShapeMismatch(f"{gate} needs arrays of at least one axis, got a scalar")
+    return int(_axis(attrs[0], len(first) + extra, gate) or 0)
+
+
+def _concat_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    axis = _joined_axis(shapes, attrs, "concat", 0)
+    first = shapes[0]
+    for k, shape in enumerate(shapes[1:], 1):
+        if len(shape) != len(first) or shape[:axis] + shape[axis + 1:] != \
+                first[:axis] + first[axis + 1:]:
+            raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
+                                f"cannot be joined along axis {axis}: every other axis must "
+                                "agree")
+    return first[:axis] + (sum(shape[axis] for shape in shapes),) + first[axis + 1:]
+
+
+def _concat_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return np.concatenate(ops, axis=_axis(attrs[0], ops[0].ndim, "concat"))
+
+
+def _concat_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+                position: int = 0) -> Array:
+    """The slice of the upstream gradient where the operand sits."""
+    axis = int(_axis(attrs[0], ops[0].ndim, "concat") or 0)
+    start = sum(op.shape[axis] for op in ops[:position])
+    where = (slice(None),) * axis + (slice(start, start + ops[position].shape[axis]),)
+    return np.asarray(g)[where].copy()
+
+
+def _stack_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    axis = _joined_axis(shapes, attrs, "stack", 1)
+    first = shapes[0]
+    for k, shape in enumerate(shapes[1:], 1):
+        if shape != first:
+            raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
+                                "cannot be stacked: all must be equal")
+    return first[:axis] + (len(shapes),) + first[axis:]
+
+
+def _stack_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return np.stack(ops, axis=_axis(attrs[0], ops[0].ndim + 1, "stack"))
+
+
+def _stack_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+               position: int = 0) -> Array:
+    axis = int(_axis(attrs[0], ops[0].ndim + 1, "stack") or 0)
+    return np.asarray(g)[(slice(None),) * axis + (position,)].copy()
+
+
+def _arange_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    if attrs[0] < 1:
+        raise ShapeMismatch(f"arange({attrs[0]}) would be empty: n must be at least 1")
+    return (int(attrs[0]),)
+
+
+def _arange_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return kit.asarray(np.arange(int(attrs[0])) * kit.one)
+
+
+def _gather_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    source, indices = shapes[0], shapes[1:]
+    if len(indices) > len(source):
+        raise ShapeMismatch(f"{len(indices)} index arrays for an array of shape "
+                            f"{_show(source)}")
+    try:
+        picked = tuple(np.broadcast_shapes(*indices))
+    except ValueError:
+        shown = " and ".join(_show(s) for s in indices)
+        raise ShapeMismatch(f"index arrays of shapes {shown} do not broadcast") from None
+    return picked + source[len(indices):]
+
+
+def integer_indices(ops: Sequence[Array]) -> tuple[Array, ...]:
+    """The index arrays as integers, refusing non-integers and indices out of range."""
+    source = ops[0]
+    result = []
+    for axis, index in enumerate(ops[1:]):
+        size = source.shape[axis]
+        numbers = np.asarray(index, dtype=float)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < -size) | \
+            (numbers >= size)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise LabelError(f"indices along axis {axis} must be integers from {-size} to "
+                             f"{size - 1}", where)
+        result.append(numbers.astype(np.intp))
+    return tuple(result)
+
+
+def _gather_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return ops[0][integer_indices(ops)]
+
+
+def _gather_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+                position: int = 0) -> Array:
+    """Scatter-add: each picked element's gradient added back where it came from (an
+    element picked twice gets both), numpy's np.add.at."""
+    gradient = kit.zeros(ops[0].shape)
+    np.add.at(gradient, integer_indices(ops), np.asarray(g, dtype=gradient.dtype))
+    return gradient
+
+
 def _show(shape: Shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
@@ -512,6 +637,7 @@ show_shape = _show
 _AXIS = (Static("axis", "int", phrase="an optional axis"),
          Static("keepdims", "bool", default=False,
                 phrase="keepdims=True to keep the reduced axis (size 1)"))
+_JOIN_AXIS = (Static("axis", "int", default=0, phrase="an optional axis (default 0)"),)
 _LAST_AXIS = (Static("axis", "int", default=-1, phrase="an optional axis (default: the last)"),)
 _D = "d{L}/d"
 
@@ -593,6 +719,22 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               static=(Static("margin", "number", default=1.0, phrase="an optional margin"),),
               kink=_hinge_kinks, sides=_hinge_sides,
               kink_where="a margin of exactly 0", kink_convention="local gradient 0 there"),
+    ArrayGate("concat", ("a",), "arrays joined along an existing axis (0 unless given), "
+              "numpy's concatenate",
+              (f"{_D}{{a}} = the slice of {_D}{{out}} where {{a}} sits",),
+              _concat_shape, _concat_forward, (_concat_vjp,), static=_JOIN_AXIS, many=True),
+    ArrayGate("stack", ("a",), "arrays stacked along a new axis (0 unless given)",
+              (f"{_D}{{a}} = {_D}{{out}}[{{position}}] along the new axis",),
+              _stack_shape, _stack_forward, (_stack_vjp,), static=_JOIN_AXIS, many=True),
+    ArrayGate("arange", (), "0, 1, ..., n - 1 (to pick one element per row: "
+              "s[arange(N), y])", (), _arange_shape, _arange_forward, (),
+              static=(Static("n", "int", required=True, phrase="n"),)),
+    ArrayGate("gather", ("a", "i"), "a[i, j]: integer-array indexing, the elements at "
+              "(i[k], j[k]) for every k (numpy's advanced indexing)",
+              (f"{_D}{{a}} = {_D}{{out}} added back at the picked places (np.add.at), 0 "
+               "elsewhere", ""),
+              _gather_shape, _gather_forward, (_gather_vjp, None), many=True,
+              written="{a}[{sub}]"),
     ArrayGate("l2", ("a",), "L2 regularisation R(W): the sum of squared elements",
               (f"{_D}{{a}} = 2 * {{a}} * {_D}{{out}}",),
               lambda shapes, attrs: (), _l2_forward, (_l2_vjp,)),
@@ -606,6 +748,8 @@ ONE_ARGUMENT_ALIASES = {"max": "amax", "min": "amin"}
 def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
     """How the gate is written with these operands, e.g. ``x @ w`` or ``sum(s, 1)``."""
     gate = ARRAY_GATES[name]
+    if name == "gather":
+        return f"{operands[0]}[{', '.join(operands[1:])}]"
     if gate.written:
         fields = dict(zip(gate.params, operands, strict=True))
         return gate.written.format(sub=_subscript(name, attrs), **fields)
@@ -637,11 +781,13 @@ def rule(name: str, position: int, operands: Sequence[str], out: str, loss: str,
          attrs: Attrs) -> str:
     """The VJP formula of one operand in the graph's names."""
     gate = ARRAY_GATES[name]
-    fields = dict(zip(gate.params, operands, strict=True))
-    text = gate.rules[position]
+    fields = {gate.param_of(k): operand for k, operand in enumerate(operands)}
+    fields[gate.param_of(position)] = operands[position]
+    text = gate.rule_of(position)
     if not text:
-        return f"none: {operands[position]} holds class labels"
-    return text.format(L=loss, out=out, sub=_subscript(name, attrs),
+        what = "indices" if gate.many else "class labels"
+        return f"none: {operands[position]} holds {what}"
+    return text.format(L=loss, out=out, sub=_subscript(name, attrs), position=position,
                        axis=_axis_words(gate, attrs), **fields)
 
 

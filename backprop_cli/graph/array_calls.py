@@ -32,25 +32,45 @@ def array_call(builder: Builder, item: Item, stack: list[int]) -> int:
     _check_count(builder, gate, item)
     nodes = stack[len(stack) - item.argc:]
     del stack[len(stack) - item.argc:]
-    for node in nodes[:gate.arity]:
+    arrays = _array_count(builder, gate, nodes)
+    for node in nodes[:arrays]:
         if node in builder.keyword_args:
             keyword = builder.keyword_args[node]
             raise builder.error(f"{item.text}() takes its array{'s' if gate.arity > 1 else ''}"
                                 f" by position, not as {keyword.text}=", keyword)
-    attrs = _literals(builder, gate, nodes[gate.arity:])
-    node = builder.add_node(name, tuple(nodes[:gate.arity]), item, None)
+    attrs = _literals(builder, gate, nodes[arrays:])
+    node = builder.add_node(name, tuple(nodes[:arrays]), item, None)
     builder.graph.attrs[node] = attrs
     builder.graph.uses_arrays = True
     return node
 
 
+def _array_count(builder: Builder, gate: ArrayGate, nodes: list[int]) -> int:
+    """How many of a call's arguments are arrays: all but the trailing literals (an axis)
+    for a gate that takes any number of arrays, such as concat(a, b, c, 1)."""
+    if not gate.many:
+        return gate.arity
+    count = len(nodes)
+    while count > gate.arity and len(nodes) - count < len(gate.static) and \
+            _is_literal(builder, nodes[count - 1]):
+        count -= 1
+    return count
+
+
+def _is_literal(builder: Builder, node: int) -> bool:
+    graph = builder.graph
+    return node in builder.keyword_args or (
+        graph.gates[node] == CONST and graph.literals.get(node) not in CONSTANT_VALUES)
+
+
 def _check_count(builder: Builder, gate: ArrayGate, item: Item) -> None:
     least = gate.arity + sum(1 for s in gate.static if s.required)
-    variadic = any(s.variadic for s in gate.static)
+    variadic = any(s.variadic for s in gate.static) or gate.many
     most = gate.arity + len(gate.static)
     if least <= item.argc and (variadic or item.argc <= most):
         return
     arrays = "an array" if gate.arity == 1 else f"{gate.arity} arrays"
+    arrays = "no array" if not gate.arity else arrays + (" or more" if gate.many else "")
     then = "".join(f", then {s.phrase}" for s in gate.static)
     raise builder.error(f"{item.text}() takes {arrays}{then}; got {item.argc} argument"
                          f"{'s' if item.argc != 1 else ''}", item)

@@ -307,10 +307,38 @@ class _ExpressionParser:
             self.out.append(Item("call", "transpose", 1, token.line, token.column))
             self.skip_until = index + 2
             return
+        if self._picks_with_arrays(index):
+            self._open_gather(token)
+            return
         stop, entries = read_subscript(self.tokens, index, self.text)
         self.out.append(Item("index", format_subscript(entries), 1, token.line, token.column,
                              entries))
         self.skip_until = stop + 1
+
+    def _picks_with_arrays(self, index: int) -> bool:
+        """``s[arange(N), y]``: a subscript holding names or calls indexes with integer
+        arrays (a gather gate); one of literals and slices is a plain subscript."""
+        depth = 0
+        for token in self.tokens[index:]:
+            if token.text == "[":
+                depth += 1
+            elif token.text == "]":
+                depth -= 1
+                if not depth:
+                    return False
+            elif token.kind == "name" or token.kind == "end":
+                return token.kind == "name"
+        return False
+
+    def _open_gather(self, bracket: Token) -> None:
+        """``s[i, j]`` read as the call ``gather(s, i, j)``: ``s`` is already its first
+        argument; ``]`` closes it."""
+        name = Token("name", "gather", bracket.line, bracket.column)
+        self.ops.append(_Open(name, call=True, paren=bracket))
+        self.argcs.append(1)
+        self.keywords.append(None)
+        self.keyworded.append(False)
+        self.expect_operand = True
 
     def _operand(self, token: Token, following: Token) -> None:
         if token.kind == "num":
@@ -349,7 +377,7 @@ class _ExpressionParser:
     def _operator(self, token: Token) -> None:
         if token.kind == "op" and token.text in BINARY:
             self._push_binary(token)
-        elif token.text == ")":
+        elif token.text in (")", "]"):
             self._close_paren(token)
         elif token.text == ",":
             self._comma(token)
@@ -400,7 +428,13 @@ class _ExpressionParser:
     def _close_paren(self, token: Token) -> None:
         opened = self._pop_to_open()
         if opened is None:
-            raise _error("unmatched ')'", token, self.text)
+            raise _error(f"unmatched {token.text!r}", token, self.text)
+        bracket = opened.paren is not None and opened.paren.text == "["
+        if bracket != (token.text == "]"):
+            wanted = "']'" if bracket else "')'"
+            opener = "'['" if bracket else "'('"
+            raise _error(f"expected {wanted} to close the {opener} still open", token,
+                         self.text)
         if opened.call:
             self._end_argument(token)
             self._close_call(self.argcs[-1] + 1)
