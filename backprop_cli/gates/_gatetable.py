@@ -230,11 +230,11 @@ def clip_d_a(a, b, c, out):
 
 
 def clip_d_b(a, b, c, out):
-    return _heaviside(-a + b, 0.0)
+    return _heaviside(-a + b, 0.0)*_heaviside(-b + c, 1.0)
 
 
 def clip_d_c(a, b, c, out):
-    return _heaviside(a - c, 0.0)
+    return -_heaviside(-a + b, 0.0)*_heaviside(-b + c, 1.0) - _heaviside(-a + c, 1.0)*_heaviside(a - b, 1.0) + 1.0
 
 
 def gt_forward(a, b):
@@ -552,7 +552,7 @@ GATE_TABLE = (
         pattern='clip({a}, {b}, {c})',
         summary="clip(x, lo, hi): x held between lo and hi (numpy's clip, PyTorch's clamp)",
         definition='Min(c, Max(a, b))',
-        partial_formulas=('Heaviside(-a + c, 1)*Heaviside(a - b, 1)', 'Heaviside(-a + b, 0)', 'Heaviside(a - c, 0)'),
+        partial_formulas=('Heaviside(-a + c, 1)*Heaviside(a - b, 1)', 'Heaviside(-a + b, 0)*Heaviside(-b + c, 1)', '-Heaviside(-a + b, 0)*Heaviside(-b + c, 1) - Heaviside(-a + c, 1)*Heaviside(a - b, 1) + 1'),
         forward=clip_forward,
         partials=(clip_d_a, clip_d_b, clip_d_c,),
     ),

@@ -227,11 +227,11 @@ def clip_d_a(a, b, c, out):
 
 
 def clip_d_b(a, b, c, out):
-    return np.heaviside(-a + b, 0.0)
+    return np.heaviside(-a + b, 0.0)*np.heaviside(-b + c, 1.0)
 
 
 def clip_d_c(a, b, c, out):
-    return np.heaviside(a - c, 0.0)
+    return -np.heaviside(-a + b, 0.0)*np.heaviside(-b + c, 1.0) - np.heaviside(-a + c, 1.0)*np.heaviside(a - b, 1.0) + 1.0
 
 
 def gt_forward(a, b):

@@ -92,7 +92,7 @@ class ArrayGate:
         vjp = self.vjps[self._slot(position)]
         if vjp is None or not self.many:
             return vjp
-        return functools.partial(vjp, position=position)
+        return functools.partial(vjp, position=position)  # type: ignore[call-arg]
 
     def param_of(self, position: int) -> str:
         return self.params[self._slot(position)]
@@ -537,7 +537,7 @@ def _concat_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
             raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
                                 f"cannot be joined along axis {axis}: every other axis must "
                                 "agree")
-    return first[:axis] + (sum(shape[axis] for shape in shapes),) + first[axis + 1:]
+    return (*first[:axis], sum(shape[axis] for shape in shapes), *first[axis + 1:])
 
 
 def _concat_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
@@ -560,11 +560,11 @@ def _stack_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
         if shape != first:
             raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
                                 "cannot be stacked: all must be equal")
-    return first[:axis] + (len(shapes),) + first[axis:]
+    return (*first[:axis], len(shapes), *first[axis:])
 
 
 def _stack_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return np.stack(ops, axis=_axis(attrs[0], ops[0].ndim + 1, "stack"))
+    return np.stack(ops, axis=int(_axis(attrs[0], ops[0].ndim + 1, "stack") or 0))
 
 
 def _stack_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,

@@ -127,6 +127,14 @@ def _clip_locals(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
     return d_a, d_b, one - d_a - d_b
 
 
+def _clip_gradients(sp: Any, a: Any, b: Any, c: Any) -> tuple[Any, ...]:
+    """x where lo <= x <= hi, lo where x < lo <= hi, hi otherwise (x > hi, or lo > hi: the
+    value is hi then); the steps take PyTorch's side at 0."""
+    d_a = sp.Heaviside(a - b, 1) * sp.Heaviside(c - a, 1)
+    d_b = sp.Heaviside(b - a, 0) * sp.Heaviside(c - b, 1)
+    return d_a, d_b, 1 - d_a - d_b
+
+
 def _clip_switch(operands: Sequence[Any]) -> Any:
     """Positive inside [lo, hi], negative outside: its sign changes at either bound."""
     a, b, c = operands
@@ -330,9 +338,7 @@ GATES: tuple[Gate, ...] = (
                    _clip_ties, _clip_locals, _clip_kink),
          kink_test="a == b or a == c or b == c", switch=_clip_switch, safe=True,
          python="min(max({a}, {b}), {c})", numpy="np.minimum(np.maximum({a}, {b}), {c})",
-         # x where lo <= x <= hi, lo where x < lo, hi where x > hi (for lo <= hi)
-         local_gradients=lambda sp, a, b, c: (sp.Heaviside(a - b, 1) * sp.Heaviside(c - a, 1),
-                                              sp.Heaviside(b - a, 0), sp.Heaviside(a - c, 0)),
+         local_gradients=_clip_gradients,
          tape_order=22),
     _comparison("gt", ">", "Gt", "greater than", 23),
     _comparison("lt", "<", "Lt", "less than", 24),
