@@ -292,8 +292,9 @@ def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
         value = expr.xreplace(subs).evalf(30)
         # evalf leaves a step whose argument mixes floats and exact constants unevaluated
         # (Heaviside(-1/4 + 1/(-4.0 + 2*E))): evaluate the argument first
-        value = value.replace(lambda e: isinstance(e, sp.Heaviside),
-                              lambda e: sp.Heaviside(*(sp.N(a, 30) for a in e.args))).evalf(30)
+        # (a comparison's derivative, DiracDelta, likewise)
+        value = value.replace(lambda e: isinstance(e, sp.Heaviside | sp.DiracDelta),
+                              lambda e: e.func(*(sp.N(a, 30) for a in e.args))).evalf(30)
     except (ZeroDivisionError, TypeError):  # TypeError: a comparison of zoo (Piecewise)
         return None
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not value.is_number:

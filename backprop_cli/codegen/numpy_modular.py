@@ -147,6 +147,37 @@ STRUCTURAL_CLASSES = {
     def backward(self, upstream):
         grad = hinge_grad(self.s, self.y, self.margin)
         return grad * np.expand_dims(upstream, -1), None''',
+    "concat": '''    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        self.sizes = [np.shape(a)[self.axis] for a in arrays]
+        return np.concatenate(arrays, axis=self.axis)
+
+    def backward(self, upstream):
+        parts = np.split(upstream, np.cumsum(self.sizes)[:-1], axis=self.axis)
+        return parts[0] if len(parts) == 1 else tuple(parts)''',
+    "stack": '''    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        return np.stack(arrays, axis=self.axis)
+
+    def backward(self, upstream):
+        parts = tuple(np.moveaxis(upstream, self.axis, 0))
+        return parts[0] if len(parts) == 1 else parts''',
+    "arange": '''    def __init__(self, n):
+        self.n = n
+
+    def forward(self):
+        return np.arange(self.n)''',
+    "gather": '''    def forward(self, a, *index):
+        self.shape = np.shape(a)
+        self.index = index
+        return a[index]
+
+    def backward(self, upstream):
+        return (gather_grad(upstream, self.shape, self.index), *[None] * len(self.index))''',
     "l2": '''    def forward(self, a):
         self.a = a
         return np.sum(a * a)
@@ -228,6 +259,8 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = ", ".join(str(n) for n in attrs)
     elif gate == "index":
         arguments = f"np.s_[{format_subscript(attrs)}]"
+    elif (gate in ("concat", "stack") and attrs[0] != 0) or gate == "arange":
+        arguments = str(attrs[0]) if gate == "arange" else f"axis={attrs[0]}"
     elif gate in ("softmax", "log_softmax") and attrs[0] != -1:
         arguments = f"axis={attrs[0]}"
     elif gate in _REDUCTIONS:
@@ -258,7 +291,10 @@ class _Calls:
 
     def lines(self, node: int) -> list[str]:
         graph, names = self.trace.graph, self.names
-        targets = [names.grads[a] if graph.requires_grad[a] else "_" for a in graph.args[node]]
+        spec = ARRAY_GATES.get(graph.gates[node])
+        targets = [names.grads[a] if graph.requires_grad[a] and
+                   (spec is None or spec.differentiable(k)) else "_"
+                   for k, a in enumerate(graph.args[node])]
         call = f"{names.gate_object(node)}.backward({names.grads[node]})"
         copies = [t != "_" and t not in self.assigned and self.fan_in[t] > 1 and
                   _may_share(graph, node, k) for k, t in enumerate(targets)]

@@ -51,6 +51,12 @@ HELPERS = {
     "logsumexp_grad": '''def logsumexp_grad(g, a, out, axis, keepdims):
     """d logsumexp / d a = exp(a - out), the softmax of a, times the upstream gradient g."""
     return kept(g, a, axis, keepdims) * np.exp(a - kept(out, a, axis, keepdims))''',
+    "gather_grad": '''def gather_grad(g, shape, index):
+    """The gradient of a[index]: g added back where each element was picked (np.add.at
+    adds twice where an element was picked twice), 0 elsewhere."""
+    grad = np.zeros(shape)
+    np.add.at(grad, index, g)
+    return grad''',
     "hinge_margins": '''def hinge_margins(s, y, margin):
     """max(0, s_j - s_y + margin) for every class j, and 0 at the label y."""
     s_y = np.take_along_axis(s, y[..., None], axis=-1)
@@ -75,7 +81,8 @@ GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp")
                 "hinge": ("hinge_margins", "hinge_grad"),
                 "var": ("kept", "var_grad"), "std": ("kept", "std_grad"),
                 "norm": ("kept", "norm_grad"),
-                "logsumexp": ("logsumexp", "kept", "logsumexp_grad")}
+                "logsumexp": ("logsumexp", "kept", "logsumexp_grad"),
+                "gather": ("gather_grad",)}
 NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
 
 

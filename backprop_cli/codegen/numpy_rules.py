@@ -86,7 +86,7 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
                         operands: list[str]) -> str:
     graph = trace.graph
     gate, attrs = graph.gates[node], graph.attrs.get(node, ())
-    a = operands[0]
+    a = operands[0] if operands else ""  # arange(n) has none
     if gate == "matmul":
         return f"{a}.dot({operands[1]})"
     if gate == "transpose":
@@ -101,6 +101,13 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
     if gate in HELPED:
         return HELPED[gate].format(a=a, args=axis_text(attrs), axis=attrs[0],
                                    keepdims=keeps(attrs))
+    if gate in ("concat", "stack"):
+        function = "concatenate" if gate == "concat" else "stack"
+        return f"np.{function}([{', '.join(operands)}], axis={attrs[0]})"
+    if gate == "arange":
+        return f"np.arange({attrs[0]})"
+    if gate == "gather":
+        return f"{a}[{', '.join(names.labels_of(i) for i in graph.args[node][1:])}]"
     if gate == "softmax":
         return f"softmax({a}{along(attrs)})"
     if gate == "log_softmax" and attrs[0] != -1:
@@ -155,6 +162,11 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
         return _reduction_gradient(gate, g, a, out, shape, axis, keeps(attrs)), False
     if gate in HELPED:
         return f"{gate}_grad({g}, {a}, {out}, {attrs[0]}, {keeps(attrs)})", False
+    if gate in ("concat", "stack"):
+        return _joined_gradient(trace, node, g, position), False
+    if gate == "gather":
+        index = ", ".join(names.labels_of(i) for i in args[1:])
+        return f"gather_grad({g}, {shape!r}, ({index},))", False
     if gate == "softmax":
         return f"{out} * ({g} - np.sum({g} * {out}, axis={attrs[0]}, keepdims=True))", False
     if gate == "log_softmax":
@@ -169,6 +181,19 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
     if gate == "hinge":
         return f"hinge_grad({a}, {labels}, {float(attrs[0])!r}) * {upstream}", False
     raise ValueError(f"no numpy gradient for the gate {gate}")  # pragma: no cover
+
+
+def _joined_gradient(trace: Trace, node: int, g: str, position: int) -> str:
+    """The part of the upstream gradient where the operand sits: a slice along the axis
+    (concat) or one index of the new axis (stack)."""
+    graph = trace.graph
+    shapes = [trace.shape(a) for a in graph.args[node]]
+    if graph.gates[node] == "stack":
+        axis = int(graph.attrs[node][0]) % (len(shapes[0]) + 1)
+        return f"{g}[{', '.join([':'] * axis + [str(position)])}]"
+    axis = int(graph.attrs[node][0]) % len(shapes[0])
+    start = sum(shape[axis] for shape in shapes[:position])
+    return f"{g}[{', '.join([':'] * axis + [f'{start}:{start + shapes[position][axis]}'])}]"
 
 
 def _matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
