@@ -82,8 +82,10 @@ def array_gates_section() -> Section:
     for gate in ARRAY_GATE_LIST:
         attrs = tuple(s.default for s in gate.static if not s.variadic) or \
             ((0,) if gate.name == "index" else ())
-        params = list(gate.params)
+        params = [*gate.params, "..."] if gate.many else list(gate.params)
         written = describe(gate.name, params, attrs if gate.name != "reshape" else ("...",))
+        if gate.name == "arange":
+            written = "arange(n)"
         rules = "; ".join(rule(gate.name, k, params, "out", "L", attrs)
                           for k in range(gate.arity))
         if gate.name == "index":

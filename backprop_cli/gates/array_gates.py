@@ -724,7 +724,7 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               (f"{_D}{{a}} = the slice of {_D}{{out}} where {{a}} sits",),
               _concat_shape, _concat_forward, (_concat_vjp,), static=_JOIN_AXIS, many=True),
     ArrayGate("stack", ("a",), "arrays stacked along a new axis (0 unless given)",
-              (f"{_D}{{a}} = {_D}{{out}}[{{position}}] along the new axis",),
+              (f"{_D}{{a}} = {_D}{{out}} at the index of {{a}} along the new axis",),
               _stack_shape, _stack_forward, (_stack_vjp,), static=_JOIN_AXIS, many=True),
     ArrayGate("arange", (), "0, 1, ..., n - 1 (to pick one element per row: "
               "s[arange(N), y])", (), _arange_shape, _arange_forward, (),
@@ -787,7 +787,7 @@ def rule(name: str, position: int, operands: Sequence[str], out: str, loss: str,
     if not text:
         what = "indices" if gate.many else "class labels"
         return f"none: {operands[position]} holds {what}"
-    return text.format(L=loss, out=out, sub=_subscript(name, attrs), position=position,
+    return text.format(L=loss, out=out, sub=_subscript(name, attrs),
                        axis=_axis_words(gate, attrs), **fields)
 
 
