@@ -144,3 +144,15 @@ def test_bad_joins_and_picks_are_one_error_line(program: str, inputs: tuple[str,
     first = result.stderr.splitlines()[0]
     assert message in first
     assert "line 1, column" in first
+
+
+@pytest.mark.parametrize(("program", "inputs", "upstream"), [
+    ("f = concat(x, y * 2)", ("x=[1, 2]", "y=[3]"), "ones(3)"),
+    ("f = stack(x, x * 3, axis=1)", ("x=[1, 2]",), "ones(2, 2)"),
+    ("f = s[arange(2), y]", ("s=[[1, 2], [3, 4]]", "y=[1, 1]"), "ones(2)"),
+])
+def test_jacobians_agree_with_the_backward_pass(program: str, inputs: tuple[str, ...],
+                                                upstream: str) -> None:
+    result = invoke("eval", program, *inputs, "--jacobian", "--upstream", upstream)
+    assert result.exit_code == 0, result.stderr
+    assert "Jacobians against the backward pass" in result.stdout
