@@ -246,8 +246,7 @@ class _ExpressionParser:
             raise _error("'def' must start a statement: def NAME(PARAMS): EXPRESSION",
                          token, self.text)
         if token.text == ":":
-            raise _error("':' is not allowed here (only in def NAME(PARAMS): EXPRESSION)",
-                         token, self.text)
+            raise _error(self._colon_message(), token, self.text)
         if self.skip_paren:
             self.skip_paren = False
             self.call_just_opened = True
@@ -271,6 +270,13 @@ class _ExpressionParser:
         else:
             self._operator(token)
         self.call_just_opened = False
+
+    def _colon_message(self) -> str:
+        opened = next((op for op in reversed(self.ops) if isinstance(op, _Open)), None)
+        if opened is not None and opened.paren is not None and opened.paren.text == "[":
+            return ("a slice in a subscript takes integer literals only (a subscript with "
+                    "names or calls picks elements by integer arrays: s[arange(N), y])")
+        return "':' is not allowed here (only in def NAME(PARAMS): EXPRESSION)"
 
     def _keyword_start(self, index: int) -> bool:
         """``NAME =`` right after a call's ``(`` or ``,``: a keyword argument."""

@@ -66,8 +66,8 @@ def eval_failed(source: str, *inputs: str, input: str | bytes | None = None) -> 
 # (program, line, column, the character under the caret, fragment of the headline)
 SYNTAX = [
     ("x.y", 1, 2, ".", "attribute access"),
-    ("x[y]", 1, 3, "y", "subscript"),
-    ("exp(x)[x]", 1, 8, "x", "subscript"),
+    ("x[y:2]", 1, 4, ":", "subscript"),
+    ("exp(x)[x:1]", 1, 9, ":", "subscript"),
     ("lambda: 1", 1, 1, "l", "'lambda'"),
     ("[x for x in y]", 1, 4, "f", "'for'"),
     ("sum(x for x in y)", 1, 7, "f", "'for'"),
@@ -267,11 +267,11 @@ def test_txt_program_file(tmp_path: Path) -> None:
 
 def test_toml_circuit_file_error_points_into_its_program(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text('title = "bad"\nprogram = """\nq = x + y\nf = q * z[y]\n"""\n'
+    path.write_text('title = "bad"\nprogram = """\nq = x + y\nf = q * z[y:1]\n"""\n'
                     "[inputs]\nx = 1\ny = 2\nz = 3\n", encoding="utf-8")
     result = failed("eval", str(path))
     assert "subscript" in headline(result) and str(path) in headline(result)
-    assert_points_at(result, 2, 11, "y", source_line="f = q * z[y]")
+    assert_points_at(result, 2, 12, ":", source_line="f = q * z[y:1]")
 
 
 def test_toml_circuit_file_with_a_domain_error(tmp_path: Path) -> None:
