@@ -74,7 +74,7 @@ PAYLOADS = [
     "x & y",
     "~x",
     "x << 2",
-    "x[y]",
+    "x[y:z]",
     "x[0:y]",
     "x.real",
     "1 .real",
