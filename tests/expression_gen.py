@@ -24,13 +24,16 @@ from hypothesis import strategies as st
 VARIABLES = ("x", "y", "z", "w")
 CONSTANTS = ("0.25", "0.5", "1", "1.5", "2", "2.5", "3", ".5", "2.", "1e-1", "pi", "e")
 UNARY_CALLS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "abs",
-               "softplus")
+               "softplus", "sign", "log1p")
 BINARY_CALLS = ("max", "min", "leaky_relu")
 BINARY_OPERATORS = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+COMPARISONS = {"gt": ">", "lt": "<", "ge": ">=", "le": "<=", "eq": "==", "ne": "!="}
 # every gate the tool has; "pow" is written a ** b, a ^ b or pow(a, b)
-BINARY_GATES = (*BINARY_OPERATORS, "pow", *BINARY_CALLS)
+BINARY_GATES = (*BINARY_OPERATORS, "pow", *BINARY_CALLS, *COMPARISONS)
 UNARY_GATES = ("neg", *UNARY_CALLS)
-GATES = (*BINARY_GATES, *UNARY_GATES)
+TERNARY_GATES = ("clip", "where")
+TERNARY_PERCENT = 8  # chance that an inner node is a three-input gate
+GATES = (*BINARY_GATES, *UNARY_GATES, *TERNARY_GATES)
 POW_SPELLINGS = ("**", "^", "call")
 MAX_DEPTH = 5
 LEAF_PERCENT = (0, 5, 15, 30, 50)  # chance that a node at depth d is a leaf (always at 5)
@@ -89,11 +92,14 @@ def _tree(draw: st.DrawFn, depth: int, max_depth: int) -> Node:
         if draw(st.integers(0, 3)) == 0:
             return Node("const", text=draw(st.sampled_from(CONSTANTS)))
         return Node("input", text=draw(st.sampled_from(VARIABLES)))
-    if draw(st.integers(0, 99)) < BINARY_PERCENT:
+    chance = draw(st.integers(0, 99))
+    if chance < TERNARY_PERCENT:
+        kind = draw(st.sampled_from(TERNARY_GATES))
+    elif chance < BINARY_PERCENT:
         kind = draw(st.sampled_from(BINARY_GATES))
     else:
         kind = draw(st.sampled_from(UNARY_GATES))
-    arity = 1 if kind in UNARY_GATES else 2
+    arity = 1 if kind in UNARY_GATES else 3 if kind in TERNARY_GATES else 2
     args = tuple(_tree(draw, depth + 1, max_depth) for _ in range(arity))
     spelling = draw(st.sampled_from(POW_SPELLINGS)) if kind == "pow" else ""
     paren = draw(st.integers(0, 7)) == 0
@@ -111,7 +117,8 @@ def points(variables: frozenset[str]) -> st.SearchStrategy[dict[str, float]]:
 
 # ----------------------------------------------------------------------------- text
 
-PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4,
+              **dict.fromkeys(COMPARISONS, 0)}
 ATOM = 5
 
 
@@ -165,6 +172,10 @@ class _Writer:
             left = self._operand(args[0], _precedence(args[0]) < level)
             right = self._operand(args[1], _precedence(args[1]) <= level)
             return f"{left} {BINARY_OPERATORS[kind]} {right}"
+        if kind in COMPARISONS:  # they never chain: a comparison operand is parenthesised
+            left = self._operand(args[0], _precedence(args[0]) <= 0)
+            right = self._operand(args[1], _precedence(args[1]) <= 0)
+            return f"{left} {COMPARISONS[kind]} {right}"
         if kind == "pow" and node.spelling != "call":
             # right-associative; a unary minus may follow the operator (x ** -y)
             left = self._operand(args[0], _precedence(args[0]) <= PRECEDENCE["pow"])
@@ -225,9 +236,35 @@ def sympy_gate(kind: str, args: list[sp.Expr]) -> sp.Expr:
         return sp.Max(args[0], args[1])
     if kind == "min":
         return sp.Min(args[0], args[1])
+    if kind == "clip":
+        return sp.Min(sp.Max(args[0], args[1]), args[2])
+    if kind == "where":  # b where a != 0, else c: written with steps (as the comparisons)
+        return args[2] + (args[1] - args[2]) * (1 - _equal(args[0], sp.Integer(0)))
+    if kind in COMPARISONS:
+        return _comparison(kind, args[0], args[1])
+    if kind == "log1p":
+        return sp.log(1 + args[0])
+    if kind == "sign":  # sympy's sign differentiates to DiracDelta even off 0: as steps
+        return sp.Heaviside(args[0], 0) - sp.Heaviside(-args[0], 0)
     function = {"exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin,
                 "cos": sp.cos, "tan": sp.tan, "tanh": sp.tanh}[kind]
     return function(args[0])
+
+
+def _equal(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """1 where a = b, else 0: two unit steps (the value at 0 is the second argument)."""
+    return sp.Heaviside(a - b, 1) * sp.Heaviside(b - a, 1)
+
+
+def _comparison(kind: str, a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """A comparison as unit steps: their derivative is 0 away from a tie."""
+    if kind == "eq":
+        return _equal(a, b)
+    if kind == "ne":
+        return 1 - _equal(a, b)
+    strict = kind in ("gt", "lt")
+    difference = a - b if kind in ("gt", "ge") else b - a
+    return sp.Heaviside(difference, 0 if strict else 1)
 
 
 @cache
@@ -255,9 +292,10 @@ def sympy_number(expr: sp.Expr, point: dict[str, float]) -> complex | None:
         value = expr.xreplace(subs).evalf(30)
         # evalf leaves a step whose argument mixes floats and exact constants unevaluated
         # (Heaviside(-1/4 + 1/(-4.0 + 2*E))): evaluate the argument first
-        value = value.replace(lambda e: isinstance(e, sp.Heaviside),
-                              lambda e: sp.Heaviside(*(sp.N(a, 30) for a in e.args))).evalf(30)
-    except ZeroDivisionError:
+        # (a comparison's derivative, DiracDelta, likewise)
+        value = value.replace(lambda e: isinstance(e, sp.Heaviside | sp.DiracDelta),
+                              lambda e: e.func(*(sp.N(a, 30) for a in e.args))).evalf(30)
+    except (ZeroDivisionError, TypeError):  # TypeError: a comparison of zoo (Piecewise)
         return None
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or not value.is_number:
         return None
@@ -276,7 +314,7 @@ def is_real_finite(number: complex | None) -> bool:
 def gate_off_domain_in_sympy(node: Node, operands: list[mpmath.mpf]) -> bool:
     """Does sympy say the gate's value, or a local derivative the backward pass needs, is
     not a finite real number at these operand values?"""
-    params = sp.symbols("a b", real=True)[: len(operands)]
+    params = sp.symbols("a b c", real=True)[: len(operands)]
     expr = sympy_gate(node.kind, list(params))
     subs = {p: sp.Integer(0) if v == 0 else sp.Float(v, DIGITS)
             for p, v in zip(params, operands, strict=True)}
@@ -420,6 +458,42 @@ def _gate(node: Node, operands: list[mpmath.mpf], result: Walk) -> mpmath.mpf | 
             return None
         result.branches.append(bool(a > 0))
         return a if a > 0 else b * a
+    if kind in COMPARISONS:
+        if node.has_inputs() and abs(a - b) < EDGE * max(1, abs(a), abs(b)):
+            result.discard(f"{kind} near a tie")
+            return None
+        result.branches.append(bool(a > b))
+        holds = {"gt": a > b, "lt": a < b, "ge": a >= b, "le": a <= b, "eq": a == b,
+                 "ne": a != b}[kind]
+        return mpmath.mpf(1 if holds else 0)
+    if kind == "where":
+        if node.args[0].has_inputs() and node.args[0].kind not in COMPARISONS and \
+                abs(a) < EDGE:
+            result.discard("where's condition near 0")
+            return None
+        result.branches.append(bool(a != 0))
+        return b if a != 0 else operands[2]
+    if kind == "clip":
+        c = operands[2]
+        if min(abs(a - b), abs(a - c), abs(b - c)) < EDGE * max(1, abs(a), abs(b), abs(c)):
+            result.discard("clip near a bound")
+            return None
+        result.branches += [bool(a > b), bool(a > c)]
+        return min(max(a, b), c) + 0
+    if kind == "sign":
+        if abs(a) < EDGE:  # sympy's sign' is 2 DiracDelta: infinite at 0
+            result.discard("sign near 0")
+            return None
+        result.branches.append(bool(a > 0))
+        return mpmath.sign(a)
+    if kind == "log1p":
+        if a <= -1 - EDGE:
+            result.outside(node, operands, "log1p of a number <= -1")
+            return None
+        if a <= -1 + EDGE:
+            result.discard("log1p argument near -1")
+            return None
+        return mpmath.log1p(a)
     if kind in ("max", "min"):
         if abs(a - b) < EDGE * max(1, abs(a), abs(b)):
             result.discard(f"{kind} near a tie")

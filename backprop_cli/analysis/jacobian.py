@@ -113,7 +113,7 @@ def _row_by_row(trace: Trace, edge: Edge, operands: Sequence[np.ndarray],
                 out: np.ndarray) -> np.ndarray:
     graph = trace.graph
     spec = ARRAY_GATES[graph.gates[edge.node]]
-    vjp = spec.vjps[edge.position]
+    vjp = spec.vjp_of(edge.position)
     assert vjp is not None  # edges exist only for differentiable operands
     attrs = graph.attrs.get(edge.node, ())
     rows = []

@@ -53,18 +53,34 @@ _MATMUL_STACKS = '''    def forward(self, a, b):
         da = unbroadcast(np.matmul(g, np.swapaxes(b, -1, -2)), a.shape)  # summed over stacks
         db = unbroadcast(np.matmul(np.swapaxes(a, -1, -2), g), b.shape)
         return da.reshape(self.a.shape), db.reshape(self.b.shape)'''
-_AXIS_INIT = '''    def __init__(self, axis=None):
+_AXIS_INIT = '''    def __init__(self, axis=None, keepdims=False):
+        self.axis = axis
+        self.keepdims = keepdims
+
+'''
+_HELPED_CLASS = _AXIS_INIT + '''    def forward(self, a):
+        self.a = a
+        self.out = {forward}
+        return self.out
+
+    def backward(self, upstream):
+        return {gate}_grad(upstream, self.a, self.out, self.axis, self.keepdims)'''
+_HELPED_FORWARD = {"var": "np.var(a, axis=self.axis, keepdims=self.keepdims)",
+                   "std": "np.std(a, axis=self.axis, keepdims=self.keepdims)",
+                   "norm": "np.sqrt(np.sum(a * a, axis=self.axis, keepdims=self.keepdims))",
+                   "logsumexp": "logsumexp(a, axis=self.axis, keepdims=self.keepdims)"}
+_ALONG_INIT = '''    def __init__(self, axis=-1):
         self.axis = axis
 
 '''
 _EXTREME = '''    def forward(self, a):
         self.a = a
-        self.out = np.{function}(a, axis=self.axis)
+        self.out = np.{function}(a, axis=self.axis, keepdims=self.keepdims)
         return self.out
 
     def backward(self, upstream):
         out, g = self.out, upstream
-        if self.axis is not None:
+        if self.axis is not None and not self.keepdims:
             out, g = np.expand_dims(out, self.axis), np.expand_dims(g, self.axis)
         winners = self.a == out  # ties share the gradient
         return winners * (g / np.sum(winners, axis=self.axis, keepdims=True))'''
@@ -97,33 +113,37 @@ STRUCTURAL_CLASSES = {
         return grad''',
     "sum": _AXIS_INIT + '''    def forward(self, a):
         self.a_shape = np.shape(a)
-        return np.sum(a, axis=self.axis)
+        return np.sum(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, upstream):
-        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        g = upstream if self.axis is None or self.keepdims else np.expand_dims(upstream, self.axis)
         return np.ones(self.a_shape) * g''',
     "mean": _AXIS_INIT + '''    def forward(self, a):
         self.a_shape = np.shape(a)
-        return np.mean(a, axis=self.axis)
+        return np.mean(a, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, upstream):
-        g = upstream if self.axis is None else np.expand_dims(upstream, self.axis)
+        g = upstream if self.axis is None or self.keepdims else np.expand_dims(upstream, self.axis)
         count = np.prod(self.a_shape) if self.axis is None else self.a_shape[self.axis]
         return np.ones(self.a_shape) * g / count''',
     "amax": _AXIS_INIT + _EXTREME.replace("{function}", "max"),
     "amin": _AXIS_INIT + _EXTREME.replace("{function}", "min"),
-    "softmax": '''    def forward(self, a):
-        self.out = softmax(a)
+    "softmax": _ALONG_INIT + '''    def forward(self, a):
+        self.out = softmax(a, self.axis)
         return self.out
 
     def backward(self, upstream):
-        return self.out * (upstream - np.sum(upstream * self.out, axis=-1, keepdims=True))''',
-    "log_softmax": '''    def forward(self, a):
+        g = upstream
+        return self.out * (g - np.sum(g * self.out, axis=self.axis, keepdims=True))''',
+    "log_softmax": _ALONG_INIT + '''    def forward(self, a):
         self.a = a
-        return a - logsumexp(a)[..., None]
+        return a - logsumexp(a, self.axis, keepdims=True)
 
     def backward(self, upstream):
-        return upstream - softmax(self.a) * np.sum(upstream, axis=-1, keepdims=True)''',
+        g = upstream
+        return g - softmax(self.a, self.axis) * np.sum(g, axis=self.axis, keepdims=True)''',
+    **{gate: _HELPED_CLASS.format(forward=forward, gate=gate)
+       for gate, forward in _HELPED_FORWARD.items()},
     "cross_entropy": '''    def forward(self, s, y):
         self.s = s
         self.y = y
@@ -143,6 +163,37 @@ STRUCTURAL_CLASSES = {
     def backward(self, upstream):
         grad = hinge_grad(self.s, self.y, self.margin)
         return grad * np.expand_dims(upstream, -1), None''',
+    "concat": '''    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        self.sizes = [np.shape(a)[self.axis] for a in arrays]
+        return np.concatenate(arrays, axis=self.axis)
+
+    def backward(self, upstream):
+        parts = np.split(upstream, np.cumsum(self.sizes)[:-1], axis=self.axis)
+        return parts[0] if len(parts) == 1 else tuple(parts)''',
+    "stack": '''    def __init__(self, axis=0):
+        self.axis = axis
+
+    def forward(self, *arrays):
+        return np.stack(arrays, axis=self.axis)
+
+    def backward(self, upstream):
+        parts = tuple(np.moveaxis(upstream, self.axis, 0))
+        return parts[0] if len(parts) == 1 else parts''',
+    "arange": '''    def __init__(self, n):
+        self.n = n
+
+    def forward(self):
+        return np.arange(self.n)''',
+    "gather": '''    def forward(self, a, *index):
+        self.shape = np.shape(a)
+        self.index = index
+        return a[index]
+
+    def backward(self, upstream):
+        return (gather_grad(upstream, self.shape, self.index), *[None] * len(self.index))''',
     "l2": '''    def forward(self, a):
         self.a = a
         return np.sum(a * a)
@@ -197,7 +248,7 @@ def _elementwise_forward(graph: Graph, gate: str, params: list[str],
                          printer: NumpyPrinter) -> str:
     if gate in graph.user_gates:
         return forward_expression(graph, gate, params, printer)
-    mapping = dict(zip(("a", "b"), params, strict=False))
+    mapping = dict(zip(("a", "b", "c"), params, strict=False))
     return ELEMENTWISE_CODE[gate].format(**mapping)
 
 
@@ -218,6 +269,7 @@ def _has_stacks(trace: Trace) -> bool:
     graph = trace.graph
     return any(is_stacked(trace, node) for node, gate in enumerate(graph.gates)
                if gate == "matmul")
+_REDUCTIONS = ("sum", "mean", "amax", "amin", *_HELPED_FORWARD)
 
 
 def _constructor(trace: Trace, node: int) -> str:
@@ -229,8 +281,14 @@ def _constructor(trace: Trace, node: int) -> str:
         arguments = ", ".join(str(n) for n in attrs)
     elif gate == "index":
         arguments = f"np.s_[{format_subscript(attrs)}]"
-    elif gate in ("sum", "mean", "amax", "amin") and attrs and attrs[0] is not None:
+    elif (gate in ("concat", "stack") and attrs[0] != 0) or gate == "arange":
+        arguments = str(attrs[0]) if gate == "arange" else f"axis={attrs[0]}"
+    elif gate in ("softmax", "log_softmax") and attrs[0] != -1:
         arguments = f"axis={attrs[0]}"
+    elif gate in _REDUCTIONS:
+        given = ([f"axis={attrs[0]}"] if attrs[0] is not None else []) + \
+            (["keepdims=True"] if attrs[1] else [])
+        arguments = ", ".join(given)
     elif gate == "hinge":
         arguments = f"margin={float(attrs[0])!r}"
     elif gate in LAYER_CLASSES:
@@ -257,7 +315,10 @@ class _Calls:
 
     def lines(self, node: int) -> list[str]:
         graph, names = self.trace.graph, self.names
-        targets = [names.grads[a] if graph.requires_grad[a] else "_" for a in graph.args[node]]
+        spec = ARRAY_GATES.get(graph.gates[node])
+        targets = [names.grads[a] if graph.requires_grad[a] and
+                   (spec is None or spec.differentiable(k)) else "_"
+                   for k, a in enumerate(graph.args[node])]
         call = f"{names.gate_object(node)}.backward({names.grads[node]})"
         copies = [t != "_" and t not in self.assigned and self.fan_in[t] > 1 and
                   _may_share(graph, node, k) for k, t in enumerate(targets)]

@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from ..engine.trace import Trace
+from ..gates.generate import numpy_piecewise
 from ..graph.array_calls import label_inputs
 from ..graph.graph import CONST, Graph
 from .common import RESERVED, Names, Printer, class_name
@@ -19,14 +20,44 @@ from .numpy_layers import LAYER_GATE_HELPERS, LAYER_HELPERS
 Shape = tuple[int, ...]
 
 HELPERS = {
-    "softmax": '''def softmax(a):
-    """exp(a) / sum(exp(a)) along the last axis (shifted by the largest entry: no overflow)."""
-    e = np.exp(a - np.max(a, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)''',
-    "logsumexp": '''def logsumexp(a):
-    """log(sum(exp(a))) along the last axis, without overflow."""
-    top = np.max(a, axis=-1)
-    return top + np.log(np.sum(np.exp(a - top[..., None]), axis=-1))''',
+    "softmax": '''def softmax(a, axis=-1):
+    """exp(a) / sum(exp(a)) along an axis, the last unless given (shifted by the largest
+    entry: no overflow)."""
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)''',
+    "logsumexp": '''def logsumexp(a, axis=-1, keepdims=False):
+    """log(sum(exp(a))) along an axis (the last unless given; None: all), without overflow."""
+    top = np.max(a, axis=axis, keepdims=True)
+    out = top + np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True))
+    return out if keepdims else np.squeeze(out, axis=axis)''',
+    "kept": '''def kept(g, a, axis, keepdims):
+    """A reduced array with its reduced axis back as size 1 (None: every axis), so that it
+    broadcasts against a."""
+    if keepdims:
+        return g
+    return np.reshape(g, (1,) * np.ndim(a)) if axis is None else np.expand_dims(g, axis)''',
+    "var_grad": '''def var_grad(g, a, out, axis, keepdims):
+    """d var / d a = 2 (a - mean) / n, times the upstream gradient g."""
+    n = np.size(a) if axis is None else np.shape(a)[axis]
+    return kept(g, a, axis, keepdims) * 2 * (a - np.mean(a, axis=axis, keepdims=True)) / n''',
+    "std_grad": '''def std_grad(g, a, out, axis, keepdims):
+    """d std / d a = (a - mean) / (n std), times the upstream gradient g."""
+    n = np.size(a) if axis is None else np.shape(a)[axis]
+    spread = a - np.mean(a, axis=axis, keepdims=True)
+    return kept(g, a, axis, keepdims) * spread / (n * kept(out, a, axis, keepdims))''',
+    "norm_grad": '''def norm_grad(g, a, out, axis, keepdims):
+    """d norm / d a = a / norm (0 where the norm is 0), times the upstream gradient g."""
+    norm = kept(out, a, axis, keepdims)
+    return kept(g, a, axis, keepdims) * a / np.where(norm == 0, np.inf, norm)''',
+    "logsumexp_grad": '''def logsumexp_grad(g, a, out, axis, keepdims):
+    """d logsumexp / d a = exp(a - out), the softmax of a, times the upstream gradient g."""
+    return kept(g, a, axis, keepdims) * np.exp(a - kept(out, a, axis, keepdims))''',
+    "gather_grad": '''def gather_grad(g, shape, index):
+    """The gradient of a[index]: g added back where each element was picked (np.add.at
+    adds twice where an element was picked twice), 0 elsewhere."""
+    grad = np.zeros(shape)
+    np.add.at(grad, index, g)
+    return grad''',
     "hinge_margins": '''def hinge_margins(s, y, margin):
     """max(0, s_j - s_y + margin) for every class j, and 0 at the label y."""
     s_y = np.take_along_axis(s, y[..., None], axis=-1)
@@ -49,7 +80,11 @@ HELPERS = {
 # the helpers each gate needs (forward and backward)
 GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp"),
                 "cross_entropy": ("softmax", "logsumexp"),
-                "hinge": ("hinge_margins", "hinge_grad"), **LAYER_GATE_HELPERS}
+                "hinge": ("hinge_margins", "hinge_grad"),
+                "var": ("kept", "var_grad"), "std": ("kept", "std_grad"),
+                "norm": ("kept", "norm_grad"),
+                "logsumexp": ("logsumexp", "kept", "logsumexp_grad"),
+                "gather": ("gather_grad",), **LAYER_GATE_HELPERS}
 NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
 
 
@@ -93,6 +128,9 @@ class NumpyPrinter(Printer):
 
     def _print_Max(self, expr: sp.Expr) -> str:
         return self._fold("maximum", expr)
+
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return numpy_piecewise(self, expr)
 
     def _print_Min(self, expr: sp.Expr) -> str:
         return self._fold("minimum", expr)

@@ -33,7 +33,24 @@ def axis_of(attrs: tuple[Any, ...], ndim: int) -> int | None:
 
 
 def axis_text(attrs: tuple[Any, ...]) -> str:
-    return "" if not attrs or attrs[0] is None else f", axis={attrs[0]}"
+    """``, axis=1`` and ``, keepdims=True`` as a reduction's call gives them."""
+    axis = "" if not attrs or attrs[0] is None else f", axis={attrs[0]}"
+    return axis + (", keepdims=True" if keeps(attrs) else "")
+
+
+def keeps(attrs: tuple[Any, ...]) -> bool:
+    return len(attrs) > 1 and bool(attrs[1])
+
+
+def along(attrs: tuple[Any, ...]) -> str:
+    """``, axis=0`` for softmax and log_softmax when not along the last axis."""
+    return "" if attrs[0] == -1 else f", axis={attrs[0]}"
+
+
+# the reductions whose gradient is a helper function of the generated code
+HELPED = {"var": "np.var({a}{args})", "std": "np.std({a}{args})",
+          "norm": "np.sqrt(np.sum({a} * {a}{args}))",
+          "logsumexp": "logsumexp({a}, axis={axis}, keepdims={keepdims})"}
 
 
 def picked(scores: str, labels: str, shape: Shape) -> str:
@@ -61,7 +78,7 @@ def forward_code(trace: Trace, names: ArrayNames, printer: NumpyPrinter, node: i
     if gate in graph.user_gates:
         return forward_expression(graph, gate, operands, printer)
     if gate in GATES:
-        mapping = dict(zip(("a", "b"), operands, strict=False))
+        mapping = dict(zip(("a", "b", "c"), operands, strict=False))
         return ELEMENTWISE_CODE[gate].format(**mapping)
     return _structural_forward(trace, names, node, operands)
 
@@ -70,7 +87,7 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
                         operands: list[str]) -> str:
     graph = trace.graph
     gate, attrs = graph.gates[node], graph.attrs.get(node, ())
-    a = operands[0]
+    a = operands[0] if operands else ""  # arange(n) has none
     if gate == "matmul" and is_stacked(trace, node):
         return f"np.matmul({a}, {operands[1]})"
     if gate == "matmul":
@@ -84,8 +101,20 @@ def _structural_forward(trace: Trace, names: ArrayNames, node: int,
     if gate in ("sum", "mean", "amax", "amin"):
         function = {"amax": "max", "amin": "min"}.get(gate, gate)
         return f"np.{function}({a}{axis_text(attrs)})"
+    if gate in HELPED:
+        return HELPED[gate].format(a=a, args=axis_text(attrs), axis=attrs[0],
+                                   keepdims=keeps(attrs))
+    if gate in ("concat", "stack"):
+        function = "concatenate" if gate == "concat" else "stack"
+        return f"np.{function}([{', '.join(operands)}], axis={attrs[0]})"
+    if gate == "arange":
+        return f"np.arange({attrs[0]})"
+    if gate == "gather":
+        return f"{a}[{', '.join(names.labels_of(i) for i in graph.args[node][1:])}]"
     if gate == "softmax":
-        return f"softmax({a})"
+        return f"softmax({a}{along(attrs)})"
+    if gate == "log_softmax" and attrs[0] != -1:
+        return f"{a} - logsumexp({a}, axis={attrs[0]}, keepdims=True)"
     if gate == "log_softmax":
         return f"{a} - logsumexp({a})[..., None]"
     if gate == "l2":
@@ -137,11 +166,20 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
     if gate == "reshape":
         return f"{g}.reshape({shape!r})", True
     if gate in ("sum", "mean", "amax", "amin"):
-        return _reduction_gradient(gate, g, a, out, shape, axis_of(attrs, len(shape))), False
+        axis = axis_of(attrs, len(shape))
+        return _reduction_gradient(gate, g, a, out, shape, axis, keeps(attrs)), False
+    if gate in HELPED:
+        return f"{gate}_grad({g}, {a}, {out}, {attrs[0]}, {keeps(attrs)})", False
+    if gate in ("concat", "stack"):
+        return _joined_gradient(trace, node, g, position), False
+    if gate == "gather":
+        index = ", ".join(names.labels_of(i) for i in args[1:])
+        return f"gather_grad({g}, {shape!r}, ({index},))", False
     if gate == "softmax":
-        return f"{out} * ({g} - np.sum({g} * {out}, axis=-1, keepdims=True))", False
+        return f"{out} * ({g} - np.sum({g} * {out}, axis={attrs[0]}, keepdims=True))", False
     if gate == "log_softmax":
-        return f"{g} - softmax({a}) * np.sum({g}, axis=-1, keepdims=True)", False
+        return (f"{g} - softmax({a}{along(attrs)}) * np.sum({g}, axis={attrs[0]}, "
+                "keepdims=True)"), False
     if gate == "l2":
         return f"{a} * (2 * {g})", False
     if gate in LAYER_CLASSES:
@@ -153,6 +191,19 @@ def structural_gradient(trace: Trace, names: ArrayNames, node: int,
     if gate == "hinge":
         return f"hinge_grad({a}, {labels}, {float(attrs[0])!r}) * {upstream}", False
     raise ValueError(f"no numpy gradient for the gate {gate}")  # pragma: no cover
+
+
+def _joined_gradient(trace: Trace, node: int, g: str, position: int) -> str:
+    """The part of the upstream gradient where the operand sits: a slice along the axis
+    (concat) or one index of the new axis (stack)."""
+    graph = trace.graph
+    shapes = [trace.shape(a) for a in graph.args[node]]
+    if graph.gates[node] == "stack":
+        axis = int(graph.attrs[node][0]) % (len(shapes[0]) + 1)
+        return f"{g}[{', '.join([':'] * axis + [str(position)])}]"
+    axis = int(graph.attrs[node][0]) % len(shapes[0])
+    start = sum(shape[axis] for shape in shapes[:position])
+    return f"{g}[{', '.join([':'] * axis + [f'{start}:{start + shapes[position][axis]}'])}]"
 
 
 def _matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Shape,
@@ -195,16 +246,16 @@ def stacked_matmul_gradient(g: str, a: str, b: str, a_shape: Shape, b_shape: Sha
 
 
 def _reduction_gradient(gate: str, g: str, a: str, out: str, shape: Shape,
-                        axis: int | None) -> str:
+                        axis: int | None, kept: bool) -> str:
     """sum/mean copy the upstream gradient to every element reduced (divided by their
     count for mean); amax/amin route it to the extreme elements (ties share it)."""
-    spread = g if axis is None else keep_axis(g, axis)
+    spread = g if axis is None or kept else keep_axis(g, axis)
     if gate == "sum":
         return f"np.ones_like({a}) * {spread}"
     if gate == "mean":
         count = int(np.prod(shape)) if axis is None else shape[axis]
         return f"np.ones_like({a}) * {spread} / {count}"
-    winners = f"({a} == {out if axis is None else keep_axis(out, axis)})"
+    winners = f"({a} == {out if axis is None or kept else keep_axis(out, axis)})"
     if axis is None:
         return f"{winners} * {g} / np.sum({winners})"
     return f"{winners} * ({spread} / np.sum({winners}, axis={axis}, keepdims=True))"

@@ -25,6 +25,8 @@ class PythonPrinter(Printer):
     def bracket(self, tree: Tree) -> str:
         condition = self.condition(tree)
         tie = Fraction(tree[4])
+        if tree[2] not in (">", "<"):  # a comparison: its tie is the relation's own
+            return f"(1.0 if {condition} else 0.0)"
         if tie == 0:
             return f"(1.0 if {condition} else 0.0)"
         if tie == 1:
@@ -85,5 +87,5 @@ def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
         from .common import user_forward
 
         return user_forward(graph, gate, operands, printer)
-    mapping = dict(zip(("a", "b"), operands, strict=False))
+    mapping = dict(zip(("a", "b", "c"), operands, strict=False))
     return PYTHON_CODE[gate].format(**mapping)

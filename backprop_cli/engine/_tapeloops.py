@@ -14,9 +14,9 @@ from ..gates.numerics import sign as _sign
 from ..gates.kinks import kink_locals
 
 
-FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18, 'leaky_relu': 19}
+FORWARD_CODES = {'mul': 0, 'add': 1, 'sub': 2, 'tanh': 3, 'div': 4, 'neg': 5, 'exp': 6, 'sigmoid': 7, 'relu': 8, 'pow': 9, 'log': 10, 'sqrt': 11, 'sin': 12, 'cos': 13, 'tan': 14, 'max': 15, 'min': 16, 'abs': 17, 'softplus': 18, 'leaky_relu': 19, 'sign': 20, 'log1p': 21, 'gt': 22, 'lt': 23, 'ge': 24, 'le': 25, 'eq': 26, 'ne': 27}
 # gate -> backward codes: (both operands need a gradient, only a, only b)
-BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22), 'leaky_relu': (23, 23, 23)}
+BACKWARD_CODES = {'mul': (0, 0, 0), 'add': (1, 1, 1), 'sub': (2, 2, 2), 'tanh': (3, 3, 3), 'div': (4, 5, 6), 'neg': (7, 7, 7), 'exp': (8, 8, 8), 'sigmoid': (9, 9, 9), 'relu': (10, 10, 10), 'pow': (11, 12, 13), 'log': (14, 14, 14), 'sqrt': (15, 15, 15), 'sin': (16, 16, 16), 'cos': (17, 17, 17), 'tan': (18, 18, 18), 'max': (19, 19, 19), 'min': (20, 20, 20), 'abs': (21, 21, 21), 'softplus': (22, 22, 22), 'leaky_relu': (23, 23, 23), 'sign': (24, 24, 24), 'log1p': (25, 25, 25), 'gt': (26, 26, 26), 'lt': (27, 27, 27), 'ge': (28, 28, 28), 'le': (29, 29, 29), 'eq': (30, 30, 30), 'ne': (31, 31, 31)}
 
 
 def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
@@ -63,6 +63,22 @@ def forward(v: list[float], code: list[int], out: list[int], xa: list[int],
             v[o] = math.log(1.0 + math.exp(-abs(v[x]))) + max(0.0, v[x])
         elif op == 19:  # leaky_relu
             v[o] = v[y]*min(0.0, v[x]) + max(0.0, v[x])
+        elif op == 20:  # sign
+            v[o] = _sign(v[x])
+        elif op == 21:  # log1p
+            v[o] = math.log1p(v[x])
+        elif op == 22:  # gt
+            v[o] = ((1.0) if (v[x] > v[y]) else (0.0))
+        elif op == 23:  # lt
+            v[o] = ((1.0) if (v[x] < v[y]) else (0.0))
+        elif op == 24:  # ge
+            v[o] = ((1.0) if (v[x] >= v[y]) else (0.0))
+        elif op == 25:  # le
+            v[o] = ((1.0) if (v[x] <= v[y]) else (0.0))
+        elif op == 26:  # eq
+            v[o] = ((1.0) if (v[x] == v[y]) else (0.0))
+        elif op == 27:  # ne
+            v[o] = ((1.0) if (v[x] != v[y]) else (0.0))
 
 
 def backward(v: list[float], g: list[float], code: list[int], out: list[int],
@@ -167,6 +183,32 @@ def backward(v: list[float], g: list[float], code: list[int], out: list[int],
             else:
                 g[x] += go*(v[y]*_heaviside(-v[x], 1.0) + _heaviside(v[x], 0.0))
                 g[y] += go*(min(0.0, v[x]))
+        elif op == 24:  # sign
+            if v[x] == 0 and (special := kink_locals('sign', (v[x],), 0.5, math.inf)) is not None:
+                kinks.append(o)
+                g[x] += go*special[0]
+            else:
+                g[x] += go*(0.0)
+        elif op == 25:  # log1p
+            g[x] += go*(1.0/(v[x] + 1.0))
+        elif op == 26:  # gt
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
+        elif op == 27:  # lt
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
+        elif op == 28:  # ge
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
+        elif op == 29:  # le
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
+        elif op == 30:  # eq
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
+        elif op == 31:  # ne
+            g[x] += go*(0.0)
+            g[y] += go*(0.0)
 
 
 def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
@@ -352,3 +394,58 @@ def edges(v: list[float], g: list[float], r: list[bool], code: list[int],
                 if r[y]:
                     local = min(0.0, v[x])
                     add((o, 1, local, go*local))
+        elif op == 24:  # sign
+            if v[x] == 0 and (special := kink_locals('sign', (v[x],), 0.5, math.inf)) is not None:
+                if r[x]:
+                    local = special[0]
+                    add((o, 0, local, go*local))
+            else:
+                if r[x]:
+                    local = 0.0
+                    add((o, 0, local, go*local))
+        elif op == 25:  # log1p
+            if r[x]:
+                local = 1.0/(v[x] + 1.0)
+                add((o, 0, local, go*local))
+        elif op == 26:  # gt
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))
+        elif op == 27:  # lt
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))
+        elif op == 28:  # ge
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))
+        elif op == 29:  # le
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))
+        elif op == 30:  # eq
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))
+        elif op == 31:  # ne
+            if r[x]:
+                local = 0.0
+                add((o, 0, local, go*local))
+            if r[y]:
+                local = 0.0
+                add((o, 1, local, go*local))

@@ -141,7 +141,8 @@ def _gate_shape(gate: str, operands: list[Shape], attrs: tuple[Any, ...]) -> Sha
     try:
         return tuple(np.broadcast_shapes(*operands))
     except ValueError:
-        shown = " and ".join(show_shape(s) for s in operands)
+        texts = [show_shape(s) for s in operands]
+        shown = ", ".join(texts[:-1]) + " and " + texts[-1]
         raise ShapeMismatch(f"shapes {shown} do not broadcast (each trailing dimension "
                             "must be equal, or 1)") from None
 
@@ -486,7 +487,7 @@ def _structural_edges(trace: Trace, node: int, operands: list[Array], upstream: 
     out = trace.values[node]
     edges: Edges = []
     for position, source in enumerate(graph.args[node]):
-        vjp = spec.vjps[position]
+        vjp = spec.vjp_of(position)
         if vjp is None or not graph.requires_grad[source]:
             continue
         edges.append((position, None, kit.settle(vjp(kit, upstream, operands, out, attrs))))

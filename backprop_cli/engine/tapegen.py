@@ -29,7 +29,9 @@ from ..gates.table import GATES
 
 PATH = Path(__file__).with_name("_tapeloops.py")
 # most common first: each branch costs a comparison for every gate tested after it
-ORDER = tuple(row.name for row in sorted(GATES, key=lambda row: row.tape_order))
+# (the tape has two operand slots: a gate of three operands, clip, runs on the reference loop)
+ORDER = tuple(row.name for row in sorted(GATES, key=lambda row: row.tape_order)
+              if len(row.params) <= 2)
 SAFE = frozenset(row.name for row in GATES if row.safe)  # local gradients that cannot fail
 # where a gate's kink convention may apply (kinks.py then decides, and gives the locals)
 KINK_TESTS = {row.name: row.kink_test for row in GATES if row.kink_test is not None}

@@ -205,6 +205,126 @@ def leaky_relu_d_b(a, b, out):
     return min(0.0, a)
 
 
+def sign_forward(a):
+    return _sign(a)
+
+
+def sign_d_a(a, out):
+    return 0.0
+
+
+def log1p_forward(a):
+    return math.log1p(a)
+
+
+def log1p_d_a(a, out):
+    return 1.0/(a + 1.0)
+
+
+def clip_forward(a, b, c):
+    return min(c, max(a, b))
+
+
+def clip_d_a(a, b, c, out):
+    return _heaviside(-a + c, 1.0)*_heaviside(a - b, 1.0)
+
+
+def clip_d_b(a, b, c, out):
+    return _heaviside(-a + b, 0.0)*_heaviside(-b + c, 1.0)
+
+
+def clip_d_c(a, b, c, out):
+    return -_heaviside(-a + b, 0.0)*_heaviside(-b + c, 1.0) - _heaviside(-a + c, 1.0)*_heaviside(a - b, 1.0) + 1.0
+
+
+def gt_forward(a, b):
+    return ((1.0) if (a > b) else (0.0))
+
+
+def gt_d_a(a, b, out):
+    return 0.0
+
+
+def gt_d_b(a, b, out):
+    return 0.0
+
+
+def lt_forward(a, b):
+    return ((1.0) if (a < b) else (0.0))
+
+
+def lt_d_a(a, b, out):
+    return 0.0
+
+
+def lt_d_b(a, b, out):
+    return 0.0
+
+
+def ge_forward(a, b):
+    return ((1.0) if (a >= b) else (0.0))
+
+
+def ge_d_a(a, b, out):
+    return 0.0
+
+
+def ge_d_b(a, b, out):
+    return 0.0
+
+
+def le_forward(a, b):
+    return ((1.0) if (a <= b) else (0.0))
+
+
+def le_d_a(a, b, out):
+    return 0.0
+
+
+def le_d_b(a, b, out):
+    return 0.0
+
+
+def eq_forward(a, b):
+    return ((1.0) if (a == b) else (0.0))
+
+
+def eq_d_a(a, b, out):
+    return 0.0
+
+
+def eq_d_b(a, b, out):
+    return 0.0
+
+
+def ne_forward(a, b):
+    return ((1.0) if (a != b) else (0.0))
+
+
+def ne_d_a(a, b, out):
+    return 0.0
+
+
+def ne_d_b(a, b, out):
+    return 0.0
+
+
+def where_forward(a, b, c):
+    return ((b) if (a != 0.0) else (c))
+
+
+def where_d_a(a, b, c, out):
+    return 0.0
+
+
+def where_d_b(a, b, c, out):
+    return ((1.0) if (a != 0.0) else (0.0))
+
+
+def where_d_c(a, b, c, out):
+    return ((0.0) if (a != 0.0) else (1.0))
+
+
 GATE_TABLE = (
     GateSpec(
         name='add',
@@ -465,5 +585,135 @@ GATE_TABLE = (
         definition_tree=('+', ('*', ('v', 'b'), ('f', 'min', ('n', '0'), ('v', 'a'))), ('f', 'max', ('n', '0'), ('v', 'a'))),
         partial_trees=(('+', ('*', ('v', 'b'), ('[', ('v', 'a'), '<', ('n', '0'), '1')), ('[', ('v', 'a'), '>', ('n', '0'), '0')), ('f', 'min', ('n', '0'), ('v', 'a'))),
         code_trees=(('+', ('*', ('v', 'b'), ('[', ('n', '0'), '>', ('v', 'a'), '1')), ('[', ('v', 'a'), '>', ('n', '0'), '0')), ('f', 'min', ('n', '0'), ('v', 'a'))),
+    ),
+    GateSpec(
+        name='sign',
+        params=('a',),
+        pattern='sign({a})',
+        summary='sign: -1, 0 or 1; its local gradient is 0 (a step)',
+        definition='sign(a)',
+        partial_formulas=('0',),
+        forward=sign_forward,
+        partials=(sign_d_a,),
+        definition_tree=('f', 'sign', ('v', 'a')),
+        partial_trees=(('n', '0'),),
+        code_trees=(('n', '0'),),
+    ),
+    GateSpec(
+        name='log1p',
+        params=('a',),
+        pattern='log1p({a})',
+        summary='log(1 + a), exact for small a',
+        definition='log(1 + a)',
+        partial_formulas=('1/(1 + a)',),
+        forward=log1p_forward,
+        partials=(log1p_d_a,),
+        definition_tree=('f', 'log', ('+', ('n', '1'), ('v', 'a'))),
+        partial_trees=(('^', ('+', ('n', '1'), ('v', 'a')), ('n', '-1')),),
+        code_trees=(('^', ('+', ('n', '1'), ('v', 'a')), ('n', '-1')),),
+    ),
+    GateSpec(
+        name='clip',
+        params=('a', 'b', 'c'),
+        pattern='clip({a}, {b}, {c})',
+        summary="clip(x, lo, hi): x held between lo and hi (numpy's clip, PyTorch's clamp)",
+        definition='min(c, max(a, b))',
+        partial_formulas=('[a > b]*[a < c]', '[b > a]*[b < c]', '1 - [a > b]*[c > a] - [b > a]*[c > b]'),
+        forward=clip_forward,
+        partials=(clip_d_a, clip_d_b, clip_d_c,),
+        definition_tree=('f', 'min', ('v', 'c'), ('f', 'max', ('v', 'a'), ('v', 'b'))),
+        partial_trees=(('*', ('[', ('v', 'a'), '>', ('v', 'b'), '1'), ('[', ('v', 'a'), '<', ('v', 'c'), '1')), ('*', ('[', ('v', 'b'), '>', ('v', 'a'), '0'), ('[', ('v', 'b'), '<', ('v', 'c'), '1')), ('+', ('n', '1'), ('*', ('n', '-1'), ('[', ('v', 'a'), '>', ('v', 'b'), '1'), ('[', ('v', 'c'), '>', ('v', 'a'), '1')), ('*', ('n', '-1'), ('[', ('v', 'b'), '>', ('v', 'a'), '0'), ('[', ('v', 'c'), '>', ('v', 'b'), '1')))),
+        code_trees=(('*', ('[', ('v', 'a'), '>', ('v', 'b'), '1'), ('[', ('v', 'c'), '>', ('v', 'a'), '1')), ('*', ('[', ('v', 'b'), '>', ('v', 'a'), '0'), ('[', ('v', 'c'), '>', ('v', 'b'), '1')), ('+', ('n', '1'), ('*', ('n', '-1'), ('[', ('v', 'a'), '>', ('v', 'b'), '1'), ('[', ('v', 'c'), '>', ('v', 'a'), '1')), ('*', ('n', '-1'), ('[', ('v', 'b'), '>', ('v', 'a'), '0'), ('[', ('v', 'c'), '>', ('v', 'b'), '1')))),
+    ),
+    GateSpec(
+        name='gt',
+        params=('a', 'b'),
+        pattern='{a} > {b}',
+        summary='greater than: 1 where a > b, else 0 (no gradient flows through it)',
+        definition='[a > b]',
+        partial_formulas=('0', '0'),
+        forward=gt_forward,
+        partials=(gt_d_a, gt_d_b,),
+        definition_tree=('[', ('v', 'a'), '>', ('v', 'b'), '0'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='lt',
+        params=('a', 'b'),
+        pattern='{a} < {b}',
+        summary='less than: 1 where a < b, else 0 (no gradient flows through it)',
+        definition='[a < b]',
+        partial_formulas=('0', '0'),
+        forward=lt_forward,
+        partials=(lt_d_a, lt_d_b,),
+        definition_tree=('[', ('v', 'a'), '<', ('v', 'b'), '0'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='ge',
+        params=('a', 'b'),
+        pattern='{a} >= {b}',
+        summary='greater than or equal: 1 where a >= b, else 0 (no gradient flows through it)',
+        definition='[a >= b]',
+        partial_formulas=('0', '0'),
+        forward=ge_forward,
+        partials=(ge_d_a, ge_d_b,),
+        definition_tree=('[', ('v', 'a'), '>=', ('v', 'b'), '1'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='le',
+        params=('a', 'b'),
+        pattern='{a} <= {b}',
+        summary='less than or equal: 1 where a <= b, else 0 (no gradient flows through it)',
+        definition='[a <= b]',
+        partial_formulas=('0', '0'),
+        forward=le_forward,
+        partials=(le_d_a, le_d_b,),
+        definition_tree=('[', ('v', 'a'), '<=', ('v', 'b'), '1'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='eq',
+        params=('a', 'b'),
+        pattern='{a} == {b}',
+        summary='equal: 1 where a == b, else 0 (no gradient flows through it)',
+        definition='[a == b]',
+        partial_formulas=('0', '0'),
+        forward=eq_forward,
+        partials=(eq_d_a, eq_d_b,),
+        definition_tree=('[', ('v', 'a'), '==', ('v', 'b'), '1'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='ne',
+        params=('a', 'b'),
+        pattern='{a} != {b}',
+        summary='not equal: 1 where a != b, else 0 (no gradient flows through it)',
+        definition='[a != b]',
+        partial_formulas=('0', '0'),
+        forward=ne_forward,
+        partials=(ne_d_a, ne_d_b,),
+        definition_tree=('[', ('v', 'a'), '!=', ('v', 'b'), '0'),
+        partial_trees=(('n', '0'), ('n', '0')),
+        code_trees=(('n', '0'), ('n', '0')),
+    ),
+    GateSpec(
+        name='where',
+        params=('a', 'b', 'c'),
+        pattern='where({a}, {b}, {c})',
+        summary='where(cond, x, y): x where cond is nonzero (true), else y; cond takes no gradient',
+        definition='b*[a != 0] + c*[a == 0]',
+        partial_formulas=('0', '[a != 0]', '[a == 0]'),
+        forward=where_forward,
+        partials=(where_d_a, where_d_b, where_d_c,),
+        definition_tree=('+', ('*', ('v', 'b'), ('[', ('v', 'a'), '!=', ('n', '0'), '0')), ('*', ('v', 'c'), ('[', ('v', 'a'), '==', ('n', '0'), '1'))),
+        partial_trees=(('n', '0'), ('[', ('v', 'a'), '!=', ('n', '0'), '0'), ('[', ('v', 'a'), '==', ('n', '0'), '1')),
+        code_trees=(('n', '0'), ('[', ('v', 'a'), '!=', ('n', '0'), '0'), ('[', ('v', 'a'), '==', ('n', '0'), '1')),
     ),
 )

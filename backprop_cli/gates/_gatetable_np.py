@@ -202,6 +202,126 @@ def leaky_relu_d_b(a, b, out):
     return np.minimum(0.0, a)
 
 
+def sign_forward(a):
+    return np.sign(a)
+
+
+def sign_d_a(a, out):
+    return 0.0
+
+
+def log1p_forward(a):
+    return np.log1p(a)
+
+
+def log1p_d_a(a, out):
+    return 1.0/(a + 1.0)
+
+
+def clip_forward(a, b, c):
+    return np.minimum(c, np.maximum(a, b))
+
+
+def clip_d_a(a, b, c, out):
+    return np.heaviside(-a + c, 1.0)*np.heaviside(a - b, 1.0)
+
+
+def clip_d_b(a, b, c, out):
+    return np.heaviside(-a + b, 0.0)*np.heaviside(-b + c, 1.0)
+
+
+def clip_d_c(a, b, c, out):
+    return -np.heaviside(-a + b, 0.0)*np.heaviside(-b + c, 1.0) - np.heaviside(-a + c, 1.0)*np.heaviside(a - b, 1.0) + 1.0
+
+
+def gt_forward(a, b):
+    return np.where((a > b), 1.0, 0.0)
+
+
+def gt_d_a(a, b, out):
+    return 0.0
+
+
+def gt_d_b(a, b, out):
+    return 0.0
+
+
+def lt_forward(a, b):
+    return np.where((a < b), 1.0, 0.0)
+
+
+def lt_d_a(a, b, out):
+    return 0.0
+
+
+def lt_d_b(a, b, out):
+    return 0.0
+
+
+def ge_forward(a, b):
+    return np.where((a >= b), 1.0, 0.0)
+
+
+def ge_d_a(a, b, out):
+    return 0.0
+
+
+def ge_d_b(a, b, out):
+    return 0.0
+
+
+def le_forward(a, b):
+    return np.where((a <= b), 1.0, 0.0)
+
+
+def le_d_a(a, b, out):
+    return 0.0
+
+
+def le_d_b(a, b, out):
+    return 0.0
+
+
+def eq_forward(a, b):
+    return np.where((a == b), 1.0, 0.0)
+
+
+def eq_d_a(a, b, out):
+    return 0.0
+
+
+def eq_d_b(a, b, out):
+    return 0.0
+
+
+def ne_forward(a, b):
+    return np.where((a != b), 1.0, 0.0)
+
+
+def ne_d_a(a, b, out):
+    return 0.0
+
+
+def ne_d_b(a, b, out):
+    return 0.0
+
+
+def where_forward(a, b, c):
+    return np.where((a != 0.0), b, c)
+
+
+def where_d_a(a, b, c, out):
+    return 0.0
+
+
+def where_d_b(a, b, c, out):
+    return np.where((a != 0.0), 1.0, 0.0)
+
+
+def where_d_c(a, b, c, out):
+    return np.where((a != 0.0), 0.0, 1.0)
+
+
 NUMPY_GATES = {
     'add': (add_forward, (add_d_a, add_d_b,)),
     'sub': (sub_forward, (sub_d_a, sub_d_b,)),
@@ -223,4 +343,14 @@ NUMPY_GATES = {
     'abs': (abs_forward, (abs_d_a,)),
     'softplus': (softplus_forward, (softplus_d_a,)),
     'leaky_relu': (leaky_relu_forward, (leaky_relu_d_a, leaky_relu_d_b,)),
+    'sign': (sign_forward, (sign_d_a,)),
+    'log1p': (log1p_forward, (log1p_d_a,)),
+    'clip': (clip_forward, (clip_d_a, clip_d_b, clip_d_c,)),
+    'gt': (gt_forward, (gt_d_a, gt_d_b,)),
+    'lt': (lt_forward, (lt_d_a, lt_d_b,)),
+    'ge': (ge_forward, (ge_d_a, ge_d_b,)),
+    'le': (le_forward, (le_d_a, le_d_b,)),
+    'eq': (eq_forward, (eq_d_a, eq_d_b,)),
+    'ne': (ne_forward, (ne_d_a, ne_d_b,)),
+    'where': (where_forward, (where_d_a, where_d_b, where_d_c,)),
 }

@@ -44,19 +44,41 @@ def _axis(axis: int | None, ndim: int, gate: str) -> int | None:
     return axis % ndim
 
 
-def _expand(g: Array, shape: Shape, axis: int | None) -> Array:
+def _kept(g: Array, a: Array, attrs: Attrs, gate: str) -> Array:
+    """A reduced array (an output or its gradient) with the reduced axis put back as size 1
+    (every axis for a full reduction), so that it broadcasts against the operand ``a``."""
+    if _keepdims(attrs):
+        return np.asarray(g)
+    axis = _axis(attrs[0], a.ndim, gate)
+    if axis is None:
+        return np.reshape(g, (1,) * a.ndim)
+    return np.expand_dims(g, axis)
+
+
+def _expand(g: Array, a: Array, attrs: Attrs, gate: str) -> Array:
     """Broadcast a reduced gradient back over the reduced axis (or all axes)."""
-    if axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape)
+    return np.broadcast_to(_kept(g, a, attrs, gate), a.shape)
+
+
+def _keepdims(attrs: Attrs) -> bool:
+    return len(attrs) > 1 and bool(attrs[1])
 
 
 def _reduced_shape(shapes: Sequence[Shape], attrs: Attrs, gate: str) -> Shape:
     shape = shapes[0]
     axis = _axis(attrs[0], len(shape), gate)
+    if _keepdims(attrs):
+        return tuple(1 if axis is None or i == axis else n for i, n in enumerate(shape))
     if axis is None:
         return ()
     return shape[:axis] + shape[axis + 1:]
+
+
+def _reduce(kit: Kit, function: Callable[..., Array], a: Array, attrs: Attrs,
+            gate: str) -> Array:
+    """``function(a, axis=..., keepdims=True)``, then shaped as the gate's output."""
+    kept = function(a, axis=_axis(attrs[0], a.ndim, gate), keepdims=True)
+    return np.reshape(kept, _reduced_shape((a.shape,), attrs, gate))
 
 
 def _needs_last_axis(shape: Shape, gate: str) -> None:
@@ -181,12 +203,11 @@ def _index_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attr
 # ----------------------------------------------------------------------------- reductions
 
 def _sum_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return np.sum(ops[0], axis=_axis(attrs[0], ops[0].ndim, "sum"))
+    return _reduce(kit, np.sum, ops[0], attrs, "sum")
 
 
 def _sum_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
-    a = ops[0]
-    return _expand(g, a.shape, _axis(attrs[0], a.ndim, "sum")).copy()
+    return _expand(g, ops[0], attrs, "sum").copy()
 
 
 def _count(a: Array, attrs: Attrs) -> int:
@@ -209,25 +230,103 @@ def _mean_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs
     return _sum_vjp(kit, divide(kit, g, _count(ops[0], attrs)), ops, out, attrs)
 
 
+def _deviations(kit: Kit, a: Array, attrs: Attrs, gate: str) -> Array:
+    """a - mean(a) over the reduced axis (kept, so it broadcasts)."""
+    axis = _axis(attrs[0], a.ndim, gate)
+    return a - divide(kit, np.sum(a, axis=axis, keepdims=True), _count(a, attrs))
+
+
+def _var_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    d = _deviations(kit, ops[0], attrs, "var")
+    return divide(kit, _reduce(kit, np.sum, d * d, attrs, "var"), _count(ops[0], attrs))
+
+
+def _var_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    a = ops[0]
+    d = _deviations(kit, a, attrs, "var")
+    return divide(kit, 2 * d * _kept(g, a, attrs, "var"), _count(a, attrs))
+
+
+def _sqrt(kit: Kit, x: Array) -> Array:
+    return np.sqrt(x) if not kit.exact else kit.elementwise["sqrt"][0](x)
+
+
+def _std_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return _sqrt(kit, _var_forward(kit, ops, attrs))
+
+
+def _std_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    """d std / d a = (a - mean) / (n std): 0/0 = nan where std = 0, as PyTorch gives."""
+    a = ops[0]
+    d = _deviations(kit, a, attrs, "std")
+    return divide(kit, d * _kept(g, a, attrs, "std"), _kept(out, a, attrs, "std") *
+                  _count(a, attrs))
+
+
+def _norm_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return _sqrt(kit, _reduce(kit, np.sum, ops[0] * ops[0], attrs, "norm"))
+
+
+def _norm_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    """a / norm(a); 0 where the norm is 0 (PyTorch's norm backward masks it)."""
+    a = ops[0]
+    norm = np.broadcast_to(_kept(out, a, attrs, "norm"), a.shape)
+    zero = np.asarray(norm == 0).astype(bool)
+    safe = np.where(zero, kit.one, norm)
+    local = np.where(zero, kit.one * 0, divide(kit, a, safe))
+    return local * _kept(g, a, attrs, "norm")
+
+
+def _norm_zeros(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
+    return int(np.count_nonzero(np.asarray(out) == 0))
+
+
+def _norm_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
+    return np.asarray(out) == 0
+
+
+def _logsumexp_along(kit: Kit, a: Array, axis: int | None) -> Array:
+    """log(sum(exp(a))) over ``axis`` (None: all), kept, shifted by the largest element
+    (exact numbers need no shift)."""
+    if kit.exact:
+        return kit.log(np.sum(kit.exp(a), axis=axis, keepdims=True))
+    top = np.max(a, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return top + np.log(np.sum(np.exp(a - top), axis=axis, keepdims=True))
+
+
+def _logsumexp_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    a = ops[0]
+    kept = _logsumexp_along(kit, a, _axis(attrs[0], a.ndim, "logsumexp"))
+    return np.reshape(kept, _reduced_shape((a.shape,), attrs, "logsumexp"))
+
+
+def _logsumexp_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
+                   attrs: Attrs) -> Array:
+    """dL/da = dL/dout * softmax(a) over the reduced axis: exp(a - out)."""
+    a = ops[0]
+    return kit.exp(a - _kept(out, a, attrs, "logsumexp")) * _kept(g, a, attrs, "logsumexp")
+
+
 def _extreme(kind: str) -> tuple[Callable[..., Array], VJP, Kink, Sides]:
     """amax or amin: forward, VJP routing to the extreme (ties share equally), tie count,
     and which elements attain the extreme (what a step across a tie changes)."""
     reduce = np.max if kind == "max" else np.min
 
     def forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-        return reduce(ops[0], axis=_axis(attrs[0], ops[0].ndim, f"a{kind}"))
+        return _reduce(kit, reduce, ops[0], attrs, f"a{kind}")
 
     def winners(ops: Sequence[Array], out: Array, attrs: Attrs) -> tuple[Array, Array]:
-        """Which elements attain the extreme, and how many per reduced group."""
+        """Which elements attain the extreme, and how many per reduced group (kept axes)."""
         a = ops[0]
         axis = _axis(attrs[0], a.ndim, f"a{kind}")
-        mask = np.asarray(a == _expand(out, a.shape, axis)).astype(bool)
-        return mask, np.asarray(mask.sum(axis=axis))
+        mask = np.asarray(a == _expand(out, a, attrs, f"a{kind}")).astype(bool)
+        return mask, np.asarray(mask.sum(axis=axis, keepdims=True))
 
     def vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
         a = ops[0]
         mask, counts = winners(ops, out, attrs)
-        share = _expand(divide(kit, g, counts), a.shape, _axis(attrs[0], a.ndim, f"a{kind}"))
+        share = np.broadcast_to(divide(kit, _kept(g, a, attrs, f"a{kind}"), counts), a.shape)
         return np.where(mask, share, kit.one * 0)
 
     def ties(ops: Sequence[Array], out: Array, attrs: Attrs) -> int:
@@ -253,38 +352,40 @@ def _l2_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) 
 
 # ----------------------------------------------------------------------------- softmax family
 
-def _last_axis_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
-    return shapes[0]
+def _along_axis_shape(gate: str) -> Callable[[Sequence[Shape], Attrs], Shape]:
+    def shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+        _needs_last_axis(shapes[0], gate)
+        _axis(attrs[0], len(shapes[0]), gate)
+        return shapes[0]
+
+    return shape
 
 
-def softmax_values(kit: Kit, a: Array) -> Array:
-    shifted = a if kit.exact else a - np.max(a, axis=-1, keepdims=True)
+def softmax_values(kit: Kit, a: Array, axis: int = -1) -> Array:
+    shifted = a if kit.exact else a - np.max(a, axis=axis, keepdims=True)
     e = kit.exp(shifted)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _logsumexp(kit: Kit, a: Array) -> Array:
-    if kit.exact:
-        return kit.log(np.sum(kit.exp(a), axis=-1))
-    top = np.max(a, axis=-1)
-    return top + np.log(np.sum(np.exp(a - top[..., None]), axis=-1))
+    return _logsumexp_along(kit, a, -1)[..., 0]
 
 
 def _softmax_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return softmax_values(kit, ops[0])
+    return softmax_values(kit, ops[0], attrs[0])
 
 
 def _softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
-    return out * (g - np.sum(g * out, axis=-1, keepdims=True))
+    return out * (g - np.sum(g * out, axis=attrs[0], keepdims=True))
 
 
 def _log_softmax_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return ops[0] - _logsumexp(kit, ops[0])[..., None]
+    return ops[0] - _logsumexp_along(kit, ops[0], attrs[0])
 
 
 def _log_softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array,
                      attrs: Attrs) -> Array:
-    return g - softmax_values(kit, ops[0]) * np.sum(g, axis=-1, keepdims=True)
+    return g - softmax_values(kit, ops[0], attrs[0]) * np.sum(g, axis=attrs[0], keepdims=True)
 
 
 def _scores_labels_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
@@ -368,9 +469,123 @@ def _hinge_sides(ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
 
 _show = show_shape
 
+
+# ----------------------------------------------------------------------------- joining
+
+def _joined_axis(shapes: Sequence[Shape], attrs: Attrs, gate: str, extra: int) -> int:
+    first = shapes[0]
+    if len(first) + extra == 0:
+        raise ShapeMismatch(f"{gate} needs arrays of at least one axis, got a scalar")
+    return int(_axis(attrs[0], len(first) + extra, gate) or 0)
+
+
+def _concat_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    axis = _joined_axis(shapes, attrs, "concat", 0)
+    first = shapes[0]
+    for k, shape in enumerate(shapes[1:], 1):
+        if len(shape) != len(first) or shape[:axis] + shape[axis + 1:] != \
+                first[:axis] + first[axis + 1:]:
+            raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
+                                f"cannot be joined along axis {axis}: every other axis must "
+                                "agree")
+    return (*first[:axis], sum(shape[axis] for shape in shapes), *first[axis + 1:])
+
+
+def _concat_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return np.concatenate(ops, axis=_axis(attrs[0], ops[0].ndim, "concat"))
+
+
+def _concat_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+                position: int = 0) -> Array:
+    """The slice of the upstream gradient where the operand sits."""
+    axis = int(_axis(attrs[0], ops[0].ndim, "concat") or 0)
+    start = sum(op.shape[axis] for op in ops[:position])
+    where = (slice(None),) * axis + (slice(start, start + ops[position].shape[axis]),)
+    return np.asarray(g)[where].copy()
+
+
+def _stack_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    axis = _joined_axis(shapes, attrs, "stack", 1)
+    first = shapes[0]
+    for k, shape in enumerate(shapes[1:], 1):
+        if shape != first:
+            raise ShapeMismatch(f"shapes {_show(first)} and {_show(shape)} (array {k + 1}) "
+                                "cannot be stacked: all must be equal")
+    return (*first[:axis], len(shapes), *first[axis:])
+
+
+def _stack_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return np.stack(ops, axis=int(_axis(attrs[0], ops[0].ndim + 1, "stack") or 0))
+
+
+def _stack_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+               position: int = 0) -> Array:
+    axis = int(_axis(attrs[0], ops[0].ndim + 1, "stack") or 0)
+    return np.asarray(g)[(slice(None),) * axis + (position,)].copy()
+
+
+def _arange_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    if attrs[0] < 1:
+        raise ShapeMismatch(f"arange({attrs[0]}) would be empty: n must be at least 1")
+    return (int(attrs[0]),)
+
+
+def _arange_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return kit.asarray(np.arange(int(attrs[0])) * kit.one)
+
+
+def _gather_shape(shapes: Sequence[Shape], attrs: Attrs) -> Shape:
+    source, indices = shapes[0], shapes[1:]
+    if len(indices) > len(source):
+        raise ShapeMismatch(f"{len(indices)} index arrays for an array of shape "
+                            f"{_show(source)}")
+    try:
+        picked = tuple(np.broadcast_shapes(*indices))
+    except ValueError:
+        shown = " and ".join(_show(s) for s in indices)
+        raise ShapeMismatch(f"index arrays of shapes {shown} do not broadcast") from None
+    return picked + source[len(indices):]
+
+
+def integer_indices(ops: Sequence[Array]) -> tuple[Array, ...]:
+    """The index arrays as integers, refusing non-integers and indices out of range."""
+    source = ops[0]
+    result = []
+    for axis, index in enumerate(ops[1:]):
+        size = source.shape[axis]
+        numbers = np.asarray(index, dtype=float)
+        bad = ~np.isfinite(numbers) | (numbers != np.round(numbers)) | (numbers < -size) | \
+            (numbers >= size)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise LabelError(f"indices along axis {axis} must be integers from {-size} to "
+                             f"{size - 1}", where)
+        result.append(numbers.astype(np.intp))
+    return tuple(result)
+
+
+def _gather_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
+    return ops[0][integer_indices(ops)]
+
+
+def _gather_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs,
+                position: int = 0) -> Array:
+    """Scatter-add: each picked element's gradient added back where it came from (an
+    element picked twice gets both), numpy's np.add.at."""
+    gradient = kit.zeros(ops[0].shape)
+    np.add.at(gradient, integer_indices(ops), np.asarray(g, dtype=gradient.dtype))
+    return gradient
+
+
+show_shape = _show
+
 # ----------------------------------------------------------------------------- the registry
 
-_AXIS = (Static("axis", "int", phrase="an optional axis"),)
+_AXIS = (Static("axis", "int", phrase="an optional axis"),
+         Static("keepdims", "bool", default=False,
+                phrase="keepdims=True to keep the reduced axis (size 1)"))
+_JOIN_AXIS = (Static("axis", "int", default=0, phrase="an optional axis (default 0)"),)
+_LAST_AXIS = (Static("axis", "int", default=-1, phrase="an optional axis (default: the last)"),)
 _D = "d{L}/d"
 
 ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
@@ -411,12 +626,35 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               _amin_forward, (_amin_vjp,), static=_AXIS, kink=_amin_ties,
               kink_where="a tie for the minimum", kink_convention="an equal share to each",
               sides=_amin_sides),
-    ArrayGate("softmax", ("a",), "exp(a) / sum(exp(a)) along the last axis",
-              (f"{_D}{{a}} = {{out}} * ({_D}{{out}} - sum({_D}{{out}} * {{out}}, last axis))",),
-              _last_axis_shape, _softmax_forward, (_softmax_vjp,)),
-    ArrayGate("log_softmax", ("a",), "a - log(sum(exp(a))) along the last axis",
-              (f"{_D}{{a}} = {_D}{{out}} - softmax({{a}}) * sum({_D}{{out}}, last axis)",),
-              _last_axis_shape, _log_softmax_forward, (_log_softmax_vjp,)),
+    ArrayGate("var", ("a",), "variance of all elements, or along an axis: mean((a - mean)**2), "
+              "dividing by n as numpy",
+              (f"{_D}{{a}} = {_D}{{out}} * 2 * ({{a}} - mean({{a}})) / n",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "var"),
+              _var_forward, (_var_vjp,), static=_AXIS),
+    ArrayGate("std", ("a",), "standard deviation sqrt(var(a)), all elements or along an axis",
+              (f"{_D}{{a}} = {_D}{{out}} * ({{a}} - mean({{a}})) / (n * {{out}})",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "std"),
+              _std_forward, (_std_vjp,), static=_AXIS),
+    ArrayGate("norm", ("a",), "Euclidean (Frobenius) norm sqrt(sum(a**2)), or along an axis",
+              (f"{_D}{{a}} = {_D}{{out}} * {{a}} / {{out}} (0 where {{out}} = 0)",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "norm"),
+              _norm_forward, (_norm_vjp,), static=_AXIS, kink=_norm_zeros,
+              kink_where="the zero vector (norm 0)", kink_convention="local gradient 0 there",
+              sides=_norm_sides),
+    ArrayGate("logsumexp", ("a",), "log(sum(exp(a))) of all elements or along an axis, "
+              "without overflow",
+              (f"{_D}{{a}} = {_D}{{out}} * exp({{a}} - {{out}}) (the softmax of {{a}})",),
+              lambda shapes, attrs: _reduced_shape(shapes, attrs, "logsumexp"),
+              _logsumexp_forward, (_logsumexp_vjp,), static=_AXIS),
+    ArrayGate("softmax", ("a",), "exp(a) / sum(exp(a)) along the last axis (or the given one)",
+              (f"{_D}{{a}} = {{out}} * ({_D}{{out}} - sum({_D}{{out}} * {{out}}, {{axis}}))",),
+              _along_axis_shape("softmax"), _softmax_forward, (_softmax_vjp,),
+              static=_LAST_AXIS),
+    ArrayGate("log_softmax", ("a",), "a - log(sum(exp(a))) along the last axis (or the given "
+              "one)",
+              (f"{_D}{{a}} = {_D}{{out}} - softmax({{a}}) * sum({_D}{{out}}, {{axis}})",),
+              _along_axis_shape("log_softmax"), _log_softmax_forward, (_log_softmax_vjp,),
+              static=_LAST_AXIS),
     ArrayGate("cross_entropy", ("s", "y"),
               "softmax loss per row: -log(softmax(s)[y]); y holds integer class labels",
               (f"{_D}{{s}} = (softmax({{s}}) - onehot({{y}})) * {_D}{{out}}", ""),
@@ -429,6 +667,22 @@ ARRAY_GATE_LIST: tuple[ArrayGate, ...] = (
               static=(Static("margin", "number", default=1.0, phrase="an optional margin"),),
               kink=_hinge_kinks, sides=_hinge_sides,
               kink_where="a margin of exactly 0", kink_convention="local gradient 0 there"),
+    ArrayGate("concat", ("a",), "arrays joined along an existing axis (0 unless given), "
+              "numpy's concatenate",
+              (f"{_D}{{a}} = the slice of {_D}{{out}} where {{a}} sits",),
+              _concat_shape, _concat_forward, (_concat_vjp,), static=_JOIN_AXIS, many=True),
+    ArrayGate("stack", ("a",), "arrays stacked along a new axis (0 unless given)",
+              (f"{_D}{{a}} = {_D}{{out}} at the index of {{a}} along the new axis",),
+              _stack_shape, _stack_forward, (_stack_vjp,), static=_JOIN_AXIS, many=True),
+    ArrayGate("arange", (), "0, 1, ..., n - 1 (to pick one element per row: "
+              "s[arange(N), y])", (), _arange_shape, _arange_forward, (),
+              static=(Static("n", "int", required=True, phrase="n"),)),
+    ArrayGate("gather", ("a", "i"), "a[i, j]: integer-array indexing, the elements at "
+              "(i[k], j[k]) for every k (numpy's advanced indexing)",
+              (f"{_D}{{a}} = {_D}{{out}} added back at the picked places (np.add.at), 0 "
+               "elsewhere", ""),
+              _gather_shape, _gather_forward, (_gather_vjp, None), many=True,
+              written="{a}[{sub}]"),
     ArrayGate("l2", ("a",), "L2 regularisation R(W): the sum of squared elements",
               (f"{_D}{{a}} = 2 * {{a}} * {_D}{{out}}",),
               lambda shapes, attrs: (), _l2_forward, (_l2_vjp,)),
@@ -443,6 +697,8 @@ ONE_ARGUMENT_ALIASES = {"max": "amax", "min": "amin"}
 def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
     """How the gate is written with these operands, e.g. ``x @ w`` or ``sum(s, 1)``."""
     gate = ARRAY_GATES[name]
+    if name == "gather":
+        return f"{operands[0]}[{', '.join(operands[1:])}]"
     if gate.written:
         fields = dict(zip(gate.params, operands, strict=True))
         return gate.written.format(sub=_subscript(name, attrs), **fields)
@@ -451,12 +707,19 @@ def describe(name: str, operands: Sequence[str], attrs: Attrs) -> str:
 
 
 def _static_text(gate: ArrayGate, attrs: Attrs) -> list[str]:
+    """The literal arguments as written: positional while none is left out, then by
+    keyword (``sum(x, keepdims=True)``)."""
     if gate.static and gate.static[0].variadic:
         return [str(n) for n in attrs]
-    shown = list(attrs)  # literals up to the last one that is not its default
-    while shown and shown[-1] == gate.static[len(shown) - 1].default:
-        shown.pop()
-    return [_number_text(value) for value in shown]
+    shown: list[str] = []
+    skipped = False
+    for spec, value in zip(gate.static, attrs, strict=True):
+        if value == spec.default and (spec.kind != "bool" or value is spec.default):
+            skipped = True
+            continue
+        text = str(bool(value)) if spec.kind == "bool" else _number_text(value)
+        shown.append(f"{spec.name}={text}" if skipped or spec.kind == "bool" else text)
+    return shown
 
 
 def _number_text(value: float | str) -> str:
@@ -469,11 +732,21 @@ def rule(name: str, position: int, operands: Sequence[str], out: str, loss: str,
          attrs: Attrs) -> str:
     """The VJP formula of one operand in the graph's names."""
     gate = ARRAY_GATES[name]
-    fields = dict(zip(gate.params, operands, strict=True))
-    text = gate.rules[position]
+    fields = {gate.param_of(k): operand for k, operand in enumerate(operands)}
+    fields[gate.param_of(position)] = operands[position]
+    text = gate.rule_of(position)
     if not text:
-        return f"none: {operands[position]} holds class labels"
-    return text.format(L=loss, out=out, sub=_subscript(name, attrs), **fields)
+        what = "indices" if gate.many else "class labels"
+        return f"none: {operands[position]} holds {what}"
+    return text.format(L=loss, out=out, sub=_subscript(name, attrs),
+                       axis=_axis_words(gate, attrs), **fields)
+
+
+def _axis_words(gate: ArrayGate, attrs: Attrs) -> str:
+    """``last axis`` or ``axis 0``: where softmax and log_softmax work."""
+    if gate.static != _LAST_AXIS or not attrs or attrs[0] == -1:
+        return "last axis"
+    return f"axis {attrs[0]}"
 
 
 def _subscript(name: str, attrs: Attrs) -> str:

@@ -4,6 +4,7 @@ themselves are in ``array_gates`` (and ``conv`` for the layers of convolutional 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,13 +56,30 @@ class ArrayGate:
     kink_where: str = ""
     kink_convention: str = ""
     sides: Sides | None = None
+    many: bool = False  # the last parameter repeats: concat(a, b, c), s[i, j]
 
     @property
     def arity(self) -> int:
         return len(self.params)
 
+    def _slot(self, position: int) -> int:
+        return min(position, len(self.params) - 1) if self.many else position
+
     def differentiable(self, position: int) -> bool:
-        return self.vjps[position] is not None
+        return self.vjps[self._slot(position)] is not None
+
+    def vjp_of(self, position: int) -> VJP | None:
+        """The VJP of the operand at ``position`` (a repeated one is told its position)."""
+        vjp = self.vjps[self._slot(position)]
+        if vjp is None or not self.many:
+            return vjp
+        return functools.partial(vjp, position=position)  # type: ignore[call-arg]
+
+    def param_of(self, position: int) -> str:
+        return self.params[self._slot(position)]
+
+    def rule_of(self, position: int) -> str:
+        return self.rules[self._slot(position)]
 
 
 def show_shape(shape: Shape) -> str:

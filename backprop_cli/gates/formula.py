@@ -15,7 +15,7 @@ A tree is one of::
     ("*", t, ...)            a product
     ("^", base, exponent)    a power
     ("f", name, t, ...)      a function call: exp, log, sqrt, sin, sigmoid, max, sign, ...
-    ("[", lhs, op, rhs, tie) 1 where lhs op rhs (op is > or <), else 0: the Iverson
+    ("[", lhs, op, rhs, tie) 1 where lhs op rhs (op: > < >= <= == !=), else 0: the Iverson
                              bracket [lhs > rhs]; ``tie`` is its value at lhs = rhs (a
                              number text), the kink table's convention, for code
 
@@ -36,6 +36,7 @@ ZERO: Tree = ("n", "0")
 ONE: Tree = ("n", "1")
 CONSTANT_NAMES = ("e", "pi")
 _SUM, _PRODUCT, _POWER, _ATOM = 10, 20, 30, 40
+_TURNED = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
 
 
 # ----------------------------------------------------------------------- substitution
@@ -175,6 +176,7 @@ class Printer:
     times, over = "*", "/"
     functions: ClassVar[dict[str, str]] = {}
     constants: ClassVar[dict[str, str]] = {"e": "e", "pi": "pi"}
+    relations: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: Callable[[str], str] = str, as_written: bool = False) -> None:
         self.name = name
@@ -299,11 +301,12 @@ class Printer:
         return f"[{self.condition(tree)}]"
 
     def condition(self, tree: Tree) -> str:
-        """``left > right`` (or ``<``), a zero side written on the right."""
+        """``left > right`` (or ``<``, ``>=``, ``==``, ...), a zero side written on the
+        right."""
         _, left, op, right, _ = tree
         if left == ZERO:
-            left, op, right = right, "<" if op == ">" else ">", left
-        return f"{self.print(left)} {op} {self.print(right)}"
+            left, op, right = right, _TURNED[op], left
+        return f"{self.print(left)} {self.relations.get(op, op)} {self.print(right)}"
 
     def call(self, name: str, args: list[Tree]) -> str:
         return f"{self.functions.get(name, name)}({', '.join(self.print(a) for a in args)})"
@@ -380,6 +383,8 @@ class LatexPrinter(Printer):
 
     times = " "
     constants: ClassVar[dict[str, str]] = {"e": "e", "pi": r"\pi"}
+    relations: ClassVar[dict[str, str]] = {">=": r"\geq", "<=": r"\leq", "==": "=",
+                                           "!=": r"\neq"}
     functions: ClassVar[dict[str, str]] = {
         "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "tanh": r"\tanh",
         "sigmoid": r"\sigma", "max": r"\max", "min": r"\min", "sign": r"\operatorname{sign}",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.str import StrPrinter
 
 from .formula import text
 from .symbolic import GATE_DEFS, OUT, GateDef, to_tree
@@ -90,7 +91,7 @@ class _NumpyPrinter(MathPrinter):
         return self._call(type(expr).__name__.lower(), *expr.args)
 
     _print_exp = _print_log = _print_sin = _print_cos = _print_tan = _print_Function
-    _print_tanh = _print_cosh = _print_Function
+    _print_tanh = _print_cosh = _print_log1p = _print_Function
 
     def _print_Max(self, expr: sp.Expr) -> str:
         return self._call("maximum", *expr.args)
@@ -106,6 +107,37 @@ class _NumpyPrinter(MathPrinter):
 
     def _print_sign(self, expr: sp.Expr) -> str:
         return self._call("sign", *expr.args)
+
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return numpy_piecewise(self, expr)
+
+
+def numpy_piecewise(printer: PythonCodePrinter, expr: sp.Expr) -> str:
+    """``Piecewise((x, c1), (y, c2), (z, True))`` as nested ``np.where``, elementwise."""
+    text = ""
+    for value, condition in reversed(expr.args):
+        shown = printer._print(value)
+        text = shown if not text else \
+            f"np.where({printer._print(condition)}, {shown}, {text})"
+    return text
+
+
+class FormulaPrinter(StrPrinter):  # type: ignore[misc]
+    """Formulas as tables show them: sympy's text, with a choice written in words
+    (``1 where a != 0, else 0``) instead of ``Piecewise((1, Ne(a, 0)), (0, True))``."""
+
+    def _print_Relational(self, expr: sp.Expr) -> str:
+        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr: sp.Expr) -> str:
+        return ", ".join(f"else {self._print(value)}" if condition == sp.true else
+                         f"{self._print(value)} where {self._print(condition)}"
+                         for value, condition in expr.args)
+
+
+def formula_text(expr: sp.Expr) -> str:
+    """A formula as the tables show it."""
+    return str(FormulaPrinter().doprint(expr))
 
 
 def _function(name: str, params: list[str], body: str) -> str:
@@ -181,8 +213,10 @@ def generate_array_list() -> str:
         attrs = tuple(s.name if s.required else s.default  # a required literal by name
                       for s in gate.static if not s.variadic) or \
             ((0,) if gate.name == "index" else ())
-        params = list(gate.params)
+        params = [*gate.params, "..."] if gate.many else list(gate.params)
         written = describe(gate.name, params, attrs if gate.name != "reshape" else ("...",))
+        if gate.name == "arange":
+            written = "arange(n)"
         rules = "; ".join(rule(gate.name, k, params, "out", "L", attrs)
                           for k in range(gate.arity))
         if gate.name == "index":

@@ -13,6 +13,7 @@ GATES: dict[str, GateSpec] = {spec.name: spec for spec in GATE_TABLE}
 
 BINARY_GATES: dict[str, str] = {
     "+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow", "^": "pow", "@": "matmul",
+    ">": "gt", "<": "lt", ">=": "ge", "<=": "le", "==": "eq", "!=": "ne",
 }
 UNARY_GATES: dict[str, str] = {"-": "neg"}
 

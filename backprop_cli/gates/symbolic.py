@@ -12,11 +12,12 @@ from fractions import Fraction
 from functools import cache
 
 import sympy as sp
+from sympy.codegen.cfunctions import log1p
 
 from .formula import Tree
 from .table import GATES
 
-A, B = sp.symbols("a b", real=True)
+A, B, C = sp.symbols("a b c", real=True)
 OUT = sp.Symbol("out", real=True)
 
 
@@ -40,6 +41,29 @@ class sigmoid(sp.Function):  # type: ignore[misc]  # named as it is written in p
     def eval(cls, x: sp.Expr) -> sp.Expr | None:
         if x.is_Number and x.is_zero:
             return sp.Rational(1, 2)
+        return None
+
+
+class sign(sp.Function):  # type: ignore[misc]  # named as it is written in programs
+    """-1, 0 or 1, with derivative 0 everywhere (PyTorch's sign backward).
+
+    sympy's own sign differentiates to 2*DiracDelta(x), which no number system here can
+    evaluate; at numbers this is sympy's sign (sign(0) = 0), and the jump at 0 is a kink in
+    the gate's row.
+    """
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+    def _eval_rewrite_as_Piecewise(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
+        return sp.sign(x)
+
+    @classmethod
+    def eval(cls, x: sp.Expr) -> sp.Expr | None:
+        if x.is_number:
+            return sp.sign(x)
         return None
 
 
@@ -101,13 +125,15 @@ def _lower_step(x: sp.Expr, *at_zero: sp.Expr) -> sp.Expr:
     return sp.Heaviside(x, 1 if x.could_extract_minus_sign() else 0)
 
 
-SYMBOLS: dict[str, sp.Symbol] = {"a": A, "b": B}
+SYMBOLS: dict[str, sp.Symbol] = {"a": A, "b": B, "c": C}
 
 
 class _Sympy:
     """sympy, with the functions the tool defines itself: what a row's ``define`` is given."""
 
     sigmoid = sigmoid
+    sign = sign
+    log1p = log1p
 
     def __getattr__(self, name: str) -> object:
         return getattr(sp, name)
@@ -131,14 +157,26 @@ SHOWN_FORMS: dict[sp.Expr, sp.Expr] = {
     for original, shown in row.shown(_Sympy(), *(SYMBOLS[p] for p in row.params)).items()}
 
 GATES_BY_NAME: dict[str, GateDef] = {gate.name: gate for gate in GATE_DEFS}
+ROWS_BY_NAME = {row.name: row for row in GATES}
 
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
 
 
 @cache
 def _partials(name: str) -> tuple[sp.Expr, ...]:
+    """sympy's derivatives, or the row's own local gradients where it writes them."""
     gate = GATES_BY_NAME[name]
+    row = ROWS_BY_NAME[name]
+    if row.local_gradients is not None:
+        return tuple(row.local_gradients(_Sympy(), *gate.params))
     return tuple(sp.powsimp(sp.diff(gate.expr, p)) for p in gate.params)
+
+
+def sympy_partials(name: str) -> tuple[sp.Expr, ...]:
+    """sympy's own derivatives of a row's definition (what hand-written ones must equal
+    away from the kinks)."""
+    gate = GATES_BY_NAME[name]
+    return tuple(sp.diff(gate.expr, p) for p in gate.params)
 
 
 @cache
@@ -197,6 +235,10 @@ def to_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
         return _step_tree(expr.args[0], at_zero, param)
     if isinstance(expr, sp.exp):
         return ("f", "exp", to_tree(expr.args[0]))
+    if isinstance(expr, sp.Piecewise):
+        return _choice_tree(expr, param)
+    if isinstance(expr, sp.core.relational.Relational):
+        return _relation_tree(expr, param)
     if isinstance(expr, sp.Function | sp.Abs | sp.Max | sp.Min):
         name = type(expr).__name__
         return ("f", _FUNCTION_NAMES.get(name, name), *map(tree, expr.args))
@@ -223,3 +265,29 @@ def _step_tree(x: sp.Expr, at_zero: sp.Expr, param: sp.Symbol | None) -> Tree:
     if param is not None and param in rhs.free_symbols and param not in lhs.free_symbols:
         return ("[", to_tree(rhs), "<", to_tree(lhs), tie)
     return ("[", to_tree(lhs), ">", to_tree(rhs), tie)
+
+
+_TIES = {">": "0", "<": "0", ">=": "1", "<=": "1", "==": "1", "!=": "0"}
+
+
+def _relation_tree(relation: sp.Expr, param: sp.Symbol | None) -> Tree:
+    """A comparison as the bracket [lhs op rhs]: 1 where it holds, else 0."""
+    op = str(relation.rel_op)
+    return ("[", to_tree(relation.lhs, param), op, to_tree(relation.rhs, param), _TIES[op])
+
+
+def _choice_tree(choice: sp.Piecewise, param: sp.Symbol | None) -> Tree:
+    """``Piecewise((x, c), (y, True))`` as ``x*[c] + y*[not c]`` (terms that are 0 left out,
+    a factor 1 not written): the comparisons' and ``where``'s formulas."""
+    if len(choice.args) != 2 or choice.args[1][1] is not sp.true:
+        raise ValueError(f"no formula tree for {sp.srepr(choice)}")
+    (first, condition), (second, _) = choice.args
+    terms = []
+    for value, holds in ((first, condition), (second, condition.negated)):
+        if value == 0:
+            continue
+        bracket = _relation_tree(holds, param)
+        terms.append(bracket if value == 1 else ("*", to_tree(value, param), bracket))
+    if not terms:
+        return ("n", "0")
+    return terms[0] if len(terms) == 1 else ("+", *terms)

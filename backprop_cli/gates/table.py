@@ -104,6 +104,61 @@ def _zero_local(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
     return (0 * half,)
 
 
+def _clip_ties(args: Sequence[Any]) -> Any:
+    """x at a bound, or the two bounds equal."""
+    a, b, c = args
+    return _either(_either(a == b, a == c), b == c)
+
+
+def _clip_kink(args: Sequence[Any], needed: Sequence[bool]) -> Any:
+    """x at a bound: d/dx jumps; equal bounds: only d/dlo and d/dhi jump."""
+    a, b, c = args
+    bounds = _both(b == c, bool(needed[1] or needed[2]))
+    return _either(_either(a == b, a == c), bounds)
+
+
+def _clip_locals(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
+    """PyTorch's clamp backward: x takes the gradient where lo <= x <= hi, lo where x < lo,
+    hi where x > hi (and whichever bound is the value when lo > hi)."""
+    a, b, c = args
+    zero, one = 0 * half, 2 * half
+    d_a = _pick(_both(b <= a, a <= c), one, zero)
+    d_b = _pick(_both(a < b, b <= c), one, zero)
+    return d_a, d_b, one - d_a - d_b
+
+
+def _clip_gradients(sp: Any, a: Any, b: Any, c: Any) -> tuple[Any, ...]:
+    """x where lo <= x <= hi, lo where x < lo <= hi, hi otherwise (x > hi, or lo > hi: the
+    value is hi then); the steps take PyTorch's side at 0."""
+    d_a = sp.Heaviside(a - b, 1) * sp.Heaviside(c - a, 1)
+    d_b = sp.Heaviside(b - a, 0) * sp.Heaviside(c - b, 1)
+    return d_a, d_b, 1 - d_a - d_b
+
+
+def _clip_switch(operands: Sequence[Any]) -> Any:
+    """Positive inside [lo, hi], negative outside: its sign changes at either bound."""
+    a, b, c = operands
+    return (a - b) * (c - a)
+
+
+def _no_gradients(sp: Any, *params: Any) -> tuple[Any, ...]:
+    """A comparison passes no gradient: 0 to each operand (a step has derivative 0 away
+    from its jump, and PyTorch's comparisons have no backward)."""
+    return tuple(sp.Integer(0) for _ in params)
+
+
+def _comparison(name: str, operator: str, relation: str, words: str, order: int) -> Gate:
+    """``a OP b`` as 1.0 where it holds, else 0.0 (``relation``: sympy's class for OP); no
+    gradient through it."""
+    return Gate(name, AB, lambda sp, a, b: sp.Piecewise((1, getattr(sp, relation)(a, b)),
+                                                        (0, True)),
+                f"{{a}} {operator} {{b}}", f"{words}: 1 where a {operator} b, else 0 "
+                "(no gradient flows through it)",
+                switch=_difference, safe=True, python=f"float({{a}} {operator} {{b}})",
+                numpy=f"(({{a}} {operator} {{b}}) * 1.0)", local_gradients=_no_gradients,
+                tape_order=order)
+
+
 def _halves(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
     return (half, half)
 
@@ -135,6 +190,9 @@ class Gate:
       written on either side in pictures.
     - ``tape_order``: its place on the tape, the most common gates first (each branch costs
       a comparison for every gate after it).
+    - ``local_gradients(sp, a, ...)``: the partials written by hand, where sympy's own
+      derivative puts its steps' value at 0 on the wrong side of a kink for PyTorch's
+      convention (clip); a test checks them against sympy's derivative away from the kinks.
     """
 
     name: str
@@ -158,6 +216,7 @@ class Gate:
     expansion: str | None = None
     commutative: bool = False
     tape_order: int = 99
+    local_gradients: Callable[..., tuple[Any, ...]] | None = None
 
     @property
     def arity(self) -> int:
@@ -166,6 +225,10 @@ class Gate:
 
 def _log_undefined(operands: Sequence[Any], what: str) -> str:
     return "log is undefined for inputs <= 0"
+
+
+def _log1p_undefined(operands: Sequence[Any], what: str) -> str:
+    return "log1p is undefined for inputs <= -1"
 
 
 def _sqrt_undefined(operands: Sequence[Any], what: str) -> str:
@@ -182,6 +245,7 @@ def _pow_undefined(operands: Sequence[Any], what: str) -> str:
 
 AB = ("a", "b")
 A = ("a",)
+ABC = ("a", "b", "c")
 
 GATES: tuple[Gate, ...] = (
     Gate("add", AB, lambda sp, a, b: a + b, "{a} + {b}", "addition: the gradient distributor",
@@ -260,6 +324,42 @@ GATES: tuple[Gate, ...] = (
          kink_test="a == 0", switch=_first, underflow=True, safe=True,
          python="(max({a}, 0.0) + {b} * min({a}, 0.0))",
          numpy="(np.maximum({a}, 0.0) + {b} * np.minimum({a}, 0.0))", tape_order=19),
+    Gate("sign", A, lambda sp, a: sp.sign(a), "sign({a})",
+         "sign: -1, 0 or 1; its local gradient is 0 (a step)",
+         kink=Kink("input = 0", "sign'(0) = 0", _zero_input, _zero_local),
+         kink_test="a == 0", switch=_first, safe=True,
+         python="float(({a} > 0) - ({a} < 0))", numpy="np.sign({a})", tape_order=20),
+    Gate("log1p", A, lambda sp, a: sp.log(1 + a), "log1p({a})",
+         "log(1 + a), exact for small a",
+         # log(1 + a) rounds 1 + a first: log1p keeps the digits of a small a
+         stable=lambda sp, a: {sp.log(a + 1): sp.log1p(a)},
+         undefined=_log1p_undefined, raises="domain", python="math.log1p({a})",
+         numpy="np.log1p({a})", tape_order=21),
+    Gate("clip", ABC, lambda sp, a, b, c: sp.Min(sp.Max(a, b), c), "clip({a}, {b}, {c})",
+         "clip(x, lo, hi): x held between lo and hi (numpy's clip, PyTorch's clamp)",
+         kink=Kink("x = lo or x = hi (or lo = hi)",
+                   "d/dx = 1 where lo <= x <= hi, d/dlo = 1 where x < lo, d/dhi = 1 where x > hi",
+                   _clip_ties, _clip_locals, _clip_kink),
+         kink_test="a == b or a == c or b == c", switch=_clip_switch, safe=True,
+         python="min(max({a}, {b}), {c})", numpy="np.minimum(np.maximum({a}, {b}), {c})",
+         local_gradients=_clip_gradients,
+         tape_order=22),
+    _comparison("gt", ">", "Gt", "greater than", 23),
+    _comparison("lt", "<", "Lt", "less than", 24),
+    _comparison("ge", ">=", "Ge", "greater than or equal", 25),
+    _comparison("le", "<=", "Le", "less than or equal", 26),
+    _comparison("eq", "==", "Eq", "equal", 27),
+    _comparison("ne", "!=", "Ne", "not equal", 28),
+    Gate("where", ABC, lambda sp, a, b, c: sp.Piecewise((b, sp.Ne(a, 0)), (c, True)),
+         "where({a}, {b}, {c})",
+         "where(cond, x, y): x where cond is nonzero (true), else y; cond takes no gradient",
+         switch=_first, safe=True, python="({b} if {a} != 0 else {c})",
+         numpy="np.where({a} != 0, {b}, {c})",
+         # the gradient goes to x where cond holds and to y elsewhere (PyTorch's where)
+         local_gradients=lambda sp, a, b, c: (sp.Integer(0),
+                                              sp.Piecewise((1, sp.Ne(a, 0)), (0, True)),
+                                              sp.Piecewise((0, sp.Ne(a, 0)), (1, True))),
+         tape_order=29),
 )
 
 GATES_BY_NAME: dict[str, Gate] = {gate.name: gate for gate in GATES}

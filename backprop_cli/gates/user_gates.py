@@ -280,6 +280,9 @@ def _binary(gate: str, left: sp.Expr, right: sp.Expr) -> sp.Expr:
         return left * right
     if gate == "div":
         return left / right
+    if gate != "pow":  # a comparison: the row's definition
+        row = GATES_BY_NAME[gate]
+        return row.expr.xreplace(dict(zip(row.params, (left, right), strict=True)))
     check_digits("a power of numbers", _power_digits(left, right))
     return left**right
 
@@ -386,10 +389,10 @@ class Tape:
             if leaf is not None:
                 self.slots[node] = leaf
             elif ready:
-                self.slots[node] = self._apply(node, [self.slots[a] for a in node.args])
+                self.slots[node] = self._apply(node, [self.slots[a] for a in _operands(node)])
             else:
                 pending.append((node, True))
-                pending.extend((arg, False) for arg in node.args)
+                pending.extend((arg, False) for arg in _operands(node))
         return self.slots[root]
 
     def _leaf(self, node: sp.Expr) -> int | None:
@@ -433,6 +436,14 @@ class Tape:
                 return self._step(lambda x, z: partials["max"][0](x, z, None), (args[0], zero))
             if node.args[1] == 0:
                 return self._step(lambda x: partials["relu"][0](x, None), (args[0],))
+            if node.args[1] == 1:  # 1 at 0: one minus the step of -x that is 0 at 0
+                one = self._constant(self.arithmetic.one)
+                return self._step(lambda x, o: o - partials["relu"][0](-x, None),
+                                  (args[0], one))
+        if isinstance(node, sp.Piecewise) and args:  # where(lhs REL rhs, v, w)
+            relation = node.args[0].cond
+            holds = self._step(forwards[_RELATIONS[type(relation)]], (args[1], args[2]))
+            return self._step(forwards["where"], (holds, args[0], args[3]))
         if isinstance(node, sp.sign):
             return self._step(lambda x: partials["abs"][0](x, None), (args[0],))
         name = _FUNCTIONS.get(type(node))
@@ -440,6 +451,23 @@ class Tape:
             return self._step(forwards[name], tuple(args))
         raise GraphError(f"gate {self.gate}: cannot evaluate {type(node).__name__} "
                          "(it appears in its definition or derivative)")
+
+
+_RELATIONS: dict[type, str] = {sp.StrictGreaterThan: "gt", sp.StrictLessThan: "lt",
+                               sp.GreaterThan: "ge", sp.LessThan: "le", sp.Equality: "eq",
+                               sp.Unequality: "ne"}
+
+
+def _operands(node: sp.Expr) -> tuple[sp.Expr, ...]:
+    """What a node is computed from: its arguments, or for a choice between two values
+    ``Piecewise((v, lhs REL rhs), (w, True))`` (comparisons, where): v, lhs, rhs, w."""
+    if isinstance(node, sp.Piecewise) and len(node.args) == 2 and \
+            node.args[1].cond == sp.true and type(node.args[0].cond) in _RELATIONS:
+        first, second = node.args
+        return first.expr, first.cond.lhs, first.cond.rhs, second.expr
+    if isinstance(node, sp.Piecewise):
+        return ()  # refused by _apply with its name
+    return tuple(node.args)
 
 
 def _short_number(node: sp.Expr) -> str:

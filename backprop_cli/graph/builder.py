@@ -43,6 +43,7 @@ class Builder:
         self.versions: dict[str, int] = {}
         self.constants: dict[str, int] = {}
         self.max_gates = current().gates
+        self.keyword_args: dict[int, Item] = {}  # node -> the keyword it was passed by
 
     def error(self, message: str, item: Item | Statement) -> GraphError:
         from ..language.parser import Statement
@@ -126,6 +127,8 @@ class Builder:
             self.graph.uses_arrays = True
         elif kind == "unary":
             stack.append(self.add_node(UNARY_GATES[item.text], (stack.pop(),), item, None))
+        elif kind == "keyword":
+            self.keyword_args[stack[-1]] = item
         else:
             stack.append(self._call(item, stack))
 
@@ -146,6 +149,12 @@ class Builder:
 
             return array_call(self, item, stack)
         assert spec is not None
+        keyword = next((self.keyword_args[n] for n in stack[len(stack) - item.argc:]
+                        if n in self.keyword_args), None)
+        if keyword is not None:
+            raise self.error(f"{item.text}() takes no keyword arguments ({keyword.text}=); "
+                             "keywords name the literal arguments of array gates, such as "
+                             "sum(x, axis=0, keepdims=True)", keyword)
         if item.argc != spec.arity:
             plural = "s" if spec.arity != 1 else ""
             raise self.error(f"{item.text}() takes {spec.arity} argument{plural}, "

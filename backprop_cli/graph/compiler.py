@@ -253,8 +253,8 @@ class _Compiler:
                     depth -= 1
                     if name:
                         argc = argcs.pop() + 1
-                        if argc != arity[name]:
-                            raise _Unsupported
+                        if argc != arity[name] or argc > 2:
+                            raise _Unsupported  # clip's three operands: the builder's path
                         left = vals[-argc]
                         if argc == 1:
                             operands, needs = (left,), requires[left]

@@ -280,9 +280,19 @@ def _generate(name: str, text: str, tokens: list[Token], seed: int) -> Array:
                          f"{', '.join(g + '(...)' for g in GENERATORS)}",
                          source=text, span=Span(head.line, head.column, len(head.text)))
     sizes = _sizes(text, tokens)
+    return _draw(name, text, head, sizes, _generator(name, seed))
+
+
+def _generator(name: str, seed: int) -> np.random.Generator:
+    """The input's own random stream: seeded by ``seed`` and the input's name."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
+
+
+def _draw(name: str, text: str, head: Token, sizes: list[int],
+          rng: np.random.Generator) -> Array:
+    """``randn(2, 3)`` and the other generators, drawn from ``rng``."""
     check_elements(name, sizes[1:] if head.text == "randint" else sizes, text,
                    Span(head.line, head.column, len(head.text)))
-    rng = np.random.default_rng([seed, zlib.crc32(name.encode("utf-8"))])
     if head.text == "randint":
         if not sizes:
             raise _size_error("randint(high, sizes...) needs the number of classes", text,
@@ -294,6 +304,60 @@ def _generate(name: str, text: str, tokens: list[Token], seed: int) -> Array:
     if head.text == "rand":
         return rng.random(shape)
     return np.zeros(shape) if head.text == "zeros" else np.ones(shape)
+
+
+# ----------------------------------------------------------------------------- expressions
+
+def expression_value(name: str, text: str, exact: bool, seed: int) -> Array | float:
+    """A constant expression over random draws, ``0.01*randn(3, 4)`` or ``zeros(4) + 0.1``:
+    parsed by the circuit language's own parser, each generator call drawn (in order, from
+    the input's own stream, so ``randn(3, 4)`` alone draws what it always did) and the
+    rest computed by the array engine. Nothing is evaluated as Python."""
+    from ..engine.arrays import forward_arrays
+    from ..graph.builder import build
+    from ..language.parser import Program, Statement, parse_expression
+
+    where = f"the value of {name}"
+    try:
+        statement = parse_expression(text).statements[0]
+        rpn, draws = _with_draws(name, text, statement.rpn, _generator(name, seed))
+        graph = build(Program(text, [Statement(None, None, rpn, statement.span)]))
+        for input_name, node in graph.inputs.items():
+            if input_name not in draws:
+                raise InputError(f"expected a constant, found the name {input_name!r}",
+                                 span=graph.span(node))
+        if not draws:
+            raise InputError("an array value needs [...], @FILE or a generator call",
+                             span=Span(1, 1))
+        value = forward_arrays(graph, draws, exact)[graph.output]
+    except BackpropError as error:
+        raise error.located(text, where) from None
+    return _finish(name, value, exact)
+
+
+def _with_draws(name: str, text: str, rpn: list[Any],
+                rng: np.random.Generator) -> tuple[list[Any], dict[str, Array]]:
+    """The postfix program with each generator call replaced by a name bound to its draw."""
+    out: list[Any] = []
+    draws: dict[str, Array] = {}
+    for item in rpn:
+        if item.kind != "call" or item.text not in GENERATORS:
+            out.append(item)
+            continue
+        args = out[len(out) - item.argc:] if item.argc else []
+        del out[len(out) - item.argc:]
+        sizes = []
+        for arg in args:
+            if arg.kind != "num" or not arg.text.isdigit() or int(arg.text) == 0:
+                raise InputError(f"the sizes of {item.text}() must be positive integer "
+                                 "literals", span=Span(arg.line, arg.column,
+                                                       max(len(arg.text), 1)))
+            sizes.append(int(arg.text))
+        head = Token("name", item.text, item.line, item.column)
+        label = f"{item.text}_{len(draws) + 1}"  # never a name the text can hold (no names)
+        draws[label] = _draw(name, text, head, sizes, rng)
+        out.append(item._replace(kind="name", text=label, argc=0))
+    return out, draws
 
 
 def _sizes(text: str, tokens: list[Token]) -> list[int]:

@@ -18,6 +18,7 @@ from ..language.tokens import Token, tokenize
 
 Value = Any
 _ARRAY_STARTS = ("[", "@", "randn(", "rand(", "zeros(", "ones(", "randint(")
+_DRAW = re.compile(r"\b(?:randn|rand|zeros|ones|randint)[ \t]*\(")
 # a number literal with an optional sign, as the tokenizer reads it (ASCII digits only)
 _PLAIN_NUMBER = re.compile(r"[ \t\r\f]*[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?[ \t\r\f]*",
                            re.ASCII)
@@ -79,16 +80,28 @@ def parse_assignments(items: Iterable[str], arithmetic: Arithmetic = FLOAT,
 
 
 def is_array_text(text: str) -> bool:
-    """Whether a value text is an array (a list, a file, or a generator call)."""
+    """Whether a value text is an array (a list, a file, a generator call, or an expression
+    over generator calls such as ``0.01*randn(3, 4)``)."""
     compact = "".join(text.split())
-    return compact.startswith(_ARRAY_STARTS)
+    return compact.startswith(_ARRAY_STARTS) or bool(_DRAW.search(text))
+
+
+def _is_one_draw(text: str) -> bool:
+    """``randn(3, 4)`` alone (not ``randn(3) * 2``): read by the generator's own reader."""
+    compact = "".join(text.split())
+    return compact.endswith(")") and compact.count("(") == 1 and \
+        compact.startswith(_ARRAY_STARTS[2:])
 
 
 def parse_value(name: str, text: str, arithmetic: Arithmetic = FLOAT, seed: int = 0) -> Value:
     """A number or constant expression, or an array (numpy, imported only then)."""
     if not is_array_text(text):
         return constant_value(text, arithmetic, where=f"the value of {name}")
-    from .array_values import array_value
+    from .array_values import array_value, expression_value
+
+    compact = "".join(text.split())
+    if not compact.startswith(("[", "@")) and not _is_one_draw(text):
+        return expression_value(name, text, arithmetic.exact, seed)
 
     def element(source: str, tokens: list[Token], where: str) -> Value:
         if len(tokens) == 1 and tokens[0].kind == "num":

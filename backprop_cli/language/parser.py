@@ -14,13 +14,15 @@ from typing import NamedTuple
 from ..errors import ParseError, Span
 from ..limits import current, exceeded
 from .subscripts import Subscript, format_subscript, read_subscript
-from .tokens import DEF, Token, tokenize
+from .tokens import BOOL, DEF, Token, tokenize
 
 
 class Item(NamedTuple):
     """One postfix instruction: ``num`` / ``name`` push a value; ``unary``, ``binary`` and
     ``call`` (with ``argc`` arguments) apply a gate to the values on top of the stack;
-    ``index`` applies the subscript ``subscript`` (``text`` is how it is written)."""
+    ``index`` applies the subscript ``subscript`` (``text`` is how it is written);
+    ``keyword`` names the value on top of the stack as a call's keyword argument
+    (``axis=1``: ``text`` is ``axis``)."""
 
     kind: str
     text: str
@@ -68,7 +70,10 @@ class Program:
 
 # Binary operators: precedence and whether they group to the right.
 BINARY = {"+": (1, False), "-": (1, False), "*": (2, False), "/": (2, False),
-          "@": (2, False), "**": (4, True), "^": (4, True)}
+          "@": (2, False), "**": (4, True), "^": (4, True),
+          ">": (0, False), "<": (0, False), ">=": (0, False), "<=": (0, False),
+          "==": (0, False), "!=": (0, False)}
+COMPARISONS = frozenset(op for op, (precedence, _) in BINARY.items() if precedence == 0)
 UNARY_PRECEDENCE = 3
 AUGMENTED = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 
@@ -222,6 +227,9 @@ class _ExpressionParser:
         self.out: list[Item] = []
         self.ops: list[_Op | _Open] = []
         self.argcs: list[int] = []
+        # per open call: the keyword of the argument being read, and whether one was given
+        self.keywords: list[Item | None] = []
+        self.keyworded: list[bool] = []
         self.expect_operand = True
         self.skip_paren = False
         self.call_just_opened = False
@@ -238,8 +246,7 @@ class _ExpressionParser:
             raise _error("'def' must start a statement: def NAME(PARAMS): EXPRESSION",
                          token, self.text)
         if token.text == ":":
-            raise _error("':' is not allowed here (only in def NAME(PARAMS): EXPRESSION)",
-                         token, self.text)
+            raise _error(self._colon_message(), token, self.text)
         if self.skip_paren:
             self.skip_paren = False
             self.call_just_opened = True
@@ -249,6 +256,10 @@ class _ExpressionParser:
             return
         if index and self.tokens[index - 1].kind == "newline":
             self._check_line_start(token)
+        if token.text == "=" and self._keyword_start(index):
+            self.keywords[-1] = self.out.pop()
+            self.expect_operand = True
+            return
         if self.expect_operand:
             self._operand(token, self.tokens[index + 1])
             if len(self.ops) > self.max_depth:
@@ -259,6 +270,33 @@ class _ExpressionParser:
         else:
             self._operator(token)
         self.call_just_opened = False
+
+    def _colon_message(self) -> str:
+        opened = next((op for op in reversed(self.ops) if isinstance(op, _Open)), None)
+        if opened is not None and opened.paren is not None and opened.paren.text == "[":
+            return ("a slice in a subscript takes integer literals only (a subscript with "
+                    "names or calls picks elements by integer arrays: s[arange(N), y])")
+        return "':' is not allowed here (only in def NAME(PARAMS): EXPRESSION)"
+
+    def _keyword_start(self, index: int) -> bool:
+        """``NAME =`` right after a call's ``(`` or ``,``: a keyword argument."""
+        if index < 2 or not self.ops or not isinstance(self.ops[-1], _Open) or \
+                not self.ops[-1].call or self.keywords[-1] is not None:
+            return False
+        name, before = self.tokens[index - 1], self.tokens[index - 2]
+        return name.kind == "name" and before.text in ("(", ",") and bool(self.out) and \
+            self.out[-1].kind == "name" and self.out[-1].text == name.text
+
+    def _end_argument(self, token: Token) -> None:
+        """A call's argument is complete: mark it as a keyword argument if it is one."""
+        keyword = self.keywords[-1]
+        if keyword is not None:
+            self.out.append(keyword._replace(kind="keyword"))
+            self.keywords[-1] = None
+            self.keyworded[-1] = True
+        elif self.keyworded[-1]:
+            raise _error("a positional argument cannot follow a keyword argument", token,
+                         self.text)
 
     def _check_line_start(self, token: Token) -> None:
         """A statement continued onto a new line by an open '(' that then reads like a
@@ -275,10 +313,38 @@ class _ExpressionParser:
             self.out.append(Item("call", "transpose", 1, token.line, token.column))
             self.skip_until = index + 2
             return
+        if self._picks_with_arrays(index):
+            self._open_gather(token)
+            return
         stop, entries = read_subscript(self.tokens, index, self.text)
         self.out.append(Item("index", format_subscript(entries), 1, token.line, token.column,
                              entries))
         self.skip_until = stop + 1
+
+    def _picks_with_arrays(self, index: int) -> bool:
+        """``s[arange(N), y]``: a subscript holding names or calls indexes with integer
+        arrays (a gather gate); one of literals and slices is a plain subscript."""
+        depth = 0
+        for token in self.tokens[index:]:
+            if token.text == "[":
+                depth += 1
+            elif token.text == "]":
+                depth -= 1
+                if not depth:
+                    return False
+            elif token.kind == "name" or token.kind == "end":
+                return token.kind == "name"
+        return False
+
+    def _open_gather(self, bracket: Token) -> None:
+        """``s[i, j]`` read as the call ``gather(s, i, j)``: ``s`` is already its first
+        argument; ``]`` closes it."""
+        name = Token("name", "gather", bracket.line, bracket.column)
+        self.ops.append(_Open(name, call=True, paren=bracket))
+        self.argcs.append(1)
+        self.keywords.append(None)
+        self.keyworded.append(False)
+        self.expect_operand = True
 
     def _operand(self, token: Token, following: Token) -> None:
         if token.kind == "num":
@@ -287,7 +353,16 @@ class _ExpressionParser:
         elif token.kind == "name" and following.text == "(":
             self.ops.append(_Open(token, call=True))
             self.argcs.append(0)
+            self.keywords.append(None)
+            self.keyworded.append(False)
             self.skip_paren = True
+        elif token.kind == BOOL:
+            if not self.keywords or self.keywords[-1] is None:
+                raise _error(f"{token.text} is only a keyword argument's value, as in "
+                             "sum(x, 0, keepdims=True)", token, self.text)
+            self.out.append(Item("num", "1" if token.text == "True" else "0", 0, token.line,
+                                 token.column))
+            self.expect_operand = False
         elif token.kind == "name":
             self.out.append(Item("name", token.text, 0, token.line, token.column))
             self.expect_operand = False
@@ -308,7 +383,7 @@ class _ExpressionParser:
     def _operator(self, token: Token) -> None:
         if token.kind == "op" and token.text in BINARY:
             self._push_binary(token)
-        elif token.text == ")":
+        elif token.text in (")", "]"):
             self._close_paren(token)
         elif token.text == ",":
             self._comma(token)
@@ -336,6 +411,9 @@ class _ExpressionParser:
             top = self.ops[-1]
             if isinstance(top, _Open):
                 break
+            if token.text in COMPARISONS and not top.unary and top.token.text in COMPARISONS:
+                raise _error("comparisons do not chain: write (a < b) * (b < c) for "
+                             "a < b < c", token, self.text)
             if top.precedence > precedence or (top.precedence == precedence and not right):
                 self._emit(top)
                 self.ops.pop()
@@ -356,8 +434,15 @@ class _ExpressionParser:
     def _close_paren(self, token: Token) -> None:
         opened = self._pop_to_open()
         if opened is None:
-            raise _error("unmatched ')'", token, self.text)
+            raise _error(f"unmatched {token.text!r}", token, self.text)
+        bracket = opened.paren is not None and opened.paren.text == "["
+        if bracket != (token.text == "]"):
+            wanted = "']'" if bracket else "')'"
+            opener = "'['" if bracket else "'('"
+            raise _error(f"expected {wanted} to close the {opener} still open", token,
+                         self.text)
         if opened.call:
+            self._end_argument(token)
             self._close_call(self.argcs[-1] + 1)
         else:
             self.ops.pop()
@@ -366,6 +451,8 @@ class _ExpressionParser:
     def _close_call(self, argc: int) -> None:
         opened = self.ops.pop()
         self.argcs.pop()
+        self.keywords.pop()
+        self.keyworded.pop()
         name = opened.token
         self.out.append(Item("call", name.text, argc, name.line, name.column))
         self.expect_operand = False
@@ -374,6 +461,7 @@ class _ExpressionParser:
         opened = self._pop_to_open()
         if opened is None or not opened.call:
             raise _error("unexpected ',' (tuples are not allowed)", token, self.text)
+        self._end_argument(token)
         self.argcs[-1] += 1
         self.expect_operand = True
 

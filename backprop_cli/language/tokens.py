@@ -41,10 +41,13 @@ _TOKEN_RE = re.compile(
 )
 
 ACCEPTED_OPS = frozenset({"+", "-", "*", "/", "**", "^", "(", ")", ",", ";", "=",
-                          "+=", "-=", "*=", "/=", "@", "[", "]", ":"})
+                          "+=", "-=", "*=", "/=", "@", "[", "]", ":",
+                          ">", "<", ">=", "<=", "==", "!="})
 # '.' is accepted only as the transpose '.T' (checked by looking ahead).
 _TRANSPOSE_RE = re.compile(r"T(?![A-Za-z0-9_])")
 DEF = "def"  # the one keyword: ``def NAME(PARAMS): EXPRESSION`` defines a gate
+BOOL = "bool"  # True and False: only as a keyword argument's value (keepdims=True)
+BOOLEANS = frozenset({"True", "False"})
 
 _REFUSED_OPS = {
     ".": "attribute access ('.') is not allowed (only '.T', the transpose)",
@@ -85,7 +88,7 @@ def _describe_other(char: str) -> str:
 
 
 def _check_name(word: str, text: str, line: int, column: int) -> None:
-    if word == DEF:
+    if word == DEF or word in BOOLEANS:
         return
     if keyword.iskeyword(word):
         raise _refuse(f"Python keyword {word!r} is not allowed", text, line, column, len(word))
@@ -124,7 +127,8 @@ def tokenize(text: str) -> list[Token]:
                 raise exceeded("the number of lines", line, "lines")
         elif kind == "name":
             _check_name(value, text, line, column)
-            append(Token(DEF if value == DEF else "name", value, line, column))
+            kind = DEF if value == DEF else BOOL if value in BOOLEANS else "name"
+            append(Token(kind, value, line, column))
         elif kind == "op":
             if value == "." and _TRANSPOSE_RE.match(text, match.end()):
                 append(Token("op", value, line, column))

@@ -69,14 +69,14 @@ def eval_failed(source: str, *inputs: str, input: str | bytes | None = None) -> 
 # (program, line, column, the character under the caret, fragment of the headline)
 SYNTAX = [
     ("x.y", 1, 2, ".", "attribute access"),
-    ("x[y]", 1, 3, "y", "subscript"),
-    ("exp(x)[x]", 1, 8, "x", "subscript"),
+    ("x[y:2]", 1, 4, ":", "subscript"),
+    ("exp(x)[x:1]", 1, 9, ":", "subscript"),
     ("lambda: 1", 1, 1, "l", "'lambda'"),
     ("[x for x in y]", 1, 4, "f", "'for'"),
     ("sum(x for x in y)", 1, 7, "f", "'for'"),
     ('"a"', 1, 1, '"', "string"),
     ("f'{x}'", 1, 2, "'", "string"),
-    ("max(a=1, b=2)", 1, 6, "=", "keyword argument"),
+    ("max(a=1, b=2)", 1, 5, "a", "no keyword arguments"),
     ("(y := 2)", 1, 4, ":", ":="),
     ("max(*a)", 1, 5, "*", "expected a value"),
     ("import os", 1, 1, "i", "'import'"),
@@ -101,7 +101,7 @@ SYNTAX = [
     ("x \u00d7 y", 1, 3, "\u00d7", "use *"),
     ("x\u00b2", 1, 2, "\u00b2", "use **2"),
     ("x + 1 +", 1, 8, None, "end of input"),
-    ("x = 1 ==  2", 1, 7, "=", "'=='"),
+    ("y = 1 == x == 2", 1, 12, "=", "do not chain"),
     ("x % 2", 1, 3, "%", "'%'"),
 ]
 
@@ -269,11 +269,11 @@ def test_txt_program_file(tmp_path: Path) -> None:
 
 def test_toml_circuit_file_error_points_into_its_program(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text('title = "bad"\nprogram = """\nq = x + y\nf = q * z[y]\n"""\n'
+    path.write_text('title = "bad"\nprogram = """\nq = x + y\nf = q * z[y:1]\n"""\n'
                     "[inputs]\nx = 1\ny = 2\nz = 3\n", encoding="utf-8")
     result = failed("eval", str(path))
     assert "subscript" in headline(result) and str(path) in headline(result)
-    assert_points_at(result, 2, 11, "y", source_line="f = q * z[y]")
+    assert_points_at(result, 2, 12, ":", source_line="f = q * z[y:1]")
 
 
 def test_toml_circuit_file_with_a_domain_error(tmp_path: Path) -> None:

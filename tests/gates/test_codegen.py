@@ -28,7 +28,7 @@ def test_numpy_table_agrees_with_math_table_elementwise() -> None:
     rng = np.random.default_rng(0)
     a, b = rng.uniform(0.1, 2.0, 50), rng.uniform(-2.0, 2.0, 50)
     a[0], b[0] = 0.0, 0.0  # kinks: relu'(0) = 0, max/min ties 0.5, sign(0) = 0
-    points = {"a": a, "b": b}
+    points = {"a": a, "b": b, "c": rng.uniform(-2.0, 2.0, 50)}
     for name, spec in GATES.items():
         forward, partials = NUMPY_GATES[name]
         args = [points[p] for p in spec.params]
@@ -85,7 +85,7 @@ def test_every_gate_is_in_the_numeric_table_with_its_arity() -> None:
 
 
 def test_compiled_partials_match_sympy_at_a_point() -> None:
-    point = {"a": 0.7, "b": 1.3}
+    point = {"a": 0.7, "b": 1.3, "c": 2.1}
     for gate in GATE_DEFS:
         spec = GATES[gate.name]
         args = [point[p] for p in spec.params]

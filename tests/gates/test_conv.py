@@ -228,13 +228,15 @@ def test_gradcheck_names_a_max_pool_tie_as_a_kink() -> None:
 
 @pytest.mark.parametrize(("program", "shown"), [
     ("y = conv2d(x, w, b, 1, 0)", "conv2d(x, w, b)"),
-    ("y = conv2d(x, w, b, 1, 1)", "conv2d(x, w, b, 1, 1)"),
+    ("y = conv2d(x, w, b, 1, 1)", "conv2d(x, w, b, pad=1)"),
     ("y = conv2d(x, w, b, 2)", "conv2d(x, w, b, 2)"),
+    ("y = conv2d(x, w, b, 2, 1)", "conv2d(x, w, b, 2, 1)"),
 ])
-def test_literals_are_shown_up_to_the_last_that_is_not_its_default(program: str,
-                                                                   shown: str) -> None:
+def test_literals_left_at_their_default_are_not_shown(program: str, shown: str) -> None:
+    """A literal after one left out is named (``pad=1``), so the text reads back."""
     graph = compile_program(program)
     assert graph.describe(len(graph.gates) - 1) == shown
+    assert compile_program(f"y = {shown}").describe(len(graph.gates) - 1) == shown
 
 
 def test_max_pool2d_pools_the_last_two_axes_of_any_array() -> None:

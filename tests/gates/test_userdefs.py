@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
+from backprop_cli.errors import GraphError
 from backprop_cli.graph.expand import expand_composites
 
 from conftest import eval_json, invoke
@@ -192,7 +193,12 @@ def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
     assume(len(body) == 1)  # a gate body is one expression (no hoisted statements)
     program = f"def g(x, y, z, w): {body[0]}\nf = g(a, b, c, d)"
     inputs = {"a": point["x"], "b": point["y"], "c": point["z"], "d": point["w"]}
-    graph = compile_program(program)
+    try:
+        graph = compile_program(program)
+    except GraphError as error:  # a choice whose derivative sympy folds into nested
+        # conditions (ITE) or pieces of nan: the definition is refused, never misread
+        assert "Piecewise" in error.message, error.message
+        assume(False)
     gate, written = evaluate(graph, inputs), evaluate(expand_composites(graph), inputs)
     oracle = gen.sympy_gradient(tree)
     assert math.isclose(gate.value, written.value, rel_tol=1e-12, abs_tol=1e-12)

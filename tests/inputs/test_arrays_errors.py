@@ -65,7 +65,7 @@ def test_shapes_are_checked_before_anything_is_computed() -> None:
     ("[1, 1/0]", "division by zero"),
     ("randn(0, 2)", "sizes must be positive integers"),
     ("randn(2, x)", "sizes must be positive integers"),
-    ("ones(2) + 1", "unexpected text after ')'"),
+    ("ones(2) + y", "expected a constant, found the name 'y'"),  # ones(2) + 1 is a value
     ("@missing.npy", "the value of x: no such file 'missing.npy'"),
     ("@w.pkl", "must end in one of .npy, .csv, .tsv, .txt, .json"),
 ])
@@ -205,15 +205,21 @@ def test_no_grad_holds_data_inputs_constant() -> None:
 
 
 @pytest.mark.parametrize(("program", "message"), [
-    ("z = x[a]", "a subscript takes integer literals and slices (a:b:c) only"),
+    ("z = x[a:1]", "a slice in a subscript takes integer literals only"),
+    ("z = x[1.5]", "a subscript takes integer literals and slices (a:b:c) only"),
     ("z = x.shape", "attribute access ('.') is not allowed (only '.T', the transpose)"),
     ("z = [1, 2] * x", "array literals are not allowed in a program"),
     ("z = sum(x, 0.5)", "the axis of sum() must be an integer, not 0.5"),
     ("z = sum(x, a)", "the axis of sum() must be an integer literal"),
-    ("z = sum(x, 1, 2)", "sum() takes an array, then an optional axis; got 3 arguments"),
+    ("z = sum(x, 0, 2)", "keepdims of sum() is True or False, not 2"),
+    ("z = sum(x, 0, 1, 2)", "sum() takes an array, then an optional axis, then "
+     "keepdims=True to keep the reduced axis (size 1); got 4 arguments"),
     ("z = reshape(x)", "reshape() takes an array, then the sizes of the new shape; got 1"),
     ("z = hinge(x)", "hinge() takes 2 arrays, then an optional margin; got 1 argument"),
-    ("z = sum(x, axis=0)", "keyword arguments are not allowed"),
+    ("z = sum(x, axes=0)", "sum() has no keyword argument axes= (it takes: axis=, keepdims=)"),
+    ("z = sum(x, axis=0, axis=0)", "sum() is given its axis twice"),
+    ("z = sum(x, axis=0, 1)", "a positional argument cannot follow a keyword argument"),
+    ("z = x * True", "True is only a keyword argument's value"),
     ("z = x[1:2:0]", "a slice step cannot be 0"),
 ])
 def test_array_syntax_errors(program: str, message: str) -> None:
