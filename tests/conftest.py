@@ -36,6 +36,15 @@ def invoke(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
+def drawn(*args: str) -> str:
+    """``backprop draw ARGS``'s output, which must succeed with no warning (a note, such as
+    the micrograd circuit's on its ``e``, may be on standard error)."""
+    result = invoke("draw", *args)
+    assert result.exit_code == 0, result.stderr
+    assert all(line.startswith("note: ") for line in result.stderr.splitlines()), result.stderr
+    return result.stdout
+
+
 def eval_json(*args: str, input: str | None = None) -> dict[str, Any]:
     """``backprop eval ARGS --format json``, checked to succeed, as parsed JSON."""
     result = invoke("eval", *args, "--format", "json", input=input)

@@ -19,7 +19,7 @@ from backprop_cli.inputs.circuits import bundled_names, load_bundled
 from backprop_cli.render.picture import build_picture
 from backprop_cli.render.svg import ROW, layout, render_svg
 
-from conftest import invoke
+from conftest import drawn, invoke
 
 
 @pytest.fixture
@@ -29,11 +29,7 @@ def no_graphviz(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def draw_svg(*args: str) -> str:
-    result = invoke("draw", *args, "--format", "svg")
-    assert result.exit_code == 0, result.stderr
-    assert all(line.startswith("note: ") for line in result.stderr.splitlines()), \
-        result.stderr  # no warning (the micrograd circuit notes its e)
-    return result.stdout
+    return drawn(*args, "--format", "svg")
 
 
 @pytest.mark.parametrize("name", sorted(LECTURE_EDGES))

@@ -17,17 +17,13 @@ import pytest
 from backprop_cli import run
 from backprop_cli.inputs.circuits import bundled_names, load_bundled
 
-from conftest import invoke
+from conftest import drawn, invoke
 
 STEPS = re.compile(r'<script type="application/json" id="steps">(.*?)</script>', re.DOTALL)
 
 
 def page(*args: str) -> str:
-    result = invoke("draw", *args, "--format", "html")
-    assert result.exit_code == 0, result.stderr
-    assert all(line.startswith("note: ") for line in result.stderr.splitlines()), \
-        result.stderr  # no warning (the micrograd circuit notes its e)
-    return result.stdout
+    return drawn(*args, "--format", "html")
 
 
 def page_steps(html: str) -> list[dict[str, Any]]:
