@@ -3,6 +3,7 @@ arrays (``[1, 2]``, ``@w.npy``, ``randn(3, 4)``) are read by ``arrayvalues``."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -92,10 +93,11 @@ def parse_value(name: str, text: str, arithmetic: Arithmetic = FLOAT, seed: int 
     from .array_values import array_value
 
     def element(source: str, tokens: list[Token], where: str) -> Value:
-        if len(tokens) == 1 and tokens[0].kind == "num":
-            return arithmetic.literal(tokens[0].text)
-        if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "num":
-            return arithmetic.literal("-" + tokens[1].text)
+        with contextlib.suppress(OverflowError):  # 1e309: the parser's error says where
+            if len(tokens) == 1 and tokens[0].kind == "num":
+                return arithmetic.literal(tokens[0].text)
+            if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "num":
+                return arithmetic.literal("-" + tokens[1].text)
         return constant_value(source, arithmetic, "an entry")
 
     return array_value(name, text, arithmetic.exact, seed, element)

@@ -203,3 +203,15 @@ def test_a_malformed_npy_header(header: bytes, tmp_path: Path) -> None:
 def test_memory_is_a_limit_checked_from_shapes(args: tuple[str, ...]) -> None:
     """Issue 18: 5.6 GB peaks and MemoryError (exit 70); now refused before allocating."""
     _refused(invoke(*args), "--limit memory=N")
+
+
+# ------------------------------------------------------------- issue 18: the mixed fuzzer
+
+@pytest.mark.parametrize("value", ["[1, 1e1000000000000]", "[1, -1e309]", "[[1, 2], [3, 1e400]]"])
+@pytest.mark.parametrize("command", [["eval"], ["code"], ["check", "--expect", "f=1"], ["draw"]],
+                         ids=lambda c: c[0])
+def test_an_array_entry_too_large_for_a_double(command: list[str], value: str) -> None:
+    """fuzz/mixed.py, seed 0: an array entry beyond the largest double raised OverflowError
+    from literal_value (exit 70); now the located error a scalar value gets."""
+    _refused(invoke(*command, "f = sum(z)", f"z={value}"), "too large for a double",
+             "in the value of z")
