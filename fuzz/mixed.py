@@ -629,8 +629,9 @@ class Worker:
 
 
 def drive(seed: int, count: int, workers: int, timeout: float, memory: int, corpus: Path,
-          start: int = 0, progress: bool = False) -> Stats:
-    """Run cases start..start+count-1 over ``workers`` worker processes."""
+          start: int = 0, progress: bool = False, seconds: float | None = None) -> Stats:
+    """Run cases start..start+count-1 over ``workers`` worker processes (or as many as
+    ``seconds`` allow: then the workers are stopped and the cases done are counted)."""
     stats = Stats()
     began = time.monotonic()
     grace = timeout + 10.0  # past this a worker is stuck where its alarm cannot reach
@@ -649,6 +650,10 @@ def drive(seed: int, count: int, workers: int, timeout: float, memory: int, corp
         w.next = index + 1
 
     while pool:
+        if seconds is not None and time.monotonic() - began > seconds:
+            for w in pool:
+                w.kill()
+            break
         fds = {w.proc.stdout.fileno(): w for w in pool}  # type: ignore[union-attr]
         ready, _, _ = select.select(list(fds), [], [], 1.0)
         for fd in ready:
@@ -713,6 +718,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory", type=float, default=4.0,
                         help="address-space cap of a worker, in GB (RLIMIT_AS)")
     parser.add_argument("--corpus", type=Path, default=Path("fuzz/findings"))
+    parser.add_argument("--seconds", type=float, help="stop after this long")
     parser.add_argument("--show", type=int, metavar="N", help="print case N and exit")
     options = parser.parse_args(args)
     if options.show is not None:
@@ -723,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
     options.corpus.mkdir(parents=True, exist_ok=True)
     stats = drive(options.seed, options.count, options.workers, options.timeout,
                   int(options.memory * 1e9), options.corpus.resolve(), options.start,
-                  progress=True)
+                  progress=True, seconds=options.seconds)
     print(json.dumps(stats.summary()))
     return 0 if stats.kinds["ok"] == stats.executions else 1
 
