@@ -13,6 +13,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
+from ..gates.arithmetic import literal_value
 from ..gates.symbolic import GATES_BY_NAME, OUT
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, Graph
@@ -113,7 +114,8 @@ class Names:
         if text in ("pi", "e"):
             return sp.pi if text == "pi" else sp.E
         stripped = text.lstrip("-")
-        return sp.Integer(text) if stripped.isdigit() else sp.Float(text)
+        # a decimal as the double it is (sympy would expand 1e-1000000000000's digits first)
+        return sp.Integer(text) if stripped.isdigit() else sp.Float(literal_value(text))
 
 
 def forward_expression(graph: Graph, gate: str, operands: Sequence[str],
