@@ -118,7 +118,8 @@ def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
     for name in used:
         gate = graph.user_gates[name]
         if not kit.exact:
-            elementwise[name] = gate.functions(NUMPY_ARITHMETIC)
+            forward, partials = gate.functions(NUMPY_ARITHMETIC)
+            elementwise[name] = (_shaped(forward), tuple(_shaped(p) for p in partials))
             continue
         from .exact import exact_arithmetic
 
@@ -127,6 +128,16 @@ def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
         elementwise[name] = (_vectorised(forward, arity),
                              tuple(_vectorised(p, arity + 1) for p in partials))
     return replace(kit, elementwise=elementwise)
+
+
+def _shaped(tape: Callable[..., Any]) -> Callable[..., Array]:
+    """A tape as an elementwise gate: its result has the shape of its broadcast operands
+    even where the formula does not use them all (def g(t): -pi/4 on a vector)."""
+    def apply(*args: Any) -> Array:
+        result = tape(*args)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+        return result if np.shape(result) == shape else np.array(np.broadcast_to(result, shape))
+    return apply
 
 
 def _vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
