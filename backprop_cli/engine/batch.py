@@ -222,7 +222,10 @@ class Batch:
                 values[node] = columns[graph.names[node]]
                 continue
             if gate == CONST:
-                values[node] = np.float64(literal_value(graph.literals[node]))  # 1/0: inf
+                try:
+                    values[node] = np.float64(literal_value(graph.literals[node]))
+                except OverflowError as error:  # 1e400: eval's error, for every row alike
+                    raise domain_error(graph, [], node, error) from None
                 continue
             operands = [values[a] for a in graph.args[node]]
             underflow.seen = False
