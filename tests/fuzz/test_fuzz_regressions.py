@@ -215,3 +215,71 @@ def test_an_array_entry_too_large_for_a_double(command: list[str], value: str) -
     from literal_value (exit 70); now the located error a scalar value gets."""
     _refused(invoke(*command, "f = sum(z)", f"z={value}"), "too large for a double",
              "in the value of z")
+
+
+@pytest.mark.parametrize(("program", "column"), [
+    ("def g(t, u): leaky_relu(u, (9^9^9 ** softplus(10)))\nf = g(x, x)", 32),
+    ("def g(t): t * exp(exp(exp(exp(3))))\nf = g(x)", 19),
+    ("def h(t): exp(exp(exp(exp(t))))\ndef g(t): t * h(3)\nf = g(x)", 15),
+])
+@pytest.mark.parametrize("command", ["eval", "gates"])
+def test_a_tower_of_non_rational_constants_in_a_user_gate(program: str, column: int,
+                                                          command: str) -> None:
+    """fuzz/mixed.py, seed 2: 9^9^9 ** softplus(10) (a power whose exponent is a number but
+    not a rational) ran without end: sympy evaluated 9**(9**3.5e9) to print it. Every power
+    and exp of numbers is now bounded by exact-digits when it is folded, innermost first."""
+    result = invoke(command, program, *(["x=1"] if command == "eval" else []))
+    first = _refused(result, DIGITS, "a number in gate g")
+    assert f"column {column}" in first, first
+
+
+def test_a_user_gate_constant_that_fits_is_still_folded() -> None:
+    result = invoke("eval", "def g(t): t * exp(exp(3)) + 2 ** pi\nf = g(x)", "x=1",
+                    "--get", "grad.x")
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(__import__("math").exp(__import__("math").e ** 3))
+
+
+def test_code_of_a_literal_far_below_the_smallest_double() -> None:
+    """fuzz/mixed.py, seed 2: `code` turned 1e-1000000000000 into a sympy Float from its
+    text, which expands the exponent's digits: no end. The literal is the double it is."""
+    result = invoke("code", "f = 1e-1000000000000 * x + 2.5e-3 * x", "x=1")
+    assert result.exit_code == 0, result.stderr
+    assert "t1 = 1e-1000000000000 * x" in result.stdout
+
+
+def test_step_with_a_parameter_without_a_value() -> None:
+    """fuzz/mixed.py, seed 2: KeyError (exit 70) when --params named an input with no value."""
+    _refused(invoke("step", "-", "--params", "w", input="f = w * w"),
+             "missing value for input w")
+
+
+@pytest.mark.parametrize("command", ["eval", "gradcheck"])
+def test_a_constant_user_gate_on_an_array_has_the_arrays_shape(command: str) -> None:
+    """fuzz/mixed.py, seed 2: def g(t): -pi/4 applied to a vector gave one number, not a
+    vector (sum(g(x)) was -pi/4 for two elements) and gradcheck's sampled gradient failed
+    with IndexError (exit 70). An elementwise gate's result has its operands' shape."""
+    program = "def g(t): -pi/4\nf = sum(g(g(pi) * x))"
+    result = invoke(command, program, "x=[1, 2, 3]", *(["--get", "value"]
+                                                      if command == "eval" else []))
+    assert result.exit_code == 0, result.stderr
+    if command == "eval":
+        assert float(result.stdout) == pytest.approx(-3 * __import__("math").pi / 4)
+
+
+def test_a_user_gate_that_ignores_an_operand_broadcasts_over_it() -> None:
+    exact = invoke("eval", "def g(t, u): t * 2\nf = sum(g(x, y))", "x=[1, 2]",
+                   "y=[[1], [2], [3]]", "--get", "value", "--exact")
+    floats = invoke("eval", "def g(t, u): t * 2\nf = sum(g(x, y))", "x=[1, 2]",
+                    "y=[[1], [2], [3]]", "--get", "value")
+    assert exact.stdout.strip() == "18" and float(floats.stdout) == 18.0
+
+
+def test_a_literal_too_large_for_a_double_under_rows(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: OverflowError from the row engine's constants (exit 70); now
+    eval's located error, once, as without --rows."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1\n2\n", encoding="utf-8")
+    for extra in ([], ["--on-error", "skip"]):
+        _refused(invoke("eval", "f = x * 1e1000000000000", "--rows", str(rows), *extra),
+                 "too large for a double", "column 9")
