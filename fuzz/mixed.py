@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -639,7 +640,6 @@ def drive(seed: int, count: int, workers: int, timeout: float, memory: int, corp
     pool = [Worker(seed, start + k * share, min(start + (k + 1) * share, start + count),
                    timeout, memory) for k in range(workers)]
     pool = [w for w in pool if not w.done]
-    last_report = began
 
     def record(w: Worker, index: int, kind: str, code: int | None, message: str) -> None:
         stats.executions += 1
@@ -649,11 +649,22 @@ def drive(seed: int, count: int, workers: int, timeout: float, memory: int, corp
             save_finding(corpus, seed, index, kind, message)
         w.next = index + 1
 
+    try:
+        _loop(pool, stats, record, grace, began, seconds, progress)
+    finally:  # stopped (Ctrl-C, SIGTERM) or done: no worker outlives the run
+        for w in pool:
+            if w.proc is not None and w.proc.poll() is None:
+                w.kill()
+    stats.seconds = time.monotonic() - began
+    return stats
+
+
+def _loop(pool: list[Worker], stats: Stats, record: Callable[..., None], grace: float,
+          began: float, seconds: float | None, progress: bool) -> None:
+    last_report = began
     while pool:
         if seconds is not None and time.monotonic() - began > seconds:
-            for w in pool:
-                w.kill()
-            break
+            return
         fds = {w.proc.stdout.fileno(): w for w in pool}  # type: ignore[union-attr]
         ready, _, _ = select.select(list(fds), [], [], 1.0)
         for fd in ready:
@@ -699,8 +710,6 @@ def drive(seed: int, count: int, workers: int, timeout: float, memory: int, corp
             last_report = now
             stats.seconds = now - began
             print(json.dumps(stats.summary()), file=sys.stderr, flush=True)
-    stats.seconds = time.monotonic() - began
-    return stats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -727,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(case.to_json(), indent=1))
         return 0
     options.corpus.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))  # through drive's cleanup
     stats = drive(options.seed, options.count, options.workers, options.timeout,
                   int(options.memory * 1e9), options.corpus.resolve(), options.start,
                   progress=True, seconds=options.seconds)
