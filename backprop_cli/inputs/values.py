@@ -120,6 +120,8 @@ def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT, seed: i
             return from_nested(name, list(raw), arithmetic.exact)
         return from_array(name, raw, arithmetic.exact)
     if isinstance(raw, int | float | Fraction):
+        if isinstance(raw, float) and not math.isfinite(raw):  # TOML's 1e309, inf, nan
+            raise InputError(f"{where} must be a finite number, not {raw!r}")
         if arithmetic.exact:
             return arithmetic.literal(str(Fraction(raw)) if not isinstance(raw, float)
                                       else repr(raw))
