@@ -64,10 +64,7 @@ def exact_kit() -> Kit:
 
     arithmetic = exact_arithmetic()
 
-    def vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
-        ufunc = np.frompyfunc(function, arity, 1)
-        return lambda *args: np.asarray(ufunc(*args), dtype=object)
-
+    vectorised = _vectorised
     elementwise: dict[str, Elementwise] = {}
     for name, forward in arithmetic.forwards.items():
         arity = len(NUMPY_GATES[name][1])
@@ -141,8 +138,15 @@ def _shaped(tape: Callable[..., Any]) -> Callable[..., Array]:
 
 
 def _vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
+    """An exact function element by element. The floating-point flags that sympy's own
+    float work leaves set say nothing about these exact elements (exact mode raises its own
+    errors), so numpy must not turn them into FloatingPointError after the loop."""
     ufunc = np.frompyfunc(function, arity, 1)
-    return lambda *args: np.asarray(ufunc(*args), dtype=object)
+
+    def apply(*args: Any) -> Array:
+        with np.errstate(all="ignore"):
+            return np.asarray(ufunc(*args), dtype=object)
+    return apply
 
 
 def unbroadcast(gradient: Array, shape: tuple[int, ...]) -> Array:
