@@ -283,3 +283,52 @@ def test_a_literal_too_large_for_a_double_under_rows(tmp_path: Path) -> None:
     for extra in ([], ["--on-error", "skip"]):
         _refused(invoke("eval", "f = x * 1e1000000000000", "--rows", str(rows), *extra),
                  "too large for a double", "column 9")
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "f = sum(x * 1e309)", "x=[1, 2]"),
+    ("gradcheck", "n0 = x * 1" + "0" * 400 + "\nf = sum(n0)", "x=[1, 2]"),
+    ("step", "f = sum(w * 1e100000000)", "w=[1, 2]", "--params", "w"),
+], ids=["eval", "gradcheck", "step"])
+def test_a_literal_too_large_for_a_double_in_an_array_program(args: tuple[str, ...]) -> None:
+    """fuzz/mixed.py, seed 2: OverflowError from the array engine's constants (exit 70)."""
+    _refused(invoke(*args), "too large for a double", "at line")
+
+
+def test_a_kink_check_on_a_scalar_node_of_an_array_program() -> None:
+    """fuzz/mixed.py, seed 2: a local gradient trapped at a 0-d node (the ** after amax)
+    raised TypeError ('numpy.bool' object does not support item assignment), exit 70."""
+    program = ("def g0(t): (t * (abs(t) ^ (t * (t ^ -1e308)))); "
+               "def g1(t): (g0(t) ^ g0((min(t, 10) + (2 + t)))); n0 = z; "
+               "f = sum((max((n0 / -pi/4), (n0 + n0)) ** g1(amax(n0))))")
+    result = invoke("check", program, "z=[1, 2, 3]", "--expect", "df/dz=0")
+    assert result.exit_code in (1, 2) and "internal error" not in result.stderr, result.stderr
+
+
+def test_an_integer_too_long_in_a_circuit_file_checked_with_expectations(
+        tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: telling an answers file from a circuit let Python's
+    int-conversion ValueError through (exit 70); now the circuit reader's digits error."""
+    circuit = tmp_path / "long.toml"
+    circuit.write_text('program = "f = x * 2"\n[inputs]\nx = ' + "1" * 20_000 + "\n",
+                       encoding="utf-8")
+    _refused(invoke("check", str(circuit), "--expect", "f=1"), DIGITS)
+
+
+@pytest.mark.parametrize("raw", ["1e309", "inf", "nan"])
+def test_a_non_finite_toml_float_in_exact_mode(raw: str, tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: TOML's 1e309 (a float inf) in exact mode reached
+    Fraction('inf'): ValueError, exit 70."""
+    circuit = tmp_path / "inf.toml"
+    circuit.write_text(f'program = "f = x * w"\n[inputs]\nx = 1\nw = {raw}\n',
+                       encoding="utf-8")
+    for exact in ([], ["--exact"]):
+        _refused(invoke("eval", str(circuit), *exact), "the value of w must be a finite number")
+
+
+def test_sympys_float_flags_do_not_stop_an_exact_array_backward_pass() -> None:
+    """fuzz/mixed.py, seed 2: sympy's float work inside an exact element set numpy's
+    overflow flag and the vectorised gate raised FloatingPointError (exit 70)."""
+    result = invoke("draw", "f = sum(((3 ** z)[0] ** exp(z)))", "z=[[1, 2], [3, 4]]",
+                    "--exact", "--format", "dot", "--limit", "exact-seconds=60")
+    assert result.exit_code == 0, result.stderr
