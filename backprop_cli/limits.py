@@ -7,7 +7,9 @@ The limits in force live in a context variable, so the command line can set them
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,6 +115,34 @@ def clock(seconds: float | None = None) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+@contextmanager
+def alarm(seconds: float, message: str) -> Iterator[None]:
+    """A backstop for sympy work that may never return: LimitError(message) after
+    ``seconds``. An alarm already set that rings earlier is kept; off the main thread (where
+    no signal can be set) nothing is done."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise LimitError(message)
+
+    outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
+    if outer and outer < seconds:  # an alarm already set for the whole command comes first
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(outer - (time.monotonic() - started), 0.001))
 
 
 def check_clock() -> None:

@@ -24,7 +24,7 @@ import sympy as sp
 
 from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
-from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
+from ..limits import LimitError, alarm, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
 from .registry import BINARY_GATES, GATES
 from .spec import GateSpec
@@ -105,11 +105,15 @@ class UserGate:
 def define_gates(definitions: Sequence[Definition]) -> dict[str, UserGate]:
     """Every definition in order; a gate may use the gates defined before it."""
     gates: dict[str, UserGate] = {}
-    for definition in definitions:
-        try:
-            gates[definition.name] = _define(definition, gates)
-        except BackpropError as error:
-            raise error.located(definition.source, definition.where) from None
+    seconds = current().exact_seconds
+    # sympy may search for ever (a minimal polynomial of degree 10**400): a time budget
+    with alarm(seconds, f"defining the user gates took longer than {seconds:g} s; raise it "
+                        "with --limit exact-seconds=N"):
+        for definition in definitions:
+            try:
+                gates[definition.name] = _define(definition, gates)
+            except BackpropError as error:
+                raise error.located(definition.source, definition.where) from None
     return gates
 
 
@@ -236,6 +240,9 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
             check_digits(f"a number in gate {definition.name}", _constant_digits(result))
         except LimitError as error:
             raise _error(error.message, definition, item) from None
+        if result.evalf(15).as_real_imag()[1] != 0:  # numerically: sympy's assumptions
+            raise _error(f"gate {definition.name}: {item.text} gives a number that is not "
+                         "real", definition, item)  # may search a minimal polynomial
     return result
 
 

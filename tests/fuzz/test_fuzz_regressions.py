@@ -332,3 +332,25 @@ def test_sympys_float_flags_do_not_stop_an_exact_array_backward_pass() -> None:
     result = invoke("draw", "f = sum(((3 ** z)[0] ** exp(z)))", "z=[[1, 2], [3, 4]]",
                     "--exact", "--format", "dot", "--limit", "exact-seconds=60")
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("program", [
+    "def g(t): t * (-1) ** (1/2)\nf = g(x)",
+    "def g0(t): t ^ (-1 - t)\ndef g1(t): relu(g0(-1.5) - t)\nf = g1(x)",
+    "def g0(t, u): min((3 ** (max(u, t) + pow(-pi/4, -2.5))), t)\nf = g0(x, x)",
+])
+def test_a_user_gate_constant_that_is_not_real(program: str) -> None:
+    """fuzz/mixed.py, seed 3: a complex constant ((-1)**(1 - pi/4), pow(-pi/4, -2.5)) made
+    sympy's Heaviside raise "Function defined only for Real Values" (exit 70)."""
+    _refused(invoke("eval", program, "x=1"), "gives a number that is not real")
+
+
+def test_defining_user_gates_is_bounded_in_time() -> None:
+    """fuzz/mixed.py, seed 3: (-pi/4) ^ (2 ** 1e-400) inside a gate's derivative sent
+    sympy searching a minimal polynomial of degree 10**400 (no end); the definitions now run
+    under the exact-seconds budget."""
+    tiny = "0." + "0" * 399 + "1"
+    program = (f"def g0(t): (-pi/4 ^ t)\ndef g1(t): (((sigmoid(t) ^ t) + g0((2 ** {tiny})))"
+               " ^ (-((t ** 1)) ** g0((t - t))))\nf = g1(z)")
+    _refused(invoke("eval", program, "z=1", "--limit", "exact-seconds=1"),
+             "defining the user gates took longer than 1 s", "--limit exact-seconds=N")
