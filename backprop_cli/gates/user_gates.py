@@ -26,6 +26,7 @@ from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
 from ..limits import LimitError, alarm, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
+from .exact import constant_digits
 from .registry import BINARY_GATES, GATES
 from .spec import GateSpec
 from .symbolic import CONSTANTS, GATE_DEFS, GATES_BY_NAME, OUT, gate_function
@@ -237,35 +238,13 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
         _check_rational(result, item, definition)
     elif result.is_number:
         try:
-            check_digits(f"a number in gate {definition.name}", _constant_digits(result))
+            check_digits(f"a number in gate {definition.name}", constant_digits(result))
         except LimitError as error:
             raise _error(error.message, definition, item) from None
         if result.evalf(15).as_real_imag()[1] != 0:  # numerically: sympy's assumptions
             raise _error(f"gate {definition.name}: {item.text} gives a number that is not "
                          "real", definition, item)  # may search a minimal polynomial
     return result
-
-
-def _constant_digits(number: sp.Expr) -> int:
-    """The most digits a power or exp inside a constant can have, innermost first: each
-    estimated from its arguments' values, already known to be within the limit, so no
-    evaluation ever meets a tower such as 9^9^9 ** softplus(10) whole."""
-    worst = 0
-    for node in sp.postorder_traversal(number):
-        if isinstance(node, sp.exp):
-            base, exponent = sp.E, node.args[0]
-        elif node.is_Pow and not node.exp.is_Rational:
-            base, exponent = node.base, node.exp
-        else:
-            continue
-        size, power = abs(base.evalf(15)), abs(exponent.evalf(15))
-        if not (size.is_Float and power.is_Float) or size == 0:
-            continue
-        digits = power * abs(sp.log(size, 10).evalf(15)) + 1
-        worst = max(worst, int(min(digits, sp.Float(10**18))))
-        if worst > current().exact_digits:
-            break
-    return worst
 
 
 def _check_rational(number: sp.Rational, item: Item, definition: Definition) -> None:
