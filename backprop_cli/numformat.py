@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .limits import LimitError
+
 
 def format_float(value: float, precision: int | None = None) -> str:
     """``-12`` for -12.0, ``0.7310585786300049`` in full, or rounded to ``precision`` decimals."""
@@ -30,7 +32,11 @@ def format_value(value: Any, precision: int | None = None) -> str:
         return ""
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, precision)
-    text = str(value)
+    try:
+        text = str(value)
+    except ValueError:  # an integer past Python's conversion limit inside an exact value
+        raise LimitError("an exact value holds an integer of more digits than the "
+                         "exact-digits limit; raise it with --limit exact-digits=N") from None
     if getattr(value, "is_Integer", False):
         return text
     try:

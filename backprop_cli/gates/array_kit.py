@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ..errors import InputError
 from ._gatetable_np import NUMPY_GATES
 from .arithmetic import Arithmetic, literal_value
 
@@ -76,6 +77,8 @@ def exact_kit() -> Kit:
             return value
         if isinstance(value, int | np.integer):
             return sp.Integer(int(value))
+        if not np.isfinite(value):  # an .npy file's inf or nan
+            raise InputError(f"an array element must be a finite number, not {value!r}")
         return exact_literal(repr(float(value)))
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
