@@ -354,3 +354,48 @@ def test_defining_user_gates_is_bounded_in_time() -> None:
                " ^ (-((t ** 1)) ** g0((t - t))))\nf = g1(z)")
     _refused(invoke("eval", program, "z=1", "--limit", "exact-seconds=1"),
              "defining the user gates took longer than 1 s", "--limit exact-seconds=N")
+
+
+def test_an_exact_value_with_a_tower_inside_an_exponent() -> None:
+    """fuzz/mixed.py, seed 3: a user gate's exact value held a tower whose evaluation sent
+    mpmath computing e to astronomical precision (RecursionError, exit 70); a number inside
+    an exponent is now bounded by exact-digits, innermost first."""
+    program = "def g0(t): (t ** (exp(t) ** (log(e) ^ abs(t))))\nf = g0(g0(g0(x)))"
+    _refused(invoke("eval", program, "x=3", "--exact"), DIGITS)
+
+
+def test_a_large_power_under_a_log_is_still_exact() -> None:
+    """The bound is on what evaluating costs, not on every power inside a value:
+    log(9**(9**exp(4) * exp(4))) in a gradient is quick to evaluate and is shown."""
+    result = invoke("eval", "f = sum(((3 ** z)[0] ** exp(z)))", "z=[[1, 2], [3, 4]]",
+                    "--exact", "--limit", "exact-seconds=60")
+    assert result.exit_code == 0, result.stderr
+    assert "log(9**(9**exp(4)*exp(4)))" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("eval", "f = sum(w)", "w=randn(" + "1" * 20_000 + ")"), "array-elements limit"),
+    (("eval", "f = sum(w)", "w=randn(3, 0" + "0" * 20_000 + ")"), "positive integers"),
+    (("check", "f = x", "x=1", "--expect", "f=0e99999999999"), None),
+    (("check", "f = x", "x=1", "--expect", "f=1e-" + "9" * 30), None),
+    (("eval", "f = x + 1\u1b59", "x=1"), "is not allowed"),
+    (("eval", "f = abs(leaky_relu((-pi/4 ^ x), x))", "x=10", "--exact"), DIGITS),
+], ids=["huge size", "zero size", "huge exponent answer", "tiny exponent answer",
+        "a Balinese digit", "a gradient holding a huge integer"])
+def test_long_digit_strings_that_reached_int(args: tuple[str, ...], needle: str | None) -> None:
+    """fuzz/mixed.py, seed 3: Python's int() of 20,000 digits (a randn size, an answer's
+    exponent, a literal with a non-ASCII digit the tokenizer took for a digit, an exact
+    integer printed) raised "Exceeds the limit (4300 digits)" or OverflowError (exit 70)."""
+    result = invoke(*args)
+    if needle is None:
+        assert result.exit_code in (0, 1) and "internal" not in result.stderr, result.stderr
+    else:
+        _refused(result, needle)
+
+
+def test_a_toml_array_holding_inf_in_exact_mode(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 3: a circuit file's array holding inf reached Fraction('inf') in
+    exact mode (ValueError, exit 70)."""
+    circuit = tmp_path / "c.toml"
+    circuit.write_text('program = "f = sum(w)"\n[inputs]\nw = [1.0, inf]\n', encoding="utf-8")
+    _refused(invoke("eval", str(circuit), "--exact"), "must be a finite number")
