@@ -34,6 +34,7 @@ class Limits:
     array_elements: int = 50_000_000
     gate_terms: int = 10_000
     memory: int = 2_000_000_000
+    graphviz_seconds: float = 20.0
 
 
 DEFAULT_LIMITS = Limits()

@@ -399,3 +399,14 @@ def test_a_toml_array_holding_inf_in_exact_mode(tmp_path: Path) -> None:
     circuit = tmp_path / "c.toml"
     circuit.write_text('program = "f = sum(w)"\n[inputs]\nw = [1.0, inf]\n', encoding="utf-8")
     _refused(invoke("eval", str(circuit), "--exact"), "must be a finite number")
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="needs Graphviz")
+def test_graphviz_laying_out_a_wide_sum_is_bounded_in_time(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 3: `draw --format png` of a 100-term sum: Graphviz's layout ran
+    past 45 s (the timeout was 120 s); now the graphviz-seconds limit (default 20 s), and
+    dot is killed when it is hit."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(100))
+    result = invoke("draw", program, "x=-2.5", "--format", "png", "-o",
+                    str(tmp_path / "out.png"), "--limit", "graphviz-seconds=0.5")
+    _refused(result, "--limit graphviz-seconds=N", "--format dot")
