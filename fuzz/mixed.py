@@ -283,7 +283,9 @@ class Grammar:
         stdin = ""
         source = program
         roll = self.rng.random()
-        if roll < 0.12:
+        if len(program) > 100_000:  # past what one argument may hold: standard input
+            stdin, source = program, "-"
+        elif roll < 0.12:
             files["circuit.toml"] = self.circuit_toml(program, names, arrays)
             source = "circuit.toml"
         elif roll < 0.16:
@@ -455,7 +457,7 @@ class Mutator:
             else:
                 argv.insert(rng.randrange(1, len(argv) + 1), rng.choice(
                     ["--exact", "--steps", "--strict", "-", "--rows", "rows.csv", "--"]))
-        return Case(argv, stdin, files)
+        return Case([arg.replace("\x00", "") for arg in argv], stdin, files)  # as a shell
 
 
 def make_case(seed: int, index: int) -> Case:
