@@ -288,6 +288,9 @@ def _binary(gate: str, left: sp.Expr, right: sp.Expr) -> sp.Expr:
     if gate == "div":
         return left / right
     check_digits("a power of numbers", _power_digits(left, right))
+    if left.is_number and right.is_number:  # sympy would expand sqrt(2) ** 1e309 first
+        check_digits("a power of numbers", constant_digits(sp.Pow(left, right,
+                                                                  evaluate=False)))
     return left**right
 
 
