@@ -153,6 +153,7 @@ class Templates:
     def __init__(self, graph: Graph, names: Names, printer: Printer) -> None:
         self.graph, self.names, self.printer = graph, names, printer
         self.cache: dict[tuple[object, ...], tuple[sp.Expr, str]] = {}
+        self.maths: dict[str, GateMath] = {}  # sympy's partials once per gate, not per edge
 
     def local(self, node: int, position: int) -> tuple[sp.Expr, str]:
         graph = self.graph
@@ -163,7 +164,10 @@ class Templates:
         if key not in self.cache:
             operands = [self.names.symbol(a) if constants[k] is not None
                         else sp.Symbol(f"__p{k}", real=True) for k, a in enumerate(args)]
-            local = local_formula(gate_math(graph, graph.gates[node]), position, operands,
+            gate = graph.gates[node]
+            if gate not in self.maths:
+                self.maths[gate] = gate_math(graph, gate)
+            local = local_formula(self.maths[gate], position, operands,
                                   sp.Symbol("__out", real=True))
             self.cache[key] = (local, self.printer.factor(local))
         local, template = self.cache[key]
