@@ -314,7 +314,12 @@ def _call(item: Item, args: list[sp.Expr], known: Mapping[str, UserGate],
         return relu(args[0])
     if name == "abs":
         return RealAbs(args[0])
-    return expr.xreplace(dict(zip(params, args, strict=True)))
+    mapping = dict(zip(params, args, strict=True))
+    if any(arg.is_number for arg in args):  # sympy would compute (10**617) ** (10**617) first
+        with sp.evaluate(False):
+            unevaluated = expr.xreplace(mapping)
+        check_digits(f"a number in gate {definition.name}", constant_digits(unevaluated))
+    return expr.xreplace(mapping)
 
 
 def _differs(given: sp.Expr, derived: sp.Expr, symbols: Sequence[sp.Symbol]) -> bool:

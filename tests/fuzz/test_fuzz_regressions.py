@@ -420,3 +420,15 @@ def test_a_power_of_an_irrational_constant_by_a_huge_exponent_in_a_user_gate() -
                "def g1(t, u): ((sqrt(abs(2)) * ((pi - 2) + g0(-1))) ^ 1e309)\nf = g1(x, x)")
     first = _refused(invoke("gates", program), DIGITS, "a power of numbers")
     assert "took longer" not in first
+
+
+@pytest.mark.parametrize("program", [
+    "def g0(t): tan(((t ** t) ** 0.5))\ndef g1(t): tanh(g0((10 * 1e308 ^ 2)))\nf = g1(y)",
+    "def g0(t): pow(t, t) - t\ndef g1(t): g0(1e308 ^ 2 * 3) * t\nf = g1(y)",
+])
+def test_a_huge_constant_passed_to_a_user_gate(program: str) -> None:
+    """fuzz/mixed.py, seed 4: a gate called with 10**617 substituted it into t ** t, and
+    sympy computed (10**617) ** (10**617) (stopped only by the definitions' time budget);
+    the call is now estimated unevaluated, innermost first, before sympy evaluates it."""
+    first = _refused(invoke("gates", program), DIGITS, "a number in gate g1")
+    assert "took longer" not in first
