@@ -133,6 +133,9 @@ def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
     for param in definition.params:
         if param in GATES or param in known or param in RESERVED or param in CONSTANTS:
             raise _error(f"{param!r} cannot be a parameter name", definition)
+    if len(definition.params) > current().gate_terms:  # a derivative for each: sympy's work
+        raise exceeded(f"the parameters of gate {name}", len(definition.params), "gate_terms",
+                       source=definition.source, span=definition.span)
     symbols = tuple(sp.Symbol(p, real=True) for p in definition.params)
     names: dict[str, sp.Expr] = dict(zip(definition.params, symbols, strict=True))
     expr = _bounded(_build(definition.rpn, names, known, definition), definition, "")

@@ -432,3 +432,12 @@ def test_a_huge_constant_passed_to_a_user_gate(program: str) -> None:
     the call is now estimated unevaluated, innermost first, before sympy evaluates it."""
     first = _refused(invoke("gates", program), DIGITS, "a number in gate g1")
     assert "took longer" not in first
+
+
+def test_a_user_gate_with_too_many_parameters_is_refused_at_once() -> None:
+    """Issue 18: a user gate with 10^5 parameters ran past 60 s (a parameter list searched
+    for each new name, then a derivative for each); now one limit message."""
+    params = ", ".join(f"p{i}" for i in range(100_000))
+    program = f"def g({params}): p0 + p1\nf = g({', '.join(['x'] * 100_000)})"
+    _refused(invoke("eval", "-", "x=1", input=program), "the parameters of gate g",
+             "--limit gate-terms=N")
