@@ -441,3 +441,9 @@ def test_a_user_gate_with_too_many_parameters_is_refused_at_once() -> None:
     program = f"def g({params}): p0 + p1\nf = g({', '.join(['x'] * 100_000)})"
     _refused(invoke("eval", "-", "x=1", input=program), "the parameters of gate g",
              "--limit gate-terms=N")
+
+
+def test_a_subscript_of_ten_thousand_digits() -> None:
+    """fuzz/mixed.py, seed 4: int() of a 10,121-digit index (exit 70)."""
+    _refused(invoke("eval", "f = sum(x[0, " + "1" * 10_121 + "])", "x=[[1, 2]]"),
+             "out of range of any array", "column 14")
