@@ -447,3 +447,12 @@ def test_a_subscript_of_ten_thousand_digits() -> None:
     """fuzz/mixed.py, seed 4: int() of a 10,121-digit index (exit 70)."""
     _refused(invoke("eval", "f = sum(x[0, " + "1" * 10_121 + "])", "x=[[1, 2]]"),
              "out of range of any array", "column 14")
+
+
+def test_the_terminal_drawing_of_a_long_chain_is_checked_against_memory() -> None:
+    """Issue 18 (views of a huge graph): the indented tree of a 10^4-term sum made 10^4
+    lines as wide as its deepest indentation (900 MB of text, 6.8 GB, 26 s; 10^5 terms
+    passed 17 GB); its size is now estimated from the depths first."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(10_000))
+    _refused(invoke("draw", "-", "x=3", input=program), "--limit memory=N", "--format dot")
+    assert invoke("draw", "-", "x=3", "--format", "dot", input=program).exit_code == 0
