@@ -313,7 +313,8 @@ def _softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: At
 
 
 def _log_softmax_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
-    return ops[0] - _logsumexp(kit, ops[0])[..., None]
+    # the shape of the operand, also for a number ([..., None] would make it a 1-vector)
+    return np.reshape(ops[0] - _logsumexp(kit, ops[0])[..., None], np.shape(ops[0]))
 
 
 def _log_softmax_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array,

@@ -456,3 +456,13 @@ def test_the_terminal_drawing_of_a_long_chain_is_checked_against_memory() -> Non
     program = "f = " + " + ".join(f"x*{k}" for k in range(10_000))
     _refused(invoke("draw", "-", "x=3", input=program), "--limit memory=N", "--format dot")
     assert invoke("draw", "-", "x=3", "--format", "dot", input=program).exit_code == 0
+
+
+@pytest.mark.parametrize("gate", ["log_softmax", "softmax"])
+def test_softmax_of_a_number_keeps_its_shape(gate: str) -> None:
+    """fuzz/mixed.py, seed 4: log_softmax of a number gave a 1-vector, so the number's
+    gradient was [0] and gradcheck indexed a 0-d array (IndexError, exit 70)."""
+    result = invoke("gradcheck", f"f = sum({gate}(y)) + sum(z)", "z=[1, 2]", "y=1")
+    assert result.exit_code == 0, result.stderr
+    assert invoke("eval", f"f = sum({gate}(y)) + sum(z)", "z=[1, 2]", "y=1", "--get",
+                  "grad.y").stdout.strip() == "0"
