@@ -82,6 +82,9 @@ def choose_format(fmt: str, color: str) -> str:
     return "table" if stdout_is_terminal() or forced else "plain"
 
 
+TABLE_MAX_ROWS = 5_000
+
+
 def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") -> None:
     """Print the view on stdout in the chosen format."""
     fmt = choose_format(fmt, color)
@@ -91,7 +94,16 @@ def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") ->
         return
     if table is not None:
         check_selection(view, fmt, table)
-    print_table(selected_report(view, False, table), wants_color(color))
+    report = selected_report(view, False, table)
+    rows = sum(len(section.rows) for section in report.sections)
+    if rows > TABLE_MAX_ROWS:  # rich lays a table out whole: 10^4 rows took 16 s of CPU
+        click.echo(f"warning: {rows:,} rows are written as plain text, not as a boxed table "
+                   f"(more than {TABLE_MAX_ROWS:,} would take minutes to lay out); "
+                   "--format plain, csv or json choose a format", err=True)
+        for piece in render_pieces(view, "plain", table):
+            click.echo(piece, nl=False)
+        return
+    print_table(report, wants_color(color))
 
 
 def print_table(report: Any, color: bool) -> None:

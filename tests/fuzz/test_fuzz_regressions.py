@@ -466,3 +466,14 @@ def test_softmax_of_a_number_keeps_its_shape(gate: str) -> None:
     assert result.exit_code == 0, result.stderr
     assert invoke("eval", f"f = sum({gate}(y)) + sum(z)", "z=[1, 2]", "y=1", "--get",
                   "grad.y").stdout.strip() == "0"
+
+
+def test_a_huge_full_table_is_written_as_plain_text() -> None:
+    """fuzz/mixed.py, seed 4: `eval --full --format table` of a 10^5-term sum ran past
+    120 s (rich lays a table out whole); past 5,000 rows the table is plain text, warned."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(3_000))
+    result = invoke("eval", "-", "x=3", "--full", "--format", "table", input=program)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("warning: ") and "--format plain" in result.stderr
+    plain = invoke("eval", "-", "x=3", "--full", "--format", "plain", input=program)
+    assert result.stdout == plain.stdout
