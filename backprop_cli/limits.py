@@ -77,8 +77,8 @@ def parse_settings(items: list[str], base: Limits = DEFAULT_LIMITS) -> Limits:
 def _make_int_room(limits: Limits) -> None:
     """Let Python convert ints of up to exact-digits digits to text, and no more: a longer
     one (in a TOML or JSON file) is refused as Python refuses it, instead of taking minutes."""
-    if sys.get_int_max_str_digits():
-        sys.set_int_max_str_digits(max(4300, limits.exact_digits + 64))
+    if sys.get_int_max_str_digits():  # at most a C int (--limit exact-digits=10**170)
+        sys.set_int_max_str_digits(min(max(4300, limits.exact_digits + 64), 2**31 - 1))
 
 
 _make_int_room(DEFAULT_LIMITS)

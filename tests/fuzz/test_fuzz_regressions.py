@@ -477,3 +477,18 @@ def test_a_huge_full_table_is_written_as_plain_text() -> None:
     assert result.stderr.startswith("warning: ") and "--format plain" in result.stderr
     plain = invoke("eval", "-", "x=3", "--full", "--format", "plain", input=program)
     assert result.stdout == plain.stdout
+
+
+def test_a_reshape_size_of_twenty_thousand_digits() -> None:
+    """fuzz/mixed.py, seed 4: int() of a 20,000-digit reshape size (exit 70)."""
+    _refused(invoke("eval", "f = sum(reshape(x, -" + "1" * 20_000 + "))", "x=[1, 2]"),
+             "has more than 18 digits")
+
+
+def test_an_exact_digits_limit_beyond_a_c_int() -> None:
+    """fuzz/mixed.py, seed 4: --limit exact-digits=<170 digits> made Python's
+    set_int_max_str_digits raise OverflowError (exit 70), and in a long-running process
+    left every later command failing; the conversion room is capped at a C int."""
+    result = invoke("eval", "f = x * 2", "x=1", "--limit", "exact-digits=" + "1" * 170)
+    assert result.exit_code == 0, result.stderr
+    assert invoke("eval", "f = x * 2", "x=1").exit_code == 0
