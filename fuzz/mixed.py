@@ -538,8 +538,9 @@ def run_in_process(case: Case, timeout: float, workdir: Path) -> Outcome:
 
 
 def worker(seed: int, start: int, stop: int, timeout: float, memory: int) -> None:
-    """Run cases start..stop-1 in this process, one JSON line each on stdout; exit after a
-    finding other than a plain internal error or exit code (the state may be broken)."""
+    """Run cases start..stop-1 in this process, one JSON line each on stdout; exit after any
+    finding (the process's state may be broken: one bad --limit once failed every later
+    command of a worker)."""
     if memory:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     report = os.fdopen(os.dup(1), "w", buffering=1)
@@ -556,7 +557,7 @@ def worker(seed: int, start: int, stop: int, timeout: float, memory: int) -> Non
             report.write(json.dumps({"index": index, "kind": outcome.kind,
                                      "code": outcome.code, "seconds": outcome.seconds,
                                      "message": outcome.message}) + "\n")
-            if outcome.kind in ("hang", "traceback"):
+            if outcome.kind != "ok":  # the process's state may be broken: start afresh
                 return
             if index % 500 == 0:
                 gc.collect()
