@@ -139,8 +139,12 @@ def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
     symbols = tuple(sp.Symbol(p, real=True) for p in definition.params)
     names: dict[str, sp.Expr] = dict(zip(definition.params, symbols, strict=True))
     expr = _bounded(_build(definition.rpn, names, known, definition), definition, "")
-    derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
-                    for s in symbols)
+    try:
+        derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
+                        for s in symbols)
+    except ValueError:  # sympy: a step function of a complex argument ((-1e308) ** t)
+        raise _error(f"gate {name} has a derivative that is not a real number (a negative "
+                     "base raised to a power of its parameters?)", definition) from None
     partials, overridden, warnings = list(derived), [False] * len(symbols), []
     for param, rpn, text in definition.overrides:
         if param not in names:

@@ -492,3 +492,10 @@ def test_an_exact_digits_limit_beyond_a_c_int() -> None:
     result = invoke("eval", "f = x * 2", "x=1", "--limit", "exact-digits=" + "1" * 170)
     assert result.exit_code == 0, result.stderr
     assert invoke("eval", "f = x * 2", "x=1").exit_code == 0
+
+
+def test_a_user_gate_whose_derivative_is_not_real() -> None:
+    """fuzz/mixed.py, seed 5: relu(((-1e308) ** t) ** pi) made sympy's step function
+    raise "Function defined only for Real Values" while differentiating (exit 70)."""
+    _refused(invoke("eval", "def g1(t, u): relu(((-1e308 ** t) ** pi))\nf = g1(x, x)", "x=1"),
+             "has a derivative that is not a real number")
