@@ -7,7 +7,9 @@ The limits in force live in a context variable, so the command line can set them
 from __future__ import annotations
 
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +37,7 @@ class Limits:
     array_elements: int = 50_000_000
     gate_terms: int = 10_000
     memory: int = 2_000_000_000
+    graphviz_seconds: float = 20.0
 
 
 DEFAULT_LIMITS = Limits()
@@ -77,8 +80,8 @@ def parse_settings(items: list[str], base: Limits = DEFAULT_LIMITS) -> Limits:
 def _make_int_room(limits: Limits) -> None:
     """Let Python convert ints of up to exact-digits digits to text, and no more: a longer
     one (in a TOML or JSON file) is refused as Python refuses it, instead of taking minutes."""
-    if sys.get_int_max_str_digits():
-        sys.set_int_max_str_digits(max(4300, limits.exact_digits + 64))
+    if sys.get_int_max_str_digits():  # at most a C int (--limit exact-digits=10**170)
+        sys.set_int_max_str_digits(min(max(4300, limits.exact_digits + 64), 2**31 - 1))
 
 
 _make_int_room(DEFAULT_LIMITS)
@@ -116,6 +119,34 @@ def clock(seconds: float | None = None) -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+@contextmanager
+def alarm(seconds: float, message: str) -> Iterator[None]:
+    """A backstop for sympy work that may never return: LimitError(message) after
+    ``seconds``. An alarm already set that rings earlier is kept; off the main thread (where
+    no signal can be set) nothing is done."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise LimitError(message)
+
+    outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
+    if outer and outer < seconds:  # an alarm already set for the whole command comes first
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL,
+                             max(outer - (time.monotonic() - started), 0.001))
 
 
 def check_clock() -> None:

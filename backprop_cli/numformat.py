@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .limits import LimitError
+
 DIGITS, DECIMALS, FULL_DIGITS = "digits", "decimals", "full"
 WHOLE_MAX = 1e6  # integral values below this are written whole at any number of digits
 MOST_DIGITS = 17  # enough for any double
@@ -87,7 +89,11 @@ def format_value(value: Any, rounding: Rounding = FULL) -> str:
         return ""
     if hasattr(value, "ndim") and hasattr(value, "dtype"):
         return format_array(value, rounding)
-    text = exact_text(value)
+    try:
+        text = exact_text(value)
+    except ValueError:  # an integer past Python's conversion limit inside an exact value
+        raise LimitError("an exact value holds an integer of more digits than the "
+                         "exact-digits limit; raise it with --limit exact-digits=N") from None
     if getattr(value, "is_Integer", getattr(value, "denominator", 0) == 1):  # or a Fraction
         return text
     try:

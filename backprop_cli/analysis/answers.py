@@ -155,8 +155,8 @@ def is_answers_file(source: str) -> bool:
         return True
     try:
         return "problems" in tomllib.loads(decode(path.read_bytes(), source))
-    except (tomllib.TOMLDecodeError, BackpropError, OSError):
-        return False
+    except (tomllib.TOMLDecodeError, BackpropError, OSError, ValueError):
+        return False  # the circuit reader says what is wrong (an integer of 20,000 digits)
 
 
 def load_answers(text: str, where: str, base: Path | None = None) -> list[Problem]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..engine.evaluate import evaluate
+from ..engine.reference import check_inputs
 from ..engine.trace import Trace, Value
 from ..errors import BackpropError, DomainError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic
@@ -68,6 +69,7 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
             iters: int = 1, arithmetic: Arithmetic = FLOAT) -> Descent:
     """``iters`` steps of gradient descent on ``graph``'s output from ``values``."""
     check_params(graph, params)
+    check_inputs(graph, values)  # a parameter without a value is named, not a KeyError
     current = dict(values)
     run = Descent(graph.names[graph.output], lr, {p: current[p] for p in params})
     _check_history(params, current, iters, arithmetic)

@@ -20,6 +20,7 @@ unchanged on anything with ``abs``, ``-`` and ``<=`` (numpy arrays need ``.all()
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -97,7 +98,12 @@ def digits_half_unit(text: str) -> float | None:
     match = _DECIMAL_RE.match(text)
     if match is None or (match.group(2) is None and match.group(3) is None):
         return None
-    decimals = len(match.group(2) or "") - int(match.group(3) or 0)
+    exponent = match.group(3) or "0"
+    if len(exponent.lstrip("+-0")) > 18:  # 1e-99999999999999999999: read without int()
+        return 0.0 if exponent.startswith("-") else math.inf
+    decimals = len(match.group(2) or "") - int(exponent)
+    if decimals < -308:  # 0e99999999999: a unit in the last digit beyond any double
+        return math.inf
     return 0.5 * 10.0 ** -decimals
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import os
 import select
 import shlex
-import signal
 import stat
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -215,31 +214,10 @@ def run_circuit(source: str, assignments: tuple[str, ...], output: str | None,
         return evaluate(graph, values, arithmetic, gradient_in)
 
 
-@contextmanager
-def _alarm(seconds: float) -> Iterator[None]:
+def _alarm(seconds: float) -> contextlib.AbstractContextManager[None]:
     """A backstop for exact mode: a sympy call that never returns is interrupted."""
-    if not hasattr(signal, "SIGALRM"):
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise limits.LimitError(f"exact evaluation took longer than {seconds:g} s; raise it "
-                                "with --limit exact-seconds=N, or drop --exact")
-
-    outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
-    if outer and outer < seconds:  # an alarm already set for the whole command comes first
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            signal.setitimer(signal.ITIMER_REAL,
-                             max(outer - (time.monotonic() - started), 0.001))
+    return limits.alarm(seconds, f"exact evaluation took longer than {seconds:g} s; raise it "
+                                 "with --limit exact-seconds=N, or drop --exact")
 
 
 def prepare_circuit(source: str, assignments: tuple[str, ...], output: str | None,

@@ -120,6 +120,7 @@ def rounding_for(fmt: str, rounding: Rounding | None) -> Rounding:
     if rounding is not None:
         return rounding
     return FULL if fmt in ("json", *FLAT_FORMATS) else LECTURE
+TABLE_MAX_ROWS = 5_000
 
 
 def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") -> None:
@@ -131,7 +132,16 @@ def emit(view: View, fmt: str, table: str | None = None, color: str = "auto") ->
         return
     if table is not None:
         check_selection(view, fmt, table)
-    print_table(selected_report(view, False, table), wants_color(color))
+    report = selected_report(view, False, table)
+    rows = sum(len(section.rows) for section in report.sections)
+    if rows > TABLE_MAX_ROWS:  # rich lays a table out whole: 10^4 rows took 16 s of CPU
+        click.echo(f"warning: {rows:,} rows are written as plain text, not as a boxed table "
+                   f"(more than {TABLE_MAX_ROWS:,} would take minutes to lay out); "
+                   "--format plain, csv or json choose a format", err=True)
+        for piece in render_pieces(view, "plain", table):
+            click.echo(piece, nl=False)
+        return
+    print_table(report, wants_color(color))
 
 
 def print_table(report: Any, color: bool) -> None:

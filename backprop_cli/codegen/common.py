@@ -12,6 +12,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 
+from ..gates.arithmetic import literal_value
 from ..gates.symbolic import GATES_BY_NAME, OUT
 from ..graph.graph import Graph
 from .names import RESERVED, Local, Names, TemplateWriter, class_name
@@ -91,7 +92,8 @@ def literal_symbol(text: str) -> sp.Expr:
     if text in ("pi", "e"):
         return sp.pi if text == "pi" else sp.E
     stripped = text.lstrip("-")
-    return sp.Integer(text) if stripped.isdigit() else sp.Float(text)
+    # a decimal as the double it is (sympy would expand 1e-1000000000000's digits first)
+    return sp.Integer(text) if stripped.isdigit() else sp.Float(literal_value(text))
 
 
 def user_forward(graph: Graph, gate: str, operands: Sequence[str],
@@ -137,11 +139,14 @@ def sympy_templates(graph: Graph, printer: Printer) -> TemplateWriter:
     """Local gradients printed by sympy, with placeholders for the operands that are not
     constants (numpy code, user-defined gates)."""
 
+    maths: dict[str, GateMath] = {}  # sympy's partials once per gate, not per edge
+
     def template(gate: str, position: int, constants: tuple[str | None, ...]) -> Local:
         operands = [literal_symbol(text) if text is not None
                     else sp.Symbol(f"__p{k}", real=True) for k, text in enumerate(constants)]
-        local = local_formula(gate_math(graph, gate), position, operands,
-                              sp.Symbol("__out", real=True))
+        if gate not in maths:
+            maths[gate] = gate_math(graph, gate)
+        local = local_formula(maths[gate], position, operands, sp.Symbol("__out", real=True))
         return sympy_local(local, printer.factor(local))
 
     return template

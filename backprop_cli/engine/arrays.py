@@ -25,7 +25,7 @@ from ..limits import EXACT_BYTES, FLOAT_BYTES, check_memory, current, exceeded
 from ..numformat import format_value
 from . import ieee_arrays
 from .ieee import gradient_notes, is_strict, underflow_cause
-from .reference import check_inputs, local_undefined, needed_nodes, undefined_reason
+from .reference import check_inputs, literal_of, local_undefined, needed_nodes, undefined_reason
 from .trace import Note, Trace
 
 Shape = tuple[int, ...]
@@ -180,7 +180,7 @@ def _forward(graph: Graph, arrays: Mapping[str, Array], kit: Kit) -> tuple[list[
             append(arrays[names[node]])
             continue
         if gate == CONST:
-            append(kit.asarray(kit.literal(graph.literals[node])))
+            append(kit.asarray(literal_of(graph, node, kit.literal)))
             continue
         operands = [values[a] for a in args[node]]
         pair = elementwise.get(gate)
@@ -426,7 +426,7 @@ def _judge_local(trace: Trace, node: int, position: int, operands: list[Array], 
         produced = produced & ~kink[0]
     if not produced.any():
         return
-    undefined = produced & np.isnan(local)
+    undefined = np.array(produced & np.isnan(local))  # 0-d for a scalar: still writable
     for index in map(tuple, np.argwhere(undefined)):  # no real value, or an overflow inside?
         elements = [float(np.broadcast_to(o, shape)[index]) for o in operands]
         out = float(np.broadcast_to(trace.values[node], shape)[index])

@@ -31,7 +31,7 @@ from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
 from .evaluate import evaluate
 from .ieee import TINY, UNDERFLOW_GATES, is_strict
-from .reference import domain_error, needed_nodes
+from .reference import domain_error, literal_of, needed_nodes
 
 Array = Any  # a numpy float64 array of one value per row, or a float (constants)
 
@@ -222,7 +222,7 @@ class Batch:
                 values[node] = columns[graph.names[node]]
                 continue
             if gate == CONST:
-                values[node] = np.float64(literal_value(graph.literals[node]))  # 1/0: inf
+                values[node] = np.float64(literal_of(graph, node, literal_value))  # 1/0: inf
                 continue
             operands = [values[a] for a in graph.args[node]]
             underflow.seen = False

@@ -10,7 +10,7 @@ floats, or exact numbers for ``--exact``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import DomainError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic, with_user_gates
@@ -45,6 +45,15 @@ def check_inputs(graph: Graph, inputs: Mapping[str, Value]) -> None:
     if unknown:
         known = ", ".join(graph.inputs) or "none"
         raise InputError(f"unknown input {unknown[0]!r}: the circuit's inputs are {known}")
+
+
+def literal_of(graph: Graph, node: int, literal: Callable[[str], Value]) -> Value:
+    """A constant node's value; a literal beyond the largest double (1e400) is the located
+    error the scalar engine gives, in every engine."""
+    try:
+        return literal(graph.literals[node])
+    except OverflowError as error:
+        raise domain_error(graph, [], node, error) from None
 
 
 def forward(graph: Graph, inputs: Mapping[str, Value],

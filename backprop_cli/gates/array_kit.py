@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from ..errors import InputError
 from ._gatetable_np import NUMPY_GATES
 from .arithmetic import Arithmetic, literal_value
 
@@ -65,10 +66,7 @@ def exact_kit() -> Kit:
 
     arithmetic = sympy_arithmetic()
 
-    def vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
-        ufunc = np.frompyfunc(function, arity, 1)
-        return lambda *args: np.asarray(ufunc(*args), dtype=object)
-
+    vectorised = _vectorised
     elementwise: dict[str, Elementwise] = {}
     for name, forward in arithmetic.forwards.items():
         arity = len(NUMPY_GATES[name][1])
@@ -82,6 +80,8 @@ def exact_kit() -> Kit:
             return as_sympy(value)
         if isinstance(value, int | np.integer):
             return sp.Integer(int(value))
+        if not np.isfinite(value):  # an .npy file's inf or nan
+            raise InputError(f"an array element must be a finite number, not {value!r}")
         return exact_literal(repr(float(value)))
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
@@ -121,7 +121,8 @@ def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
     for name in used:
         gate = graph.user_gates[name]
         if not kit.exact:
-            elementwise[name] = gate.functions(NUMPY_ARITHMETIC)
+            forward, partials = gate.functions(NUMPY_ARITHMETIC)
+            elementwise[name] = (_shaped(forward), tuple(_shaped(p) for p in partials))
             continue
         from .exact import sympy_arithmetic
 
@@ -132,9 +133,26 @@ def kit_with_user_gates(kit: Kit, graph: Graph) -> Kit:
     return replace(kit, elementwise=elementwise)
 
 
+def _shaped(tape: Callable[..., Any]) -> Callable[..., Array]:
+    """A tape as an elementwise gate: its result has the shape of its broadcast operands
+    even where the formula does not use them all (def g(t): -pi/4 on a vector)."""
+    def apply(*args: Any) -> Array:
+        result = tape(*args)
+        shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+        return result if np.shape(result) == shape else np.array(np.broadcast_to(result, shape))
+    return apply
+
+
 def _vectorised(function: Callable[..., Any], arity: int) -> Callable[..., Array]:
+    """An exact function element by element. The floating-point flags that sympy's own
+    float work leaves set say nothing about these exact elements (exact mode raises its own
+    errors), so numpy must not turn them into FloatingPointError after the loop."""
     ufunc = np.frompyfunc(function, arity, 1)
-    return lambda *args: np.asarray(ufunc(*args), dtype=object)
+
+    def apply(*args: Any) -> Array:
+        with np.errstate(all="ignore"):
+            return np.asarray(ufunc(*args), dtype=object)
+    return apply
 
 
 def unbroadcast(gradient: Array, shape: tuple[int, ...]) -> Array:

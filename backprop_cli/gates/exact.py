@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy as sp
 
-from ..limits import LimitError, check_clock, current, exact_fraction, exceeded
+from ..limits import LimitError, check_clock, check_digits, current, exact_fraction, exceeded
 from .arithmetic import Arithmetic
 from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
 
@@ -79,12 +79,43 @@ def _guard_pow(base: sp.Expr, exponent: sp.Expr) -> None:
                        "exact_digits")
 
 
+def constant_digits(number: sp.Expr, exponents_only: bool = False) -> int:
+    """The most digits of a power or exp inside a constant, or with ``exponents_only`` of a
+    number inside the exponent of one (what evaluating it costs: log(9**(9**exp(4))) is
+    quick, 9**(9**(9**exp(4))) is not). Innermost first, each estimated from its arguments'
+    values once those are known to be within the exact-digits limit, so no evaluation ever
+    meets a tower such as 9^9^9 ** softplus(10) whole; past the limit it stops."""
+    limit = current().exact_digits
+    digits: dict[sp.Basic, int] = {}
+    worst = 0
+    for node in sp.postorder_traversal(number):
+        if isinstance(node, sp.exp):
+            base, exponent = sp.E, node.args[0]
+        elif node.is_Pow:
+            base, exponent = node.base, node.exp
+        else:
+            continue
+        inside = max((digits.get(n, 0) for n in sp.preorder_traversal(exponent)), default=0)
+        if inside > limit:
+            return inside
+        size, power = abs(base.evalf(15)), abs(exponent.evalf(15))
+        if not (size.is_Float and power.is_Float) or size == 0:
+            continue
+        digits[node] = int(min(power * abs(sp.log(size, 10).evalf(15)) + 1, sp.Float(10**18)))
+        worst = max(worst, inside if exponents_only else digits[node])
+        if worst > limit:
+            break
+    return worst
+
+
 def _check_magnitude(value: sp.Expr) -> None:
     """Refuse a value whose decimal exponent alone has more digits than exact-digits allows
     (exp(exp(30)) is about 10**(4.6 * 10**12)): printing it, or the exp of it, would not end.
     Its arguments passed this test, so a 15-digit estimate is quick."""
     if value.is_Rational or not value.is_number:
         return
+    check_digits("a number in an exponent inside an exact value",
+                 constant_digits(value, exponents_only=True))
     approx = value.evalf(15)
     if not approx.is_Float or approx == 0:
         return

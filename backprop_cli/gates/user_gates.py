@@ -24,8 +24,9 @@ import sympy as sp
 
 from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
-from ..limits import LimitError, check_digits, current, exact_fraction, exceeded
+from ..limits import LimitError, alarm, check_digits, current, exact_fraction, exceeded
 from .arithmetic import FLOAT, Arithmetic
+from .exact import constant_digits
 from .formula import Tree
 from .formula import text as formula_text
 from .registry import BINARY_GATES, GATES, unknown_gate_message
@@ -111,11 +112,15 @@ class UserGate:
 def define_gates(definitions: Sequence[Definition]) -> dict[str, UserGate]:
     """Every definition in order; a gate may use the gates defined before it."""
     gates: dict[str, UserGate] = {}
-    for definition in definitions:
-        try:
-            gates[definition.name] = _define(definition, gates)
-        except BackpropError as error:
-            raise error.located(definition.source, definition.where) from None
+    seconds = current().exact_seconds
+    # sympy may search for ever (a minimal polynomial of degree 10**400): a time budget
+    with alarm(seconds, f"defining the user gates took longer than {seconds:g} s; raise it "
+                        "with --limit exact-seconds=N"):
+        for definition in definitions:
+            try:
+                gates[definition.name] = _define(definition, gates)
+            except BackpropError as error:
+                raise error.located(definition.source, definition.where) from None
     return gates
 
 
@@ -134,11 +139,18 @@ def _define(definition: Definition, known: Mapping[str, UserGate]) -> UserGate:
     for param in definition.params:
         if param in GATES or param in known or param in RESERVED or param in CONSTANTS:
             raise _error(f"{param!r} cannot be a parameter name", definition)
+    if len(definition.params) > current().gate_terms:  # a derivative for each: sympy's work
+        raise exceeded(f"the parameters of gate {name}", len(definition.params), "gate_terms",
+                       source=definition.source, span=definition.span)
     symbols = tuple(sp.Symbol(p, real=True) for p in definition.params)
     names: dict[str, sp.Expr] = dict(zip(definition.params, symbols, strict=True))
     expr = _bounded(_build(definition.rpn, names, known, definition), definition, "")
-    derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
-                    for s in symbols)
+    try:
+        derived = tuple(sp.powsimp(_bounded(sp.diff(expr, s), definition, f"d/d{s} of "))
+                        for s in symbols)
+    except ValueError:  # sympy: a step function of a complex argument ((-1e308) ** t)
+        raise _error(f"gate {name} has a derivative that is not a real number (a negative "
+                     "base raised to a power of its parameters?)", definition) from None
     partials, overridden, warnings = list(derived), [False] * len(symbols), []
     for param, rpn, text in definition.overrides:
         if param not in names:
@@ -237,6 +249,14 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
                      "number", definition, item)
     if result.is_Rational:
         _check_rational(result, item, definition)
+    elif result.is_number:
+        try:
+            check_digits(f"a number in gate {definition.name}", constant_digits(result))
+        except LimitError as error:
+            raise _error(error.message, definition, item) from None
+        if result.evalf(15).as_real_imag()[1] != 0:  # numerically: sympy's assumptions
+            raise _error(f"gate {definition.name}: {item.text} gives a number that is not "
+                         "real", definition, item)  # may search a minimal polynomial
     return result
 
 
@@ -284,6 +304,9 @@ def _binary(gate: str, left: sp.Expr, right: sp.Expr) -> sp.Expr:
         row = GATES_BY_NAME[gate]
         return row.expr.xreplace(dict(zip(row.params, (left, right), strict=True)))
     check_digits("a power of numbers", _power_digits(left, right))
+    if left.is_number and right.is_number:  # sympy would expand sqrt(2) ** 1e309 first
+        check_digits("a power of numbers", constant_digits(sp.Pow(left, right,
+                                                                  evaluate=False)))
     return left**right
 
 
@@ -307,7 +330,12 @@ def _call(item: Item, args: list[sp.Expr], known: Mapping[str, UserGate],
         return relu(args[0])
     if name == "abs":
         return RealAbs(args[0])
-    return expr.xreplace(dict(zip(params, args, strict=True)))
+    mapping = dict(zip(params, args, strict=True))
+    if any(arg.is_number for arg in args):  # sympy would compute (10**617) ** (10**617) first
+        with sp.evaluate(False):
+            unevaluated = expr.xreplace(mapping)
+        check_digits(f"a number in gate {definition.name}", constant_digits(unevaluated))
+    return expr.xreplace(mapping)
 
 
 def _differs(given: sp.Expr, derived: sp.Expr, symbols: Sequence[sp.Symbol]) -> bool:

@@ -128,6 +128,9 @@ def _literal(graph: Graph, node: int, spec: Static, gate: str) -> Any:
     if not body.isdigit():
         raise GraphError(f"the {spec.name} of {gate}() must be an integer, not {text}",
                          source=graph.source, span=graph.span(node))
+    if len(body.lstrip("0")) > 18:  # past any axis or size (and int()'s digit limit)
+        raise GraphError(f"the {spec.name} of {gate}() has more than 18 digits",
+                         source=graph.source, span=graph.span(node))
     return int(text)
 
 

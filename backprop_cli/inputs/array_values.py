@@ -365,8 +365,11 @@ def _sizes(text: str, tokens: list[Token]) -> list[int]:
     index = 2
     while tokens[index].text != ")":
         token = tokens[index]
-        if token.kind != "num" or not token.text.isdigit() or int(token.text) == 0:
+        if token.kind != "num" or not token.text.isdigit() or int(token.text[-4000:]) == 0:
             raise _size_error("sizes must be positive integers", text, token)
+        if len(token.text.lstrip("0")) > 18:  # past any array-elements limit (and int())
+            raise _size_error(f"a size of {len(token.text.lstrip('0')):,} digits is beyond "
+                              "the array-elements limit", text, token)
         sizes.append(int(token.text))
         index += 1
         if tokens[index].text == ",":

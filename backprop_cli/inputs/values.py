@@ -3,6 +3,7 @@ arrays (``[1, 2]``, ``@w.npy``, ``randn(3, 4)``) are read by ``arrayvalues``."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -104,10 +105,11 @@ def parse_value(name: str, text: str, arithmetic: Arithmetic = FLOAT, seed: int 
         return expression_value(name, text, arithmetic.exact, seed)
 
     def element(source: str, tokens: list[Token], where: str) -> Value:
-        if len(tokens) == 1 and tokens[0].kind == "num":
-            return arithmetic.literal(tokens[0].text)
-        if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "num":
-            return arithmetic.literal("-" + tokens[1].text)
+        with contextlib.suppress(OverflowError):  # 1e309: the parser's error says where
+            if len(tokens) == 1 and tokens[0].kind == "num":
+                return arithmetic.literal(tokens[0].text)
+            if len(tokens) == 2 and tokens[0].text == "-" and tokens[1].kind == "num":
+                return arithmetic.literal("-" + tokens[1].text)
         return constant_value(source, arithmetic, "an entry")
 
     return array_value(name, text, arithmetic.exact, seed, element)
@@ -132,6 +134,8 @@ def coerce_value(name: str, raw: object, arithmetic: Arithmetic = FLOAT, seed: i
     from fractions import Fraction  # here, not at start-up: the command line gives text
 
     if isinstance(raw, int | float | Fraction):
+        if isinstance(raw, float) and not math.isfinite(raw):  # TOML's 1e309, inf, nan
+            raise InputError(f"{where} must be a finite number, not {raw!r}")
         if arithmetic.exact:
             return arithmetic.literal(str(Fraction(raw)) if not isinstance(raw, float)
                                       else repr(raw))

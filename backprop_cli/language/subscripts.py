@@ -36,6 +36,9 @@ class _Reader:
             sign, self.index = -1, self.index + 1
         token = self.token
         if token.kind == "num" and token.text.isdigit():
+            if len(token.text.lstrip("0")) > 18:  # past any array (and int()'s digit limit)
+                raise _error("an index of more than 18 digits is out of range of any array",
+                             token, self.text)
             self.index += 1
             return sign * int(token.text)
         if sign == -1 or token.kind in ("num", "name") or token.text in ("(", "["):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..limits import check_memory
 from .picture import Box, Picture, Wire
 
 Run = tuple[str, str]
@@ -133,6 +134,10 @@ def _measure(items: list[_Item], named: set[int]) -> None:
             item.width = item.bus + 2 + box
 
 
+CELL_BYTES = 40  # what one character cell of the canvas costs while it is drawn and folded
+LINE_CHAR_BYTES = 16  # and one character of the indented tree's lines (measured: 12)
+
+
 class _Canvas:
     def __init__(self, width: int, height: int) -> None:
         self.chars = [[" "] * width for _ in range(height)]
@@ -173,6 +178,8 @@ def _draw(items: list[_Item], picture: Picture, width: int) -> list[list[Run]] |
     root = items[0]
     output = picture.box("out").label
     total = root.width + _wire_length(root.wire) + 1 + len(output)
+    # two grids of pointers, then the folded runs: a 10^5-term sum would take 17 GB
+    check_memory("the terminal drawing (try --format dot)", total * root.height * CELL_BYTES)
     canvas = _Canvas(total, root.height)
     _paint(items, named, canvas)
     canvas.wire(root.anchor, root.width, root.width + _wire_length(root.wire), root.wire)
@@ -278,6 +285,7 @@ def _rstrip(runs: list[Run]) -> list[Run]:
 
 def _indented(items: list[_Item]) -> list[list[Run]]:
     """One line per wire: the node, its value and its gradient, inputs indented below."""
+    _check_indented_size(items)
     prefixes: dict[int, tuple[str, str]] = {0: ("", "")}
     rows: list[tuple[str, Wire]] = []
     for index, item in enumerate(items):
@@ -299,6 +307,18 @@ def _indented(items: list[_Item]) -> list[list[Run]]:
                               ((wire.value or "").rjust(value_width), "value"),
                               ("  ", ""), ((wire.grad or "").rjust(grad_width), "grad")]))
     return lines
+
+
+def _check_indented_size(items: list[_Item]) -> None:
+    """Every line is as wide as the deepest indentation: a chain of 10^4 additions makes
+    10^4 lines of 3 * 10^4 characters (900 MB), so the size is checked from the depths."""
+    depth = [0] * len(items)
+    for index, item in enumerate(items):
+        step = 1 if len(item.children) > 1 else 0
+        for child in item.children:
+            depth[child] = depth[index] + step
+    width = 3 * max(depth, default=0) + max((len(_line_text(i)) for i in items), default=0)
+    check_memory("the terminal drawing (try --format dot)", len(items) * width * LINE_CHAR_BYTES)
 
 
 def _line_text(item: _Item) -> str:

@@ -7,10 +7,10 @@ import subprocess
 from dataclasses import dataclass
 
 from ..errors import BackpropError
+from ..limits import current
 
 PROGRAM = "dot"
 PACKAGE = "graphviz"
-TIMEOUT_SECONDS = 120
 
 
 class GraphvizError(BackpropError):
@@ -33,13 +33,16 @@ def render_graphviz(dot_text: str, fmt: str, dpi: float | None = None) -> Render
                             f"installed: install the package {PACKAGE} "
                             f"(apt-get install {PACKAGE}, brew install {PACKAGE}, ...); "
                             "--format svg needs nothing")
-    try:
-        resolution = [] if dpi is None else [f"-Gdpi={dpi:g}"]
-        done = subprocess.run([executable, f"-T{fmt}", *resolution], input=dot_text.encode("utf-8"),
-                              capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+    seconds = current().graphviz_seconds
+    resolution = [] if dpi is None else [f"-Gdpi={dpi:g}"]
+    try:  # on timeout subprocess.run kills dot and waits for it
+        done = subprocess.run([executable, f"-T{fmt}", *resolution],
+                              input=dot_text.encode("utf-8"), capture_output=True,
+                              timeout=seconds, check=False)
     except subprocess.TimeoutExpired:
-        raise GraphvizError(f"Graphviz's {PROGRAM} took longer than {TIMEOUT_SECONDS} s: "
-                            "the circuit is too big to lay out; try --format dot") from None
+        raise GraphvizError(f"Graphviz's {PROGRAM} took longer than {seconds:g} s: the "
+                            "circuit is too big to lay out; raise it with --limit "
+                            "graphviz-seconds=N, or try --format dot") from None
     except OSError as error:
         raise GraphvizError(f"cannot run {executable}: {error.strerror}") from None
     messages = [line.strip() for line in done.stderr.decode("utf-8", "replace").splitlines()

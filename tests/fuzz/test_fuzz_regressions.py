@@ -203,3 +203,301 @@ def test_a_malformed_npy_header(header: bytes, tmp_path: Path) -> None:
 def test_memory_is_a_limit_checked_from_shapes(args: tuple[str, ...]) -> None:
     """Issue 18: 5.6 GB peaks and MemoryError (exit 70); now refused before allocating."""
     _refused(invoke(*args), "--limit memory=N")
+
+
+# ------------------------------------------------------------- issue 18: the mixed fuzzer
+
+@pytest.mark.parametrize("value", ["[1, 1e1000000000000]", "[1, -1e309]", "[[1, 2], [3, 1e400]]"])
+@pytest.mark.parametrize("command", [["eval"], ["code"], ["check", "--expect", "f=1"], ["draw"]],
+                         ids=lambda c: c[0])
+def test_an_array_entry_too_large_for_a_double(command: list[str], value: str) -> None:
+    """fuzz/mixed.py, seed 0: an array entry beyond the largest double raised OverflowError
+    from literal_value (exit 70); now the located error a scalar value gets."""
+    _refused(invoke(*command, "f = sum(z)", f"z={value}"), "too large for a double",
+             "in the value of z")
+
+
+@pytest.mark.parametrize(("program", "column"), [
+    ("def g(t, u): leaky_relu(u, (9^9^9 ** softplus(10)))\nf = g(x, x)", 32),
+    ("def g(t): t * exp(exp(exp(exp(3))))\nf = g(x)", 19),
+    ("def h(t): exp(exp(exp(exp(t))))\ndef g(t): t * h(3)\nf = g(x)", 15),
+])
+@pytest.mark.parametrize("command", ["eval", "gates"])
+def test_a_tower_of_non_rational_constants_in_a_user_gate(program: str, column: int,
+                                                          command: str) -> None:
+    """fuzz/mixed.py, seed 2: 9^9^9 ** softplus(10) (a power whose exponent is a number but
+    not a rational) ran without end: sympy evaluated 9**(9**3.5e9) to print it. Every power
+    and exp of numbers is now bounded by exact-digits when it is folded, innermost first."""
+    result = invoke(command, program, *(["x=1"] if command == "eval" else []))
+    first = _refused(result, DIGITS)
+    assert f"column {column}" in first, first
+
+
+def test_a_user_gate_constant_that_fits_is_still_folded() -> None:
+    result = invoke("eval", "def g(t): t * exp(exp(3)) + 2 ** pi\nf = g(x)", "x=1",
+                    "--get", "grad.x")
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(__import__("math").exp(__import__("math").e ** 3))
+
+
+def test_code_of_a_literal_far_below_the_smallest_double() -> None:
+    """fuzz/mixed.py, seed 2: `code` turned 1e-1000000000000 into a sympy Float from its
+    text, which expands the exponent's digits: no end. The literal is the double it is."""
+    result = invoke("code", "f = 1e-1000000000000 * x + 2.5e-3 * x", "x=1")
+    assert result.exit_code == 0, result.stderr
+    assert "t1 = 1e-1000000000000 * x" in result.stdout
+
+
+def test_step_with_a_parameter_without_a_value() -> None:
+    """fuzz/mixed.py, seed 2: KeyError (exit 70) when --params named an input with no value."""
+    _refused(invoke("step", "-", "--params", "w", input="f = w * w"),
+             "missing value for input w")
+
+
+@pytest.mark.parametrize("command", ["eval", "gradcheck"])
+def test_a_constant_user_gate_on_an_array_has_the_arrays_shape(command: str) -> None:
+    """fuzz/mixed.py, seed 2: def g(t): -pi/4 applied to a vector gave one number, not a
+    vector (sum(g(x)) was -pi/4 for two elements) and gradcheck's sampled gradient failed
+    with IndexError (exit 70). An elementwise gate's result has its operands' shape."""
+    program = "def g(t): -pi/4\nf = sum(g(g(pi) * x))"
+    result = invoke(command, program, "x=[1, 2, 3]", *(["--get", "value"]
+                                                      if command == "eval" else []))
+    assert result.exit_code == 0, result.stderr
+    if command == "eval":
+        assert float(result.stdout) == pytest.approx(-3 * __import__("math").pi / 4)
+
+
+def test_a_user_gate_that_ignores_an_operand_broadcasts_over_it() -> None:
+    exact = invoke("eval", "def g(t, u): t * 2\nf = sum(g(x, y))", "x=[1, 2]",
+                   "y=[[1], [2], [3]]", "--get", "value", "--exact")
+    floats = invoke("eval", "def g(t, u): t * 2\nf = sum(g(x, y))", "x=[1, 2]",
+                    "y=[[1], [2], [3]]", "--get", "value")
+    assert exact.stdout.strip() == "18" and float(floats.stdout) == 18.0
+
+
+def test_a_literal_too_large_for_a_double_under_rows(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: OverflowError from the row engine's constants (exit 70); now
+    eval's located error, once, as without --rows."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n1\n2\n", encoding="utf-8")
+    for extra in ([], ["--on-error", "skip"]):
+        _refused(invoke("eval", "f = x * 1e1000000000000", "--rows", str(rows), *extra),
+                 "too large for a double", "column 9")
+
+
+@pytest.mark.parametrize("args", [
+    ("eval", "f = sum(x * 1e309)", "x=[1, 2]"),
+    ("gradcheck", "n0 = x * 1" + "0" * 400 + "\nf = sum(n0)", "x=[1, 2]"),
+    ("step", "f = sum(w * 1e100000000)", "w=[1, 2]", "--params", "w"),
+], ids=["eval", "gradcheck", "step"])
+def test_a_literal_too_large_for_a_double_in_an_array_program(args: tuple[str, ...]) -> None:
+    """fuzz/mixed.py, seed 2: OverflowError from the array engine's constants (exit 70)."""
+    _refused(invoke(*args), "too large for a double", "at line")
+
+
+def test_a_kink_check_on_a_scalar_node_of_an_array_program() -> None:
+    """fuzz/mixed.py, seed 2: a local gradient trapped at a 0-d node (the ** after amax)
+    raised TypeError ('numpy.bool' object does not support item assignment), exit 70."""
+    program = ("def g0(t): (t * (abs(t) ^ (t * (t ^ -1e308)))); "
+               "def g1(t): (g0(t) ^ g0((min(t, 10) + (2 + t)))); n0 = z; "
+               "f = sum((max((n0 / -pi/4), (n0 + n0)) ** g1(amax(n0))))")
+    result = invoke("check", program, "z=[1, 2, 3]", "--expect", "df/dz=0")
+    assert result.exit_code in (1, 2) and "internal error" not in result.stderr, result.stderr
+
+
+def test_an_integer_too_long_in_a_circuit_file_checked_with_expectations(
+        tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: telling an answers file from a circuit let Python's
+    int-conversion ValueError through (exit 70); now the circuit reader's digits error."""
+    circuit = tmp_path / "long.toml"
+    circuit.write_text('program = "f = x * 2"\n[inputs]\nx = ' + "1" * 20_000 + "\n",
+                       encoding="utf-8")
+    _refused(invoke("check", str(circuit), "--expect", "f=1"), DIGITS)
+
+
+@pytest.mark.parametrize("raw", ["1e309", "inf", "nan"])
+def test_a_non_finite_toml_float_in_exact_mode(raw: str, tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 2: TOML's 1e309 (a float inf) in exact mode reached
+    Fraction('inf'): ValueError, exit 70."""
+    circuit = tmp_path / "inf.toml"
+    circuit.write_text(f'program = "f = x * w"\n[inputs]\nx = 1\nw = {raw}\n',
+                       encoding="utf-8")
+    for exact in ([], ["--exact"]):
+        _refused(invoke("eval", str(circuit), *exact), "the value of w must be a finite number")
+
+
+def test_sympys_float_flags_do_not_stop_an_exact_array_backward_pass() -> None:
+    """fuzz/mixed.py, seed 2: sympy's float work inside an exact element set numpy's
+    overflow flag and the vectorised gate raised FloatingPointError (exit 70)."""
+    result = invoke("draw", "f = sum(((3 ** z)[0] ** exp(z)))", "z=[[1, 2], [3, 4]]",
+                    "--exact", "--format", "dot", "--limit", "exact-seconds=60")
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("program", [
+    "def g(t): t * (-1) ** (1/2)\nf = g(x)",
+    "def g0(t): t ^ (-1 - t)\ndef g1(t): relu(g0(-1.5) - t)\nf = g1(x)",
+    "def g0(t, u): min((3 ** (max(u, t) + pow(-pi/4, -2.5))), t)\nf = g0(x, x)",
+])
+def test_a_user_gate_constant_that_is_not_real(program: str) -> None:
+    """fuzz/mixed.py, seed 3: a complex constant ((-1)**(1 - pi/4), pow(-pi/4, -2.5)) made
+    sympy's Heaviside raise "Function defined only for Real Values" (exit 70)."""
+    _refused(invoke("eval", program, "x=1"), "gives a number that is not real")
+
+
+def test_defining_user_gates_is_bounded_in_time() -> None:
+    """fuzz/mixed.py, seed 3: (-pi/4) ^ (2 ** 1e-400) inside a gate's derivative sent
+    sympy searching a minimal polynomial of degree 10**400 (no end); the definitions now run
+    under the exact-seconds budget."""
+    tiny = "0." + "0" * 399 + "1"
+    program = (f"def g0(t): (-pi/4 ^ t)\ndef g1(t): (((sigmoid(t) ^ t) + g0((2 ** {tiny})))"
+               " ^ (-((t ** 1)) ** g0((t - t))))\nf = g1(z)")
+    _refused(invoke("eval", program, "z=1", "--limit", "exact-seconds=1"),
+             "defining the user gates took longer than 1 s", "--limit exact-seconds=N")
+
+
+def test_an_exact_value_with_a_tower_inside_an_exponent() -> None:
+    """fuzz/mixed.py, seed 3: a user gate's exact value held a tower whose evaluation sent
+    mpmath computing e to astronomical precision (RecursionError, exit 70); a number inside
+    an exponent is now bounded by exact-digits, innermost first."""
+    program = "def g0(t): (t ** (exp(t) ** (log(e) ^ abs(t))))\nf = g0(g0(g0(x)))"
+    _refused(invoke("eval", program, "x=3", "--exact"), DIGITS)
+
+
+def test_a_large_power_under_a_log_is_still_exact() -> None:
+    """The bound is on what evaluating costs, not on every power inside a value:
+    log(9**(9**exp(4) * exp(4))) in a gradient is quick to evaluate and is shown."""
+    result = invoke("eval", "f = sum(((3 ** z)[0] ** exp(z)))", "z=[[1, 2], [3, 4]]",
+                    "--exact", "--limit", "exact-seconds=60")
+    assert result.exit_code == 0, result.stderr
+    assert "log(9**(9**exp(4)*exp(4)))" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("eval", "f = sum(w)", "w=randn(" + "1" * 20_000 + ")"), "array-elements limit"),
+    (("eval", "f = sum(w)", "w=randn(3, 0" + "0" * 20_000 + ")"), "positive integers"),
+    (("check", "f = x", "x=1", "--expect", "f=0e99999999999"), None),
+    (("check", "f = x", "x=1", "--expect", "f=1e-" + "9" * 30), None),
+    (("eval", "f = x + 1\u1b59", "x=1"), "is not allowed"),
+    (("eval", "f = abs(leaky_relu((-pi/4 ^ x), x))", "x=10", "--exact"), DIGITS),
+], ids=["huge size", "zero size", "huge exponent answer", "tiny exponent answer",
+        "a Balinese digit", "a gradient holding a huge integer"])
+def test_long_digit_strings_that_reached_int(args: tuple[str, ...], needle: str | None) -> None:
+    """fuzz/mixed.py, seed 3: Python's int() of 20,000 digits (a randn size, an answer's
+    exponent, a literal with a non-ASCII digit the tokenizer took for a digit, an exact
+    integer printed) raised "Exceeds the limit (4300 digits)" or OverflowError (exit 70)."""
+    result = invoke(*args)
+    if needle is None:
+        assert result.exit_code in (0, 1) and "internal" not in result.stderr, result.stderr
+    else:
+        _refused(result, needle)
+
+
+def test_a_toml_array_holding_inf_in_exact_mode(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 3: a circuit file's array holding inf reached Fraction('inf') in
+    exact mode (ValueError, exit 70)."""
+    circuit = tmp_path / "c.toml"
+    circuit.write_text('program = "f = sum(w)"\n[inputs]\nw = [1.0, inf]\n', encoding="utf-8")
+    _refused(invoke("eval", str(circuit), "--exact"), "must be a finite number")
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="needs Graphviz")
+def test_graphviz_laying_out_a_wide_sum_is_bounded_in_time(tmp_path: Path) -> None:
+    """fuzz/mixed.py, seed 3: `draw --format png` of a 100-term sum: Graphviz's layout ran
+    past 45 s (the timeout was 120 s); now the graphviz-seconds limit (default 20 s), and
+    dot is killed when it is hit."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(100))
+    result = invoke("draw", program, "x=-2.5", "--format", "png", "-o",
+                    str(tmp_path / "out.png"), "--limit", "graphviz-seconds=0.5")
+    _refused(result, "--limit graphviz-seconds=N", "--format dot")
+
+
+def test_a_power_of_an_irrational_constant_by_a_huge_exponent_in_a_user_gate() -> None:
+    """fuzz/mixed.py, seed 3: (sqrt(2) * (pi - 2 + g0(-1))) ^ 1e309 in a gate made sympy
+    expand 2 ** (5 * 10**308) first (stopped only by the definitions' time budget); the
+    power is estimated from its operands' values before sympy makes it."""
+    program = ("def g0(t): (sin(t) + t)\n"
+               "def g1(t, u): ((sqrt(abs(2)) * ((pi - 2) + g0(-1))) ^ 1e309)\nf = g1(x, x)")
+    first = _refused(invoke("gates", program), DIGITS, "a power of numbers")
+    assert "took longer" not in first
+
+
+@pytest.mark.parametrize("program", [
+    "def g0(t): tan(((t ** t) ** 0.5))\ndef g1(t): tanh(g0((10 * 1e308 ^ 2)))\nf = g1(y)",
+    "def g0(t): pow(t, t) - t\ndef g1(t): g0(1e308 ^ 2 * 3) * t\nf = g1(y)",
+])
+def test_a_huge_constant_passed_to_a_user_gate(program: str) -> None:
+    """fuzz/mixed.py, seed 4: a gate called with 10**617 substituted it into t ** t, and
+    sympy computed (10**617) ** (10**617) (stopped only by the definitions' time budget);
+    the call is now estimated unevaluated, innermost first, before sympy evaluates it."""
+    first = _refused(invoke("gates", program), DIGITS, "a number in gate g1")
+    assert "took longer" not in first
+
+
+def test_a_user_gate_with_too_many_parameters_is_refused_at_once() -> None:
+    """Issue 18: a user gate with 10^5 parameters ran past 60 s (a parameter list searched
+    for each new name, then a derivative for each); now one limit message."""
+    params = ", ".join(f"p{i}" for i in range(100_000))
+    program = f"def g({params}): p0 + p1\nf = g({', '.join(['x'] * 100_000)})"
+    _refused(invoke("eval", "-", "x=1", input=program), "the parameters of gate g",
+             "--limit gate-terms=N")
+
+
+def test_a_subscript_of_ten_thousand_digits() -> None:
+    """fuzz/mixed.py, seed 4: int() of a 10,121-digit index (exit 70)."""
+    _refused(invoke("eval", "f = sum(x[0, " + "1" * 10_121 + "])", "x=[[1, 2]]"),
+             "out of range of any array", "column 14")
+
+
+def test_the_terminal_drawing_of_a_long_chain_is_checked_against_memory() -> None:
+    """Issue 18 (views of a huge graph): the indented tree of a 10^4-term sum made 10^4
+    lines as wide as its deepest indentation (900 MB of text, 6.8 GB, 26 s; 10^5 terms
+    passed 17 GB); its size is now estimated from the depths first."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(10_000))
+    _refused(invoke("draw", "-", "x=3", input=program), "--limit memory=N", "--format dot")
+    assert invoke("draw", "-", "x=3", "--format", "dot", input=program).exit_code == 0
+
+
+@pytest.mark.parametrize("gate", ["log_softmax", "softmax"])
+def test_softmax_of_a_number_is_a_located_error(gate: str) -> None:
+    """fuzz/mixed.py, seed 4: log_softmax of a number gave a 1-vector, so the number's
+    gradient was [0] and gradcheck indexed a 0-d array (IndexError, exit 70). softmax works
+    along an axis: a number is refused with one error line, in every command."""
+    for command in ("gradcheck", "eval"):
+        result = invoke(command, f"f = sum({gate}(y)) + sum(z)", "z=[1, 2]", "y=1")
+        assert result.exit_code == 2, result.stderr
+        assert result.stderr.startswith(f"error: {gate} gate") and \
+            "needs a vector or matrix" in result.stderr, result.stderr
+
+
+def test_a_huge_full_table_is_written_as_plain_text() -> None:
+    """fuzz/mixed.py, seed 4: `eval --full --format table` of a 10^5-term sum ran past
+    120 s (rich lays a table out whole); past 5,000 rows the table is plain text, warned."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(3_000))
+    result = invoke("eval", "-", "x=3", "--full", "--format", "table", input=program)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("warning: ") and "--format plain" in result.stderr
+    plain = invoke("eval", "-", "x=3", "--full", "--format", "plain", input=program)
+    assert result.stdout == plain.stdout
+
+
+def test_a_reshape_size_of_twenty_thousand_digits() -> None:
+    """fuzz/mixed.py, seed 4: int() of a 20,000-digit reshape size (exit 70)."""
+    _refused(invoke("eval", "f = sum(reshape(x, -" + "1" * 20_000 + "))", "x=[1, 2]"),
+             "has more than 18 digits")
+
+
+def test_an_exact_digits_limit_beyond_a_c_int() -> None:
+    """fuzz/mixed.py, seed 4: --limit exact-digits=<170 digits> made Python's
+    set_int_max_str_digits raise OverflowError (exit 70), and in a long-running process
+    left every later command failing; the conversion room is capped at a C int."""
+    result = invoke("eval", "f = x * 2", "x=1", "--limit", "exact-digits=" + "1" * 170)
+    assert result.exit_code == 0, result.stderr
+    assert invoke("eval", "f = x * 2", "x=1").exit_code == 0
+
+
+def test_a_user_gate_whose_derivative_is_not_real() -> None:
+    """fuzz/mixed.py, seed 5: relu(((-1e308) ** t) ** pi) made sympy's step function
+    raise "Function defined only for Real Values" while differentiating (exit 70)."""
+    _refused(invoke("eval", "def g1(t, u): relu(((-1e308 ** t) ** pi))\nf = g1(x, x)", "x=1"),
+             "has a derivative that is not a real number")
