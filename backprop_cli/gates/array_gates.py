@@ -196,7 +196,8 @@ def _index_forward(kit: Kit, ops: Sequence[Array], attrs: Attrs) -> Array:
 
 def _index_vjp(kit: Kit, g: Array, ops: Sequence[Array], out: Array, attrs: Attrs) -> Array:
     gradient = kit.zeros(ops[0].shape)
-    gradient[numpy_index(attrs)] = g
+    # a 0-d object array would be stored whole in one element: store its number
+    gradient[numpy_index(attrs)] = g[()] if np.ndim(g) == 0 else g
     return gradient
 
 

@@ -8,6 +8,7 @@ through the same function, and each crash found becomes a named case below, with
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -501,3 +502,17 @@ def test_a_user_gate_whose_derivative_is_not_real() -> None:
     raise "Function defined only for Real Values" while differentiating (exit 70)."""
     _refused(invoke("eval", "def g1(t, u): relu(((-1e308 ** t) ** pi))\nf = g1(x, x)", "x=1"),
              "has a derivative that is not a real number")
+
+
+@pytest.mark.parametrize(("program", "gradient"), [
+    ("f = z[0, 0]", [[1], [0]]),
+    ("f = leaky_relu(z, -1/4)[1, 0]", [[0], [1]]),  # z = 2 > 0: slope 1
+    ("f = leaky_relu((pi - z), -pi/4)[0, 0]", [[-1], [0]]),  # pi - 1 > 0: slope 1, times -1
+])
+def test_an_exact_element_takes_its_gradient(program: str, gradient: list[list[int]]) -> None:
+    """fuzz/mixed.py, seed 5: in exact mode an element's upstream gradient is a 0-d array,
+    which numpy stored whole in the gradient's element (AttributeError, exit 70)."""
+    result = invoke("eval", program, "z=[[1], [2]]", "--exact", "--steps", "--expand",
+                    "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["gradients"]["z"] == gradient
