@@ -7,7 +7,6 @@ The limits in force live in a context variable, so the command line can set them
 from __future__ import annotations
 
 import re
-import signal
 import sys
 import threading
 import time
@@ -126,6 +125,8 @@ def alarm(seconds: float, message: str) -> Iterator[None]:
     """A backstop for sympy work that may never return: LimitError(message) after
     ``seconds``. An alarm already set that rings earlier is kept; off the main thread (where
     no signal can be set) nothing is done."""
+    import signal  # only exact and sympy work set an alarm
+
     if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -6,8 +6,6 @@ import contextlib
 import functools
 import inspect
 import os
-import select
-import shlex
 import stat
 import sys
 import threading
@@ -267,6 +265,8 @@ def refuse_value_as_program(source: str, graph: Graph, assignments: tuple[str, .
         return
     context = click.get_current_context(silent=True)
     command = context.command_path if context is not None else "backprop eval"
+    import shlex
+
     given = " ".join(shlex.quote(item) for item in (source, *assignments))
     headline = f"{source!r} is an input's value, not a program"
     if piped:
@@ -296,6 +296,8 @@ def stdin_has_data() -> bool:
         status = os.fstat(descriptor)
         if stat.S_ISREG(status.st_mode):
             return status.st_size > os.lseek(descriptor, 0, os.SEEK_CUR)
+        import select
+
         ready, _, _ = select.select([descriptor], [], [], STDIN_WAIT)
         return bool(ready) and bool(os.read(descriptor, STDIN_PEEK).strip())
     except (OSError, ValueError):  # select on a Windows pipe, a closed descriptor

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
@@ -102,7 +101,11 @@ def stdout_is_terminal() -> bool:
 
 def terminal_width() -> int | None:
     """The terminal's width when stdout is one (COLUMNS first), else None."""
-    return shutil.get_terminal_size().columns if stdout_is_terminal() else None
+    if not stdout_is_terminal():
+        return None
+    import shutil  # with zlib, bz2 and lzma: only for a terminal
+
+    return shutil.get_terminal_size().columns
 
 
 def choose_format(fmt: str, color: str) -> str:

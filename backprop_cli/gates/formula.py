@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from fractions import Fraction
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 Tree = tuple[Any, ...]
 
@@ -53,6 +55,7 @@ def operand_tree(name: str, literal: str | None) -> Tree:
     return ("n", str(value))
 
 
+_INTEGER_RE = re.compile(r"0|-?[1-9][0-9]*")
 _LITERAL_RE = re.compile(r"-?(\d*\.?\d*)(?:[eE]([+-]?\d+))?")
 
 
@@ -64,7 +67,7 @@ def _literal_fraction(literal: str) -> Fraction | None:
         return None
     if match.group(2) is not None and abs(int(match.group(2))) > 15:
         return None
-    value = Fraction(literal)
+    value = _fraction(literal)
     return value if max(abs(value.numerator), value.denominator) <= 10**15 else None
 
 
@@ -108,8 +111,16 @@ def names_in(tree: Tree) -> frozenset[str]:
     return found
 
 
+def _fraction(value: str | int) -> Fraction:
+    """``Fraction(value)``; fractions (and decimal, which it loads) are imported on first use,
+    so a formula of names and integers costs neither import."""
+    from fractions import Fraction
+
+    return Fraction(value)
+
+
 def _number(tree: Tree) -> Fraction | None:
-    return Fraction(tree[1]) if tree[0] == "n" else None
+    return _fraction(tree[1]) if tree[0] == "n" else None
 
 
 def _num(value: Fraction) -> Tree:
@@ -120,7 +131,7 @@ def _sum(terms: list[Tree]) -> Tree:
     flat: list[Tree] = []
     for term in terms:
         flat.extend(term[1:] if term[0] == "+" else (term,))
-    total = sum((_number(t) or Fraction(0) for t in flat if t[0] == "n"), Fraction(0))
+    total = sum((_number(t) or _fraction(0) for t in flat if t[0] == "n"), _fraction(0))
     rest = [t for t in flat if t[0] != "n"]
     if total:
         rest.insert(0, _num(total))
@@ -133,10 +144,10 @@ def _product(factors: list[Tree]) -> Tree:
     flat: list[Tree] = []
     for factor in factors:
         flat.extend(factor[1:] if factor[0] == "*" else (factor,))
-    coefficient = Fraction(1)
+    coefficient = _fraction(1)
     for factor in flat:
         if factor[0] == "n":
-            coefficient *= Fraction(factor[1])
+            coefficient *= _fraction(factor[1])
     rest = [f for f in flat if f[0] != "n"]
     if coefficient == 0:
         return ZERO
@@ -205,7 +216,9 @@ class Printer:
         if kind == "c":
             return self.constants[tree[1]], _ATOM
         if kind == "n":
-            return self.number(Fraction(tree[1]))
+            if _INTEGER_RE.fullmatch(tree[1]):  # what number() gives for an integer
+                return tree[1], _SUM if tree[1].startswith("-") else _ATOM
+            return self.number(_fraction(tree[1]))
         if kind == "+":
             return self.sum(list(tree[1:])), _SUM
         if kind == "*" or (kind == "^" and _negative_power(tree) is not None):
@@ -241,12 +254,12 @@ class Printer:
     def product(self, factors: list[Tree]) -> tuple[str, int]:
         if self.as_written:
             return self.written_product(factors), _PRODUCT
-        coefficient = Fraction(1)
+        coefficient = _fraction(1)
         above: list[Tree] = []
         below: list[Tree] = []
         for factor in factors:
             if factor[0] == "n":
-                coefficient *= Fraction(factor[1])
+                coefficient *= _fraction(factor[1])
                 continue
             flipped = _negative_power(factor)
             if flipped is None:
@@ -340,10 +353,10 @@ def _negative_power(tree: Tree) -> Tree | None:
 
 def _negated(term: Tree) -> Tree | None:
     """-term, if term reads as negative (a negative number or coefficient), else None."""
-    if term[0] == "n" and Fraction(term[1]) < 0:
-        return _num(-Fraction(term[1]))
-    if term[0] == "*" and term[1][0] == "n" and Fraction(term[1][1]) < 0:
-        return _product([_num(-Fraction(term[1][1])), *term[2:]])
+    if term[0] == "n" and _fraction(term[1]) < 0:
+        return _num(-_fraction(term[1]))
+    if term[0] == "*" and term[1][0] == "n" and _fraction(term[1][1]) < 0:
+        return _product([_num(-_fraction(term[1][1])), *term[2:]])
     return None
 
 

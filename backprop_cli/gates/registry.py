@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable
 
@@ -43,6 +42,8 @@ def closest_gate(name: str, known: Iterable[str]) -> str | None:
     for guess in (GATE_ALIASES.get(name), name.lower(), GATE_ALIASES.get(name.lower())):
         if guess is not None and guess != name and guess in names:
             return guess
+    import difflib  # (and heapq) only for a name that is not a gate
+
     close = difflib.get_close_matches(name.lower(), names, n=1)
     return close[0] if close else None
 

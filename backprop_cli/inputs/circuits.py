@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CircuitError
@@ -17,6 +16,7 @@ from ..limits import current
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
+    from pathlib import Path
 
 SUFFIX = ".toml"
 PROGRAM_SUFFIXES = (".toml", ".bp", ".txt")
@@ -46,6 +46,7 @@ class Circuit:
 def _library() -> Traversable:
     """The installed circuit library, or the source tree's circuits/ when run from a checkout."""
     from importlib import resources
+    from pathlib import Path
 
     try:
         return resources.files("backprop_cli.library")
@@ -125,6 +126,8 @@ def resolve(source: str, stdin_text: str | None = None) -> Circuit:
     if source == "-":
         return Circuit(program=stdin_text or "", name="<stdin>")
     if source.endswith(PROGRAM_SUFFIXES) or ("/" in source and _is_file(source)):
+        from pathlib import Path
+
         path = Path(source)
         if _is_file(source):
             return load_file(path)
@@ -155,6 +158,8 @@ def refuse_misspelt_name(source: str, inputs: Iterable[str], given: Container[st
 
 
 def _is_file(source: str) -> bool:
+    from pathlib import Path
+
     try:
         return "\n" not in source and Path(source).is_file()
     except (OSError, ValueError):
