@@ -6,7 +6,6 @@ tables are (``render/fit.py``); in a pipe (no width) lines are as long as the ta
 
 from __future__ import annotations
 
-from .fit import block_lines, fit_section
 from .report import Report, Section
 
 
@@ -30,6 +29,8 @@ def render_section(section: Section, width: int | None = None) -> str:
     """The title and the table; within ``width`` columns when given."""
     if width is None:
         return "\n".join([section.title, *_table_lines(section)])
+    from .fit import block_lines, fit_section  # only for a terminal's width
+
     fitted = fit_section(section, width, plain_width)
     lines = [section.title, *([fitted.note] if fitted.note else [])]
     if fitted.blocks is None:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ..engine.trace import Trace
 from ..graph.graph import CONST, INPUT
 from ..numformat import LECTURE, Rounding, format_float, format_value
-from .mathcells import Derivative, ExactNumber, MathCell, Name, gate_formula
 
 if TYPE_CHECKING:
     from ..analysis.jacobian import Jacobian
+    from .mathcells import MathCell
 
 LARGE_GRAPH_NODES = 200
 
@@ -221,7 +221,11 @@ def _element_labels(name: str, shape: tuple[int, ...]) -> list[str]:
             for index in itertools.product(*(range(n) for n in shape))]
 
 
+# Math cells are built only for LaTeX and Markdown, so render/mathcells.py is imported there.
+
 def _forward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
+    from .mathcells import Name, gate_formula
+
     graph = trace.graph
     for node, gate in enumerate(graph.gates):
         if gate == CONST:
@@ -233,6 +237,8 @@ def _forward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
 
 
 def _backward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
+    from .mathcells import Name, gate_formula
+
     graph = trace.graph
     for edge in trace.edges():
         section.add_math(0, gate_formula(graph, edge.node, target=True))
@@ -243,6 +249,8 @@ def _backward_math(trace: Trace, section: Section, rounding: Rounding) -> None:
 
 
 def _gradient_math(trace: Trace, section: Section, rounding: Rounding) -> None:
+    from .mathcells import Derivative
+
     loss = trace.loss_name()
     for name, grad in trace.gradients.items():
         section.add_math(0, Derivative(loss, name))
@@ -255,6 +263,8 @@ def _exact_math(trace: Trace, section: Section, columns: tuple[int, ...],
     the decimal beside."""
     if not trace.exact or trace.arrays:
         return
+    from .mathcells import ExactNumber
+
     for column, value in zip(columns, values, strict=True):
         section.add_math(column, ExactNumber(value, format_value(float(value), rounding)))
 
