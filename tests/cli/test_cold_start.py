@@ -30,7 +30,7 @@ def test_a_numeric_eval_loads_nothing_heavy(fmt: str) -> None:
 
 
 LAZY = ("pathlib", "urllib.parse", "fractions", "decimal", "shutil", "lzma", "bz2", "signal",
-        "shlex", "select", "difflib")
+        "shlex", "select", "difflib", "backprop_cli.render.fit", "backprop_cli.render.mathcells")
 LAZY_PROBE = ("import sys; before = set(sys.modules); from backprop_cli.cli.main import main; "
               "code = main({args!r}); print(sorted(m for m in {modules!r} "
               "if m in sys.modules and m not in before), file=sys.stderr)")
@@ -38,8 +38,8 @@ LAZY_PROBE = ("import sys; before = set(sys.modules); from backprop_cli.cli.main
 
 def test_a_plain_eval_leaves_the_lazy_imports_alone() -> None:
     """Modules imported only where they are needed (a circuit file, a fraction that is not an
-    integer, a terminal's width, --exact's alarm, a wrong name): a plain eval whose stdout is
-    not a terminal loads none of them. (Modules the interpreter loaded before the tool, such
+    integer, a terminal's width, --exact's alarm, a wrong name, LaTeX's math cells): a plain
+    eval whose stdout is not a terminal loads none of them. (Modules the interpreter loaded before the tool, such
     as an editable install's pathlib, do not count.)"""
     args = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
     done = subprocess.run([sys.executable, "-c", LAZY_PROBE.format(args=args, modules=LAZY)],
@@ -50,11 +50,12 @@ def test_a_plain_eval_leaves_the_lazy_imports_alone() -> None:
 
 def test_the_lazy_imports_still_load_when_needed() -> None:
     """The same probe sees them when the job needs them: it is not blind."""
-    args = ["eval", "circuits/simple-circuit.toml", "--exact"]
+    args = ["eval", "circuits/simple-circuit.toml", "--exact", "--format", "latex"]
     done = subprocess.run([sys.executable, "-c", LAZY_PROBE.format(args=args, modules=LAZY)],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr
-    assert {"fractions", "signal"} <= set(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+    loaded = set(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+    assert {"fractions", "signal", "backprop_cli.render.mathcells"} <= loaded
 
 
 def test_bundled_names_are_recognised_as_names() -> None:
