@@ -39,8 +39,8 @@ LAZY_PROBE = ("import sys; before = set(sys.modules); from backprop_cli.cli.main
 def test_a_plain_eval_leaves_the_lazy_imports_alone() -> None:
     """Modules imported only where they are needed (a circuit file, a fraction that is not an
     integer, a terminal's width, --exact's alarm, a wrong name, LaTeX's math cells): a plain
-    eval whose stdout is not a terminal loads none of them. (Modules the interpreter loaded before the tool, such
-    as an editable install's pathlib, do not count.)"""
+    eval whose stdout is not a terminal loads none of them. (Modules the interpreter loaded
+    before the tool, such as an editable install's pathlib, do not count.)"""
     args = ["eval", "(x+y)*z", "x=-2", "y=5", "z=-4"]
     done = subprocess.run([sys.executable, "-c", LAZY_PROBE.format(args=args, modules=LAZY)],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
