@@ -116,8 +116,12 @@ def format_apart(first: Any, second: Any, rounding: Rounding) -> tuple[str, str]
 
 
 def as_float(value: Any) -> float:
-    """The double nearest a value of either kind (for JSON)."""
-    return float(value)
+    """The double nearest a value of either kind (for JSON): an exact value beyond the
+    largest double is an infinity of its sign (a Fraction's float() would raise)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _entry(value: Any, rounding: Rounding, short: bool = False) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.trace import Trace, Value
 from ..graph.graph import CONST, INPUT, Graph
-from ..numformat import exact_text
+from ..numformat import as_float, exact_text
 
 if TYPE_CHECKING:
     from ..analysis.jacobian import Jacobian
@@ -33,7 +33,7 @@ def _number(value: Value) -> Any:
         if value.dtype.kind == "f" and np.isfinite(value).all():
             return (value + 0.0).tolist()  # -0.0 is written 0.0
         return _nested(value, _number)
-    number = float(value)
+    number = as_float(value)
     return number if math.isfinite(number) else repr(number)
 
 

@@ -16,7 +16,7 @@ from ..engine.trace import Trace, Value
 from ..gates.registry import GATES, describe_call
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
-from ..numformat import LECTURE, Rounding, exact_text, format_float
+from ..numformat import LECTURE, Rounding, as_float, exact_text, format_float
 
 EXACT_MAX = 16
 ARRAY_MAX = 6
@@ -235,7 +235,7 @@ def wire_text(value: Any, rounding: Rounding = LECTURE) -> str:
     if isinstance(value, float | int):
         return _number_text(float(value), rounding)
     text = exact_text(value)
-    return text if len(text) <= EXACT_MAX else "≈" + _number_text(float(value), rounding)
+    return text if len(text) <= EXACT_MAX else "≈" + _number_text(as_float(value), rounding)
 
 
 def _number_text(value: float, rounding: Rounding) -> str:

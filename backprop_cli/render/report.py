@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..engine.trace import Trace
 from ..graph.graph import CONST, INPUT
-from ..numformat import LECTURE, Rounding, format_float, format_value
+from ..numformat import LECTURE, Rounding, as_float, format_float, format_value
 
 if TYPE_CHECKING:
     from ..analysis.jacobian import Jacobian
@@ -266,7 +266,7 @@ def _exact_math(trace: Trace, section: Section, columns: tuple[int, ...],
     from .mathcells import ExactNumber
 
     for column, value in zip(columns, values, strict=True):
-        section.add_math(column, ExactNumber(value, format_value(float(value), rounding)))
+        section.add_math(column, ExactNumber(value, format_value(as_float(value), rounding)))
 
 
 _MATH = {"nodes": _forward_math, "edges": _backward_math, "gradients": _gradient_math}

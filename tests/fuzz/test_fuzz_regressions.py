@@ -516,3 +516,15 @@ def test_an_exact_element_takes_its_gradient(program: str, gradient: list[list[i
                     "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["gradients"]["z"] == gradient
+
+
+@pytest.mark.parametrize("fmt", ["json", "tsv", "latex", "markdown", "table"])
+def test_an_exact_fraction_beyond_the_largest_double(fmt: str) -> None:
+    """fuzz/mixed.py, seed 6: an exact value of 10^616 is a Fraction, whose float() raises
+    OverflowError (sympy's gave inf): its decimal is an infinity of its sign."""
+    result = invoke("eval", "f = (-1e308 - x)", "x=1e308 ^ 2", "--exact", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        document = json.loads(result.stdout)
+        assert document["value"] == "-inf"
+        assert document["value_exact"] == str(-10**308 - 10**616)
