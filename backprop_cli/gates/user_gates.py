@@ -210,8 +210,11 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
             stack.append(-stack.pop())
         elif item.kind == "binary":
             right, left = stack.pop(), stack.pop()
-            stack.append(_folded(item, definition, _binary, BINARY_GATES[item.text], left,
-                                 right))
+            gate = BINARY_GATES[item.text]
+            if gate not in GATES_BY_NAME and gate not in _ARITHMETIC:
+                raise _error(f"gate {definition.name}: {item.text} ({gate}) works on arrays; "
+                             "a user-defined gate works on numbers", definition, item)
+            stack.append(_folded(item, definition, _binary, gate, left, right))
         else:
             args = stack[len(stack) - item.argc:]
             del stack[len(stack) - item.argc:]
@@ -220,6 +223,7 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
 
 
 _NOT_FINITE = (sp.nan, sp.zoo, sp.oo, -sp.oo)
+_ARITHMETIC = frozenset({"add", "sub", "mul", "div", "pow"})
 
 
 def _number(item: Item, definition: Definition) -> sp.Expr:

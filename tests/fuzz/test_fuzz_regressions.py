@@ -528,3 +528,13 @@ def test_an_exact_fraction_beyond_the_largest_double(fmt: str) -> None:
         document = json.loads(result.stdout)
         assert document["value"] == "-inf"
         assert document["value_exact"] == str(-10**308 - 10**616)
+
+
+@pytest.mark.parametrize("body", ["t @ t", "cos(2 @ 3) - t"])
+def test_a_matrix_product_in_a_user_gate_is_a_located_error(body: str) -> None:
+    """fuzz/mixed.py, seed 6: `@` inside a gate definition reached the comparisons' branch
+    (KeyError: 'matmul', exit 70); a user-defined gate works on numbers."""
+    result = invoke("eval", f"def g(t): {body}\nf = g(x)", "x=1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: gate g: @ (matmul) works on arrays") and \
+        "line 1, column" in result.stderr and "^" in result.stderr, result.stderr
