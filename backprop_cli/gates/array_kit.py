@@ -86,8 +86,10 @@ def exact_kit() -> Kit:
 
     convert_all = np.frompyfunc(exact_number, 1, 1)
     infinities = (sp.oo, -sp.oo)  # a kink's convention (sqrt'(0) = oo) is kept as it is
-    # v is a value the exact engine computed (a sympy or Python number), never user text
-    settle_all = vectorised(lambda v: v if v in infinities else settle_exact(sp.sympify(v)), 1)
+    # v is a value the exact engine computed (a sympy number, a Fraction or an int): made a
+    # sympy number by exact_number, never by parsing text
+    settle_all = vectorised(lambda v: v if v in infinities else settle_exact(exact_number(v)),
+                            1)
     return Kit(exact=True, elementwise=elementwise,
                exp=vectorised(lambda v: settle_exact(sp.exp(v)), 1),
                log=vectorised(lambda v: settle_exact(sp.log(v)), 1),
