@@ -14,7 +14,6 @@ from pathlib import Path
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
-from sympy.printing.str import StrPrinter
 
 from .formula import text
 from .symbolic import GATE_DEFS, OUT, GateDef, to_tree
@@ -120,24 +119,6 @@ def numpy_piecewise(printer: PythonCodePrinter, expr: sp.Expr) -> str:
         text = shown if not text else \
             f"np.where({printer._print(condition)}, {shown}, {text})"
     return text
-
-
-class FormulaPrinter(StrPrinter):  # type: ignore[misc]
-    """Formulas as tables show them: sympy's text, with a choice written in words
-    (``1 where a != 0, else 0``) instead of ``Piecewise((1, Ne(a, 0)), (0, True))``."""
-
-    def _print_Relational(self, expr: sp.Expr) -> str:
-        return f"{self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)}"
-
-    def _print_Piecewise(self, expr: sp.Expr) -> str:
-        return ", ".join(f"else {self._print(value)}" if condition == sp.true else
-                         f"{self._print(value)} where {self._print(condition)}"
-                         for value, condition in expr.args)
-
-
-def formula_text(expr: sp.Expr) -> str:
-    """A formula as the tables show it."""
-    return str(FormulaPrinter().doprint(expr))
 
 
 def _function(name: str, params: list[str], body: str) -> str:
