@@ -121,6 +121,11 @@ def define_gates(definitions: Sequence[Definition]) -> dict[str, UserGate]:
                 gates[definition.name] = _define(definition, gates)
             except BackpropError as error:
                 raise error.located(definition.source, definition.where) from None
+            except RecursionError:  # sympy's simplification of a deeply nested choice
+                raise _error(f"sympy could not derive the derivatives of gate "
+                             f"{definition.name} (it reached its recursion limit); split "
+                             "the body into smaller gates",
+                             definition) from None
     return gates
 
 
@@ -387,7 +392,7 @@ class Tape:
 
     def __init__(self, expr: sp.Expr, symbols: Sequence[sp.Symbol], arithmetic: Arithmetic,
                  gate: str) -> None:
-        self.arithmetic, self.gate = arithmetic, gate
+        self.arithmetic, self.gate, self.symbols = arithmetic, gate, tuple(symbols)
         self.width = len(symbols)
         self.registers: list[Value] = [arithmetic.zero] * self.width
         self.steps: list[tuple[Callable[..., Value], tuple[int, ...], int]] = []
@@ -449,6 +454,23 @@ class Tape:
             raise GraphError(f"gate {self.gate}: unknown symbol {node} in its derivative")
         return None
 
+    def _choice(self, node: sp.Piecewise, args: list[int]) -> int:
+        """``v if lhs REL rhs else w``: on numbers only the chosen value is computed (the
+        other may divide by 0 there, as 1/x where x == 0 is not chosen); arrays compute
+        both, elementwise, as numpy's where does."""
+        relation = node.args[0].cond
+        holds = self._step(self.arithmetic.forwards[_RELATIONS[type(relation)]], tuple(args))
+        pick = self.arithmetic.forwards["where"]
+        chosen, other = (Tape(piece.expr, self.symbols, self.arithmetic, self.gate)
+                         for piece in node.args)
+
+        def choose(condition: Value, *values: Value) -> Value:
+            if hasattr(condition, "shape"):
+                return pick(condition, chosen(*values), other(*values))
+            return chosen(*values) if condition else other(*values)
+
+        return self._step(choose, (holds, *range(self.width)))
+
     def _apply(self, node: sp.Expr, args: list[int]) -> int:
         forwards, partials = self.arithmetic.forwards, self.arithmetic.partials
         if node.is_Add or node.is_Mul or isinstance(node, sp.Max | sp.Min):
@@ -473,9 +495,7 @@ class Tape:
                 return self._step(lambda x, o: o - partials["relu"][0](-x, None),
                                   (args[0], one))
         if isinstance(node, sp.Piecewise) and args:  # where(lhs REL rhs, v, w)
-            relation = node.args[0].cond
-            holds = self._step(forwards[_RELATIONS[type(relation)]], (args[1], args[2]))
-            return self._step(forwards["where"], (holds, args[0], args[3]))
+            return self._choice(node, args)
         if isinstance(node, sp.sign):
             return self._step(lambda x: partials["abs"][0](x, None), (args[0],))
         name = _FUNCTIONS.get(type(node))
@@ -492,11 +512,11 @@ _RELATIONS: dict[type, str] = {sp.StrictGreaterThan: "gt", sp.StrictLessThan: "l
 
 def _operands(node: sp.Expr) -> tuple[sp.Expr, ...]:
     """What a node is computed from: its arguments, or for a choice between two values
-    ``Piecewise((v, lhs REL rhs), (w, True))`` (comparisons, where): v, lhs, rhs, w."""
+    ``Piecewise((v, lhs REL rhs), (w, True))`` (comparisons, where): lhs and rhs."""
     if isinstance(node, sp.Piecewise) and len(node.args) == 2 and \
             node.args[1].cond == sp.true and type(node.args[0].cond) in _RELATIONS:
-        first, second = node.args
-        return first.expr, first.cond.lhs, first.cond.rhs, second.expr
+        condition = node.args[0].cond
+        return condition.lhs, condition.rhs  # the two values are compiled apart (_choice)
     if isinstance(node, sp.Piecewise):
         return ()  # refused by _apply with its name
     return tuple(node.args)
