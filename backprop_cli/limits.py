@@ -36,6 +36,7 @@ class Limits:
     array_elements: int = 50_000_000
     gate_terms: int = 10_000
     memory: int = 2_000_000_000
+    node_evaluations: int = 20_000_000
     graphviz_seconds: float = 20.0
 
 
@@ -207,6 +208,10 @@ def check_digits(what: str, digits: int) -> None:
                              "--limit exact-digits=N")
         raise exceeded(f"the number of digits of {what}", digits, "exact_digits")
 
+
+# bytes one step of `step` keeps besides its arrays (its record, the dictionaries and the
+# numbers of its row in the report; 10^5 steps of the sigmoid neuron peak at about 380 MB)
+STEP_BYTES = 4_000
 
 # bytes one array element takes while a command holds it: a float64 (an exact element is a
 # sympy number behind a pointer, about this much)

@@ -21,7 +21,8 @@ from ..errors import BackpropError, DomainError, InputError
 from ..gates.arithmetic import FLOAT, Arithmetic
 from ..graph.graph import Graph
 from ..inputs.values import coerce_value, parse_assignments
-from ..limits import EXACT_BYTES, FLOAT_BYTES, check_memory
+from ..limits import EXACT_BYTES, FLOAT_BYTES, STEP_BYTES, check_memory, exceeded
+from ..limits import current as current_limits
 from ..numformat import exact_text, format_value
 
 
@@ -73,6 +74,7 @@ def descend(graph: Graph, values: Mapping[str, Value], params: Sequence[str], lr
     current = dict(values)
     run = Descent(graph.names[graph.output], lr, {p: current[p] for p in params})
     _check_history(params, current, iters, arithmetic)
+    _check_work(graph, iters)
     trace = evaluate(graph, current, arithmetic)
     _refuse_divergence(trace, params, "at the start")
     for step in range(1, iters + 1):
@@ -98,7 +100,17 @@ def _check_history(params: Sequence[str], values: Mapping[str, Value], iters: in
     per_element = EXACT_BYTES if arithmetic.exact else FLOAT_BYTES
     elements = sum(int(getattr(values[p], "size", 1)) for p in params)
     check_memory(f"{iters:,} steps of {', '.join(params)} (each step keeps the parameters "
-                 "and their gradients; fewer --iters)", 2 * elements * per_element * iters)
+                 "and their gradients; fewer --iters)",
+                 (2 * elements * per_element + STEP_BYTES) * iters)
+
+
+def _check_work(graph: Graph, iters: int) -> None:
+    """Each step evaluates every node forward and backward: refuse a descent of more node
+    evaluations than the limit allows before it starts (10^5 gates for 1,000 steps)."""
+    work = len(graph.gates) * (iters + 1)
+    if work > current_limits().node_evaluations:
+        raise exceeded(f"the node evaluations of {iters:,} steps of {len(graph.gates):,} "
+                       "nodes (fewer --iters)", work, "node_evaluations")
 
 
 def _refuse_divergence(trace: Trace, params: Sequence[str], when: str) -> None:

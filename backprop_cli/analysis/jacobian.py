@@ -9,6 +9,7 @@ x @ w with N = 64, D = M = 4096 would need 256 GiB in float32).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ class Jacobian:
 
     @property
     def entries(self) -> int:
-        return int(np.prod(self.rows)) * int(np.prod(self.columns))
+        return math.prod(self.rows) * math.prod(self.columns)
 
     @property
     def max_difference(self) -> float | None:
@@ -67,6 +68,11 @@ def _jacobian(trace: Trace, edge: Edge, limit: int) -> Jacobian:
     sized = Jacobian(edge, out.shape, operand.shape, method)
     if sized.entries > limit:
         return sized
+    if gate not in ARRAY_GATES and out.ndim == operand.ndim == 0:  # one number: [[local]]
+        local = _floats(edge.local).reshape(1, 1)
+        product = local[0] * _floats(edge.upstream).reshape(1)
+        return Jacobian(edge, (), (), method, local, product.reshape(()),
+                        _floats(edge.downstream))
     operands = [_floats(trace.values[a]) for a in graph.args[edge.node]]
     if gate not in ARRAY_GATES:
         matrix = _elementwise(_floats(edge.local), out.shape, operand.shape)

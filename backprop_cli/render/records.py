@@ -116,14 +116,19 @@ def render_delimited(tables: Sequence[Table], delimiter: str,
             return text.replace("\t", " ").replace("\r", " ").replace("\n", " ")
         buffer.write("\t".join(map(clean, columns)) + "\n")
         for record in records:
-            buffer.write("\t".join(clean(cell_text(record.get(c), rounding))
-                                   for c in columns) + "\n")
+            buffer.write("\t".join(map(clean, _cells(record, columns, rounding))) + "\n")
         return buffer.getvalue()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([cell_text(record.get(c), rounding) for c in columns])
+        writer.writerow(_cells(record, columns, rounding))
     return buffer.getvalue()
+
+
+def _cells(record: dict[str, Any], columns: list[str], rounding: Rounding) -> list[str]:
+    """A record's cells in the columns' order (most are empty in a long document)."""
+    values = [record.get(column) for column in columns]
+    return ["" if value is None else cell_text(value, rounding) for value in values]
 
 
 def render_jsonl(tables: Sequence[Table]) -> str:

@@ -120,3 +120,25 @@ def test_overflow_in_a_power_is_called_overflow() -> None:
     result = invoke("eval", "x**2", "x=1e200", "--strict")
     assert result.exit_code == 2 and "overflow" in result.stderr
     assert "negative base" in invoke("eval", "x**0.5", "x=-2").stderr
+
+
+def test_a_descent_too_long_for_node_evaluations_is_refused_before_it_starts() -> None:
+    """A 10^5-term sum for 1,000 steps ran for minutes (found by fuzz/mixed.py seed 6):
+    nodes × (iters + 1) is bounded by node-evaluations, and raising the limit lets it run."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(1, 51))  # 150 nodes
+    args = ("step", "-", "x=1", "--params", "x", "--lr", "0.001", "--iters", "99")
+    refused = invoke(*args, "--limit", "node-evaluations=14999", input=program)
+    assert refused.exit_code == 2
+    assert refused.stderr == ("error: the node evaluations of 99 steps of 150 nodes (fewer "
+                              "--iters) (15,000) exceeds the limit of 14,999; raise it with "
+                              "--limit node-evaluations=N\n")
+    ran = invoke(*args, "--limit", "node-evaluations=15000", input=program)
+    assert ran.exit_code == 0, ran.stderr
+
+
+def test_a_history_too_long_for_memory_is_refused_before_it_starts() -> None:
+    """10^6 steps of the neuron would keep about 4 GB of records: refused by memory."""
+    result = invoke("step", *NEURON, "--iters", "1000000")
+    assert result.exit_code == 2
+    assert "1,000,000 steps of w1, w2" in result.stderr
+    assert result.stderr.endswith("raise it with --limit memory=N\n")
