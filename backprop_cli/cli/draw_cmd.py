@@ -5,19 +5,21 @@ The renderers are imported when the command runs, so other commands do not pay f
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from ..errors import BackpropError
 from ..numformat import LECTURE, Rounding
 from .common import circuit_options, load_circuit, number_options, print_notes, run_circuit, warn
+from .output import wants_color
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from ..render.diagram import Drawing
     from ..render.picture import Picture
 
@@ -119,20 +121,23 @@ def choose_format(fmt: str | None, out_file: str | None) -> str:
 
 def render(picture: Picture, fmt: str, out_file: str | None, use_graphviz: bool = False,
            scale: float | None = None) -> bytes:
-    """The picture in a file format, as bytes."""
-    from ..render.dot import render_dot
-    from ..render.graphviz import render_graphviz
-    from ..render.mermaid import render_mermaid
-    from ..render.svg import render_svg
-
+    """The picture in a file format, as bytes (each renderer imported only for its format)."""
     if fmt == "mermaid":
+        from ..render.mermaid import render_mermaid
+
         fenced = out_file is not None and out_file.lower().endswith(".md")
         return render_mermaid(picture, fenced).encode("utf-8")
     if fmt == "svg" and not use_graphviz:
+        from ..render.svg import render_svg
+
         return render_svg(picture).encode("utf-8")
+    from ..render.dot import render_dot
+
     dot_text = render_dot(picture)
     if fmt == "dot":
         return dot_text.encode("utf-8")
+    from ..render.graphviz import render_graphviz
+
     rendered = render_graphviz(dot_text, fmt, None if scale is None else PNG_DPI * scale)
     for message in rendered.warnings:
         warn(f"graphviz: {message}")
@@ -164,21 +169,42 @@ def refuse_file_as_node(output: str | None) -> None:
 
 
 def show_drawing(picture: Picture, out_file: str | None, width: int | None) -> None:
-    """The terminal drawing: coloured on a terminal, plain in a pipe, a file or NO_COLOR."""
+    """The terminal drawing: coloured on a terminal, plain in a pipe, a file or NO_COLOR
+    (rich is imported only for colour)."""
     from ..render.diagram import render_diagram
 
-    console = Console(highlight=False, soft_wrap=True)
-    drawing = render_diagram(picture, width or console.width)
+    if out_file is None and wants_color("auto"):
+        from rich.console import Console
+
+        console = Console(highlight=False, soft_wrap=True)
+        if console.color_system is not None and not console.no_color:
+            console.print(drawing_text(render_diagram(picture, width or console.width)))
+            return
+    drawing = render_diagram(picture, width or drawing_width())
     if out_file is not None:
         emit(drawing.plain().encode("utf-8"), out_file)
-    elif console.color_system is None or console.no_color:
-        click.echo(drawing.plain(), nl=False)
     else:
-        console.print(drawing_text(drawing))
+        click.echo(drawing.plain(), nl=False)
+
+
+def drawing_width() -> int:
+    """The width a plain drawing fits, as rich measures it: COLUMNS, else the terminal of
+    standard input, output or error, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for descriptor in (0, 1, 2):
+        try:
+            return os.get_terminal_size(descriptor).columns or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
 
 
 def drawing_text(drawing: Drawing) -> Text:
     """The drawing as one rich Text: values green, gradients red."""
+    from rich.text import Text
+
     text = Text()
     for runs in drawing.lines:
         for part, role in runs:

@@ -9,11 +9,11 @@ inline styles, so they survive a notebook that is not trusted.
 from __future__ import annotations
 
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from ..engine.trace import Trace
 from ..numformat import DECIMALS, LECTURE, Rounding
 from .dot import GRAD_COLOUR, VALUE_COLOUR
+from .markup import escape
 from .picture import Options, build_picture
 from .report import Section, build_report
 from .svg import render_svg

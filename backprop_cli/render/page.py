@@ -18,13 +18,13 @@ from dataclasses import replace
 from functools import partial
 from importlib import resources
 from typing import Any
-from xml.sax.saxutils import escape
 
 from ..analysis.expectations import DEFAULT_ATOL, DEFAULT_RTOL
 from ..analysis.hints import Candidate, downstream_mistakes, gradient_mistakes
 from ..analysis.walk import DONE, EDGE, START, SUM, Step, backward_steps
 from ..engine.trace import Edge, Trace, Value
 from ..numformat import LECTURE, Rounding, format_value
+from .markup import escape
 from .picture import OUTPUT_ID, Picture, copy_id, node_id
 from .report import shape_text
 from .svg import render_svg

@@ -11,9 +11,9 @@ classes that the interactive page highlights.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import escape, quoteattr
 
 from .dot import FONT, GRAD_COLOUR, VALUE_COLOUR
+from .markup import escape, quoteattr
 from .picture import Box, Picture, Wire, printable
 
 FONT_SIZE = 14
