@@ -171,19 +171,25 @@ def _rounding(trace: Trace) -> float:
     """How far rounding may move L: every computed node's rounding carried to the output by
     its gradient, summed (eps * sum max(|v|, 1) |dL/dv| over the gates: a gate may round
     at the scale of 1 inside, as log(1 + exp(-25)) does, whatever its value)."""
-    import numpy as np
-
     graph = trace.graph
     total = 0.0
     for node, gate in enumerate(graph.gates):
         if gate in (INPUT, CONST):
             continue
-        with np.errstate(all="ignore"):
-            term = float(np.sum(np.maximum(np.abs(np.asarray(trace.values[node], dtype=float)),
-                                           1.0) * np.abs(np.asarray(trace.grads[node],
-                                                                    dtype=float))))
+        term = _carried(trace.values[node], trace.grads[node])
         total += term if math.isfinite(term) else 0.0
     return 2.0**-52 * total
+
+
+def _carried(value: Any, gradient: Any) -> float:
+    """sum max(|v|, 1) |dL/dv| over a node's elements (numbers without numpy)."""
+    if not hasattr(value, "ndim") and not hasattr(gradient, "ndim"):
+        return max(abs(float(value)), 1.0) * abs(float(gradient))
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return float(np.sum(np.maximum(np.abs(np.asarray(value, dtype=float)), 1.0)
+                            * np.abs(np.asarray(gradient, dtype=float))))
 
 
 def _summary_value(value: Any) -> float:

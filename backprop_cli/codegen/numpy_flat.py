@@ -19,19 +19,29 @@ from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
 from ..graph.graph import CONST, INPUT
 from ..language.subscripts import format_subscript
-from .common import sympy_templates
 from .names import Templates
-from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
+from .numpy_parts import (
+    NUMPY_TREE,
+    ArrayNames,
+    footer,
+    header,
+    seed_line,
+    sympy_numpy_printer,
+    unused_inputs,
+    user_printer,
+)
 from .numpy_rules import forward_code, structural_gradient, unbroadcast_code
+from .tree_code import tree_templates
 
 
 class _Backward:
     """The backward lines: one per edge, ``+=`` at fan-out, copies where a later ``+=``
     would otherwise write through a shared array."""
 
-    def __init__(self, trace: Trace, names: ArrayNames, printer: NumpyPrinter) -> None:
+    def __init__(self, trace: Trace, names: ArrayNames) -> None:
         self.trace, self.names = trace, names
-        self.templates = Templates(trace.graph, names, sympy_templates(trace.graph, printer))
+        self.templates = Templates(trace.graph, names, tree_templates(
+            trace.graph, NUMPY_TREE, sympy_numpy_printer))
         self.fan_in = Counter(edge.source for edge in trace.edges())
         self.assigned = {names.grads[trace.graph.output]}
         self.lines: list[str] = []
@@ -76,14 +86,14 @@ class _Backward:
 
 def flat_numpy_code(trace: Trace) -> str:
     """The lecture's flat forward and backward code for a circuit of arrays."""
-    graph, printer, names = trace.graph, NumpyPrinter(), ArrayNames(trace)
+    graph, printer, names = trace.graph, user_printer(trace.graph), ArrayNames(trace)
     lines = header(trace, names)
     lines.append("\n# forward pass")
     for node in range(graph.output + 1):
         if graph.gates[node] not in (INPUT, CONST):
             lines.append(f"{names.values[node]} = {forward_code(trace, names, printer, node)}")
     lines += ["\n# backward pass", seed_line(trace, names)]
-    backward = _Backward(trace, names, printer)
+    backward = _Backward(trace, names)
     for edge in trace.edges():
         backward.edge(edge.node, edge.position)
     lines += backward.lines

@@ -1,27 +1,37 @@
 """A circuit of arrays in the lecture's modular form, with numpy (text only; never run here).
 
 One class per gate type: ``forward()`` caches what ``backward()`` needs, ``backward(upstream)``
-returns the downstream gradient of each input. Elementwise gates multiply by their
-sympy-derived local gradient (summing back over broadcast axes with ``unbroadcast`` where
-this circuit broadcasts); structural gates apply their vector-Jacobian rule. Gates with
-literal arguments (an axis, a shape, a subscript, a margin) take them when constructed.
+returns the downstream gradient of each input. Elementwise gates multiply by their local
+gradient (the gate rows' formula; sympy's for a user-defined gate), summing back over
+broadcast axes with ``unbroadcast`` where this circuit broadcasts; structural gates apply
+their vector-Jacobian rule. Gates with literal arguments (an axis, a shape, a subscript, a
+margin) take them when constructed.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-
-import sympy as sp
+from typing import Any
 
 from ..engine.trace import Trace
 from ..gates.array_gates import ARRAY_GATES
+from ..gates.formula import ONE
+from ..gates.registry import GATES
 from ..graph.graph import CONST, INPUT, Graph
 from ..language.subscripts import format_subscript
-from .common import class_name, gate_math, local_formula, times
+from .names import class_name
 from .numpy_layers import LAYER_CLASSES, layer_arguments
-from .numpy_parts import ArrayNames, NumpyPrinter, footer, header, seed_line, unused_inputs
+from .numpy_parts import (
+    NUMPY_TREE,
+    ArrayNames,
+    footer,
+    header,
+    seed_line,
+    unused_inputs,
+    user_printer,
+)
 from .numpy_rules import ELEMENTWISE_CODE, is_stacked
-from .tree_code import forward_expression
+from .tree_code import forward_expression, gate_locals
 
 _MATMUL_MATRICES = '''    def forward(self, a, b):
         self.a = a
@@ -211,32 +221,30 @@ def _broadcasts(trace: Trace, gate: str) -> bool:
                for a in graph.args[node] if graph.requires_grad[a])
 
 
-def elementwise_class(trace: Trace, gate: str, printer: NumpyPrinter) -> list[str]:
+def elementwise_class(trace: Trace, gate: str, printer: Any) -> list[str]:
     """``class MulGate`` on arrays: forward() caches what backward() needs; backward()
     sums back over broadcast axes when this circuit broadcasts the gate's operands."""
     graph = trace.graph
-    gm = gate_math(graph, gate)
-    params = [str(p) for p in gm.params]
-    cached = {p: sp.Symbol(f"self.{p}", real=True) for p in params}
-    out = sp.Symbol("self.out", real=True)
-    locals_ = [local_formula(gm, k, list(cached.values()), out) for k in range(len(params))]
-    needed = set().union(*(local.free_symbols for local in locals_))
+    user = graph.user_gates.get(gate)
+    params = [str(p) for p in (user.spec.params if user is not None else GATES[gate].params)]
+    locals_ = gate_locals(graph, gate, [f"self.{p}" for p in params], "self.out",
+                          printer=NUMPY_TREE, user_printer=lambda: printer)
+    needed = set().union(*(local.uses for local in locals_))
     broadcast = _broadcasts(trace, gate)
     lines = [f"class {class_name(gate)}:", f"    def forward(self, {', '.join(params)}):"]
     for param in params:
-        if cached[param] in needed:
+        if f"self.{param}" in needed:
             lines.append(f"        self.{param} = {param}")
         if broadcast:
             lines.append(f"        self.{param}_shape = np.shape({param})")
     forward = _elementwise_forward(graph, gate, params, printer)
-    if out in needed:
+    if "self.out" in needed:
         lines += [f"        self.out = {forward}", "        return self.out"]
     else:
         lines.append(f"        return {forward}")
     downstream = []
     for param, local in zip(params, locals_, strict=True):
-        code = "upstream" if local == 1 else "-upstream" if local == -1 else \
-            times("upstream", local, printer.factor(local))
+        code = local.product("upstream")
         if gate == "pow" and param == "b":  # log(a) only where it exists, without warnings
             code = code.replace("np.log(self.a)", "np.log(np.where(self.a > 0, self.a, np.nan))")
         downstream.append(f"unbroadcast({code}, self.{param}_shape)" if broadcast else code)
@@ -244,8 +252,7 @@ def elementwise_class(trace: Trace, gate: str, printer: NumpyPrinter) -> list[st
             f"        return {', '.join(downstream)}"]
 
 
-def _elementwise_forward(graph: Graph, gate: str, params: list[str],
-                         printer: NumpyPrinter) -> str:
+def _elementwise_forward(graph: Graph, gate: str, params: list[str], printer: Any) -> str:
     if gate in graph.user_gates:
         return forward_expression(graph, gate, params, printer)
     mapping = dict(zip(("a", "b", "c"), params, strict=False))
@@ -345,13 +352,16 @@ def _may_share(graph: Graph, node: int, position: int) -> bool:
     gate = graph.gates[node]
     if gate in ARRAY_GATES:
         return gate in ("transpose", "reshape")
-    gm = gate_math(graph, gate)
-    return bool(gm.partials[position] == 1)
+    if gate in graph.user_gates:
+        from .common import gate_math  # sympy: only for a user-defined gate
+
+        return bool(gate_math(graph, gate).partials[position] == 1)
+    return GATES[gate].code_trees[position] == ONE
 
 
 def modular_numpy_code(trace: Trace) -> str:
     """Gate classes, one gate object per node, and the forward and backward passes."""
-    graph, printer, names = trace.graph, NumpyPrinter(), ArrayNames(trace)
+    graph, printer, names = trace.graph, user_printer(trace.graph), ArrayNames(trace)
     nodes = [n for n in range(graph.output + 1) if graph.gates[n] not in (INPUT, CONST)]
     gates = list(dict.fromkeys(graph.gates[n] for n in nodes))
     classes = ["\n".join(structural_class(trace, gate) if gate in ARRAY_GATES else

@@ -5,17 +5,19 @@ before and after the passes (inputs as ``np.array`` literals, the printed result
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from fractions import Fraction
+from typing import Any, ClassVar
 
 import numpy as np
-import sympy as sp
 
 from ..engine.trace import Trace
-from ..gates.generate import numpy_piecewise
+from ..gates.formula import ZERO, Tree
+from ..gates.formula import Printer as TreePrinter
 from ..graph.array_calls import label_inputs
 from ..graph.graph import CONST, Graph
-from .common import RESERVED, Names, Printer, class_name
+from .names import RESERVED, Names, class_name
 from .numpy_layers import LAYER_GATE_HELPERS, LAYER_HELPERS
+from .tree_code import MINUS_ONE
 
 Shape = tuple[int, ...]
 
@@ -88,52 +90,60 @@ GATE_HELPERS = {"softmax": ("softmax",), "log_softmax": ("softmax", "logsumexp")
 NUMPY_RESERVED = RESERVED | {"np", *HELPERS}
 
 
-class NumpyPrinter(Printer):
-    """Local gradients as numpy code, elementwise, with the engine's conventions at kinks
-    (``np.heaviside(x, 0)``: relu'(0) = 0; ``np.sign(0)`` = 0; 1/2 at a max/min tie)."""
+NUMPY_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sign", "abs")
+_FOLDS = {"max": "maximum", "min": "minimum"}
 
-    def _module_format(self, fqn: str, register: bool = True) -> str:
-        return "np." + fqn.split(".")[-1] if fqn.startswith("math.") else \
-            str(super()._module_format(fqn, register))
 
-    def _call(self, function: str, *args: sp.Expr) -> str:
-        return f"np.{function}({', '.join(self._print(a) for a in args)})"
+class NumpyTreePrinter(TreePrinter):
+    """A built-in gate's local gradient (its rows' tree) as numpy code, elementwise, with
+    the engine's conventions at kinks: ``[a > b]`` is ``np.heaviside(a - b, tie)``, the tie
+    the kink table's (relu'(0) = 0, 1/2 at a max/min tie); ``np.sign(0)`` = 0."""
 
-    def _print_Heaviside(self, expr: sp.Expr) -> str:
-        at_zero = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
-        return f"np.heaviside({self._print(expr.args[0])}, {float(at_zero)!r})"
+    constants: ClassVar[dict[str, str]] = {"e": "np.e", "pi": "np.pi"}
+    functions: ClassVar[dict[str, str]] = {name: f"np.{name}" for name in NUMPY_FUNCTIONS}
 
-    def _print_sign(self, expr: sp.Expr) -> str:
-        return self._call("sign", expr.args[0])
+    def bracket(self, tree: Tree) -> str:
+        _, left, op, right, tie = tree
+        if op not in (">", "<"):
+            return f"np.where({self.condition(tree)}, 1.0, 0.0)"
+        if op == "<":
+            left, right = right, left
+        difference = left if right == ZERO else ("+", left, ("*", MINUS_ONE, right))
+        return f"np.heaviside({self.print(difference)}, {float(Fraction(tie))!r})"
 
-    def _print_abs(self, expr: sp.Expr) -> str:
-        return self._call("abs", expr.args[0])
+    def call(self, name: str, args: list[Tree]) -> str:
+        if name == "sigmoid":
+            return f"(1 / (1 + np.exp({self.print(_negative(args[0]))})))"
+        if name == "sech":  # numpy's cosh overflows to inf: 1/inf = 0
+            return f"(1 / np.cosh({self.print(args[0])}))"
+        if name in _FOLDS:
+            text = self.print(args[0])
+            for arg in args[1:]:
+                text = f"np.{_FOLDS[name]}({text}, {self.print(arg)})"
+            return text
+        return super().call(name, args)
 
-    _print_Abs = _print_abs
 
-    def _print_relu(self, expr: sp.Expr) -> str:
-        return f"np.maximum(0.0, {self._print(expr.args[0])})"
+NUMPY_TREE = NumpyTreePrinter()
 
-    def _print_sigmoid(self, expr: sp.Expr) -> str:
-        return f"(1 / (1 + np.exp({self._print(-expr.args[0])})))"
 
-    def _print_sech(self, expr: sp.Expr) -> str:  # numpy's cosh overflows to inf: 1/inf = 0
-        return f"(1 / np.cosh({self._print(expr.args[0])}))"
+def _negative(tree: Tree) -> Tree:
+    """-tree, a leading -1 dropped rather than doubled (sigmoid(-x)'s exp(x))."""
+    if tree[0] == "*" and tree[1] == MINUS_ONE:
+        return tree[2] if len(tree) == 3 else ("*", *tree[2:])
+    return ("*", MINUS_ONE, tree)
 
-    def _fold(self, function: str, expr: sp.Expr) -> str:
-        text = str(self._print(expr.args[0]))
-        for arg in expr.args[1:]:
-            text = f"np.{function}({text}, {self._print(arg)})"
-        return text
 
-    def _print_Max(self, expr: sp.Expr) -> str:
-        return self._fold("maximum", expr)
+def sympy_numpy_printer() -> Any:
+    """sympy's printer of numpy code, for user-defined gates (imports sympy)."""
+    from .numpy_sympy import NumpyPrinter
 
-    def _print_Piecewise(self, expr: sp.Expr) -> str:
-        return numpy_piecewise(self, expr)
+    return NumpyPrinter()
 
-    def _print_Min(self, expr: sp.Expr) -> str:
-        return self._fold("minimum", expr)
+
+def user_printer(graph: Graph) -> Any:
+    """The printer of user-defined gates' formulas: None when the circuit has none."""
+    return sympy_numpy_printer() if graph.user_gates else None
 
 
 class ArrayNames(Names):

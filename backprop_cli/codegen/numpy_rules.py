@@ -13,7 +13,7 @@ from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..language.subscripts import format_subscript
 from .numpy_layers import LAYER_CLASSES, layer_forward, layer_gradient
-from .numpy_parts import ArrayNames, NumpyPrinter
+from .numpy_parts import ArrayNames
 from .tree_code import forward_expression
 
 Shape = tuple[int, ...]
@@ -70,8 +70,9 @@ def per_row(upstream: str, out_shape: Shape) -> str:
 
 # ----------------------------------------------------------------------------- forward
 
-def forward_code(trace: Trace, names: ArrayNames, printer: NumpyPrinter, node: int) -> str:
-    """The right-hand side of a node's forward line."""
+def forward_code(trace: Trace, names: ArrayNames, printer: Any, node: int) -> str:
+    """The right-hand side of a node's forward line (``printer``: sympy's, for user-defined
+    gates)."""
     graph = trace.graph
     gate, args = graph.gates[node], graph.args[node]
     operands = [names.operand(a) for a in args]

@@ -4,7 +4,7 @@ imported only for them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import Any, ClassVar
 
@@ -45,36 +45,47 @@ PYTHON = PythonPrinter()
 MINUS_ONE: Tree = ("n", "-1")
 
 
-def tree_local(tree: Tree) -> Local:
+def tree_local(tree: Tree, printer: Printer = PYTHON) -> Local:
     """A local gradient's tree (operands put in) as code."""
     value = 1 if tree == ONE else -1 if tree == MINUS_ONE else None
     reciprocal = tree[0] == "^" and tree[2] == MINUS_ONE
-    return Local(PYTHON.factor(tree), value, reciprocal, names_in(tree))
+    return Local(printer.factor(tree), value, reciprocal, names_in(tree))
+
+
+def python_sympy_printer() -> Any:
+    """sympy's printer of Python code, for user-defined gates (imports sympy)."""
+    from .common import Printer as SympyPrinter
+
+    return SympyPrinter()
 
 
 def gate_locals(graph: Graph, gate: str, operands: list[str], out: str,
-                constants: tuple[str | None, ...] = ()) -> list[Local]:
+                constants: tuple[str | None, ...] = (), printer: Printer = PYTHON,
+                user_printer: Callable[[], Any] = python_sympy_printer) -> list[Local]:
     """Each local gradient of the gate as code, in terms of ``operands`` (code names, or
-    the constants' literals where ``constants`` gives them) and ``out``."""
+    the constants' literals where ``constants`` gives them) and ``out``: a built-in gate's
+    from its rows' trees with ``printer``, a user-defined gate's by sympy with
+    ``user_printer()``."""
     constants = constants or (None,) * len(operands)
     if gate in graph.user_gates:
-        from .common import Printer as SympyPrinter
         from .common import sympy_local_list
 
-        return sympy_local_list(graph, gate, operands, out, constants, SympyPrinter())
+        return sympy_local_list(graph, gate, operands, out, constants, user_printer())
     spec = GATES[gate]
     values = {p: operand_tree(name, literal)
               for p, name, literal in zip(spec.params, operands, constants, strict=True)}
     values["out"] = ("v", out)
-    return [tree_local(substitute(tree, values)) for tree in spec.code_trees]
+    return [tree_local(substitute(tree, values), printer) for tree in spec.code_trees]
 
 
-def tree_templates(graph: Graph) -> TemplateWriter:
+def tree_templates(graph: Graph, printer: Printer = PYTHON,
+                   user_printer: Callable[[], Any] = python_sympy_printer) -> TemplateWriter:
     """Local gradients with placeholders for the operands (``__p0``, ``__out``)."""
 
     def template(gate: str, position: int, constants: tuple[str | None, ...]) -> Local:
         operands = [f"__p{k}" for k in range(len(constants))]
-        return gate_locals(graph, gate, operands, "__out", constants)[position]
+        return gate_locals(graph, gate, operands, "__out", constants, printer,
+                           user_printer)[position]
 
     return template
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
 from ..gates.registry import BINARY_GATES, GATES, UNARY_GATES
 from ..gates.table import GATES as TABLE
-from ..language.parser import Item, parse
 from ..limits import current, exceeded
 from .graph import CONST, INPUT, Graph
+
+if TYPE_CHECKING:
+    from ..language.parser import Item
 
 COMPOSITES: dict[str, str] = {row.name: row.expansion for row in TABLE
                               if row.expansion is not None}
@@ -38,7 +41,10 @@ class Body:
 
 @cache
 def builtin_bodies() -> dict[str, Body]:
-    """The built-in composites, parsed by the project's own parser."""
+    """The built-in composites, parsed by the project's own parser (imported only when a
+    circuit has a composite to open)."""
+    from ..language.parser import parse
+
     return {name: Body(GATES[name].params, tuple(parse(text).statements[-1].rpn))
             for name, text in COMPOSITES.items()}
 
@@ -52,13 +58,14 @@ def composite_bodies(graph: Graph) -> dict[str, Body]:
 
 
 def is_expandable(graph: Graph) -> bool:
-    bodies = composite_bodies(graph)
-    return any(gate in bodies for gate in graph.gates)
+    return any(gate in COMPOSITES or gate in graph.user_gates for gate in graph.gates)
 
 
 def expand_composites(graph: Graph) -> Graph:
     """The same circuit with every composite gate replaced by its primitive gates (the
     graph itself when it has none)."""
+    if not is_expandable(graph):
+        return graph
     bodies = composite_bodies(graph)
     while any(gate in bodies for gate in graph.gates):
         graph = _Inliner(graph, bodies).run()

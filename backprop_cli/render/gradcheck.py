@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -96,4 +95,6 @@ def _plain(value: Any) -> Any:
 
 
 def render_gradcheck_json(result: GradCheck) -> str:
+    import json  # only for --format json
+
     return json.dumps(gradcheck_document(result), indent=2) + "\n"

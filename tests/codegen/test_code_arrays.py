@@ -18,6 +18,7 @@ from test_check import installed_backprop
 from backprop_cli import bundled_names, run
 from backprop_cli.codegen.write import python_code
 from backprop_cli.engine.trace import Trace
+from backprop_cli.gates.registry import GATES
 
 from conftest import eval_json, invoke
 
@@ -256,3 +257,29 @@ def test_expanded_array_code_writes_the_sigmoid_out(style: str) -> None:
     code = invoke("code", "two-layer-sigmoid-squared", "--expand", "--style", style).stdout
     assert "np.exp(" in code and "1 / (1 + np.exp" not in code
     assert_same(exec_generated(code), expected_numbers(eval_json("two-layer-sigmoid-squared")))
+
+
+ELEMENT_VALUES = ("x=[0.5, 1, 2, 1.5]", "y=[0.5, 2, 1, 0.25]", "z=[3, 0.5, 1.5, 1]")
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("gate", sorted(GATES))
+def test_every_built_in_gate_on_arrays_is_written_without_sympy_and_reproduces_the_tool(
+        gate: str, style: str) -> None:
+    """Each built-in gate's local gradients are printed from its rows' trees (a tie at the
+    first element, x = y, where max, min, the comparisons and clip have kinks); the printed
+    code, run, gives the tool's numbers in both styles."""
+    names = ("x", "y", "z")[:len(GATES[gate].params)]
+    program = f"f = sum({gate}({', '.join(names)}) * w)"
+    inputs = (*ELEMENT_VALUES[:len(names)], "w=[1, -2, 0.5, 3]")
+    code = subprocess.run([sys.executable, "-c", CODE_WITHOUT_SYMPY, program, style, *inputs],
+                          capture_output=True, text=True, check=True).stdout
+    assert_same(exec_generated(code), expected_numbers(eval_json(program, *inputs)))
+
+
+CODE_WITHOUT_SYMPY = """
+import sys
+from backprop_cli.cli.main import main
+assert main(["code", sys.argv[1], "--style", sys.argv[2], *sys.argv[3:]]) == 0
+assert "sympy" not in sys.modules, "sympy was imported"
+"""
