@@ -71,8 +71,8 @@ def parse_settings(items: list[str], base: Limits = DEFAULT_LIMITS) -> Limits:
             number = float(text) if kinds[key] == "float" else int(text.replace("_", ""))
         except ValueError:
             raise LimitError(f"limit {name.strip()} needs a number, got {text!r}") from None
-        if number <= 0:
-            raise LimitError(f"limit {name.strip()} must be positive")
+        if not number > 0 or number == float("inf"):  # nan and inf too
+            raise LimitError(f"limit {name.strip()} must be a positive finite number")
         settings[key] = number
     return replace(base, **settings)  # type: ignore[arg-type]
 

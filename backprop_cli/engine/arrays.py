@@ -427,11 +427,13 @@ def _judge_local(trace: Trace, node: int, position: int, operands: list[Array], 
     if not produced.any():
         return
     undefined = np.array(produced & np.isnan(local))  # 0-d for a scalar: still writable
+    spread = [np.broadcast_to(o, shape) for o in operands]
+    outs = np.broadcast_to(trace.values[node], shape)
     for index in map(tuple, np.argwhere(undefined)):  # no real value, or an overflow inside?
-        elements = [float(np.broadcast_to(o, shape)[index]) for o in operands]
-        out = float(np.broadcast_to(trace.values[node], shape)[index])
-        if not local_undefined(graph, graph.gates[node], elements, position, out):
-            undefined[index] = False
+        elements = [float(o[index]) for o in spread]
+        if local_undefined(graph, graph.gates[node], elements, position, float(outs[index])):
+            break  # the first element without a real value: the error names it
+        undefined[index] = False
     if undefined.any():
         raise _element_error(graph, trace.values, node, local, "local gradient", ~undefined)
     if is_strict():

@@ -538,3 +538,23 @@ def test_a_matrix_product_in_a_user_gate_is_a_located_error(body: str) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("error: gate g: @ (matmul) works on arrays") and \
         "line 1, column" in result.stderr and "^" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "0", "-1"])
+def test_a_limit_must_be_a_positive_finite_number(value: str) -> None:
+    """fuzz/mixed.py, seed 2026: ``--limit exact-seconds=nan`` passed the check ``<= 0`` and
+    reached setitimer (ValueError, exit 70)."""
+    program = "def g(t, u): u ** u\nf = g(z, softplus(z))"
+    result = invoke("gradcheck", program, "z=0.5", "--limit", f"exact-seconds={value}")
+    _refused(result, "exact-seconds must be a positive finite number")
+
+
+def test_a_power_without_a_real_derivative_on_a_large_array_names_its_first_element() -> None:
+    """fuzz/mixed.py, seed 2026: d/db of a ** b at 4.5 million negative bases was judged
+    element by element (a hang past 30 s on randn(3000, 3000)); the first element without a
+    real value is named, and the judging stops there (a 0.1-s check, not a minute)."""
+    z = "[" + ", ".join(["1e300", "1", "-2"] + ["-3"] * 200_000) + "]"
+    result = invoke("eval", "def g0(t): (pi / t)\nf = sum(amax(g0(z) ^ y))", "y=10",
+                    f"z={z}", "--format", "json")
+    first = _refused(result, "needs a > 0 at node t2 = t1 ** y at element [2]")
+    assert "t1[2] = -1.5707963267948966" in first
