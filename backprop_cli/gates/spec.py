@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .formula import Tree
@@ -12,7 +11,6 @@ Forward = Callable[..., Any]
 Partial = Callable[..., Any]
 
 
-@dataclass(frozen=True)
 class GateSpec:
     """A gate as generated from its sympy definition (see ``gates.py`` and ``codegen.py``).
 
@@ -25,17 +23,35 @@ class GateSpec:
     the code writers (empty for a user-defined gate: sympy prints its code).
     """
 
-    name: str
-    params: tuple[str, ...]
-    pattern: str
-    summary: str
-    definition: str
-    partial_formulas: tuple[str, ...]
-    forward: Forward
-    partials: tuple[Partial, ...]
-    definition_tree: Tree
-    partial_trees: tuple[Tree, ...]
-    code_trees: tuple[Tree, ...]
+    __slots__ = (
+        "code_trees",
+        "definition",
+        "definition_tree",
+        "forward",
+        "name",
+        "params",
+        "partial_formulas",
+        "partial_trees",
+        "partials",
+        "pattern",
+        "summary",
+    )
+
+    def __init__(self, name: str, params: tuple[str, ...], pattern: str, summary: str,
+                 definition: str, partial_formulas: tuple[str, ...], forward: Forward,
+                 partials: tuple[Partial, ...], definition_tree: Tree,
+                 partial_trees: tuple[Tree, ...], code_trees: tuple[Tree, ...]) -> None:
+        self.name = name
+        self.params = params
+        self.pattern = pattern
+        self.summary = summary
+        self.definition = definition
+        self.partial_formulas = partial_formulas
+        self.forward = forward
+        self.partials = partials
+        self.definition_tree = definition_tree
+        self.partial_trees = partial_trees
+        self.code_trees = code_trees
 
     @property
     def arity(self) -> int:

@@ -15,11 +15,9 @@ only when something asks for it (``symbolic``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
 class Kink:
     """Where a gate's derivative formula fails, and the local gradients used there.
 
@@ -30,11 +28,16 @@ class Kink:
     formula fails, but the limit exists for b >= 1, so no warning there.
     """
 
-    where: str
-    convention: str
-    hits: Callable[[Sequence[Any]], Any]
-    locals: Callable[[Sequence[Any], Any, Any], tuple[Any, ...]]
-    warns: Callable[[Sequence[Any], Sequence[bool]], Any] | None = None
+    __slots__ = ("convention", "hits", "locals", "warns", "where")
+
+    def __init__(self, where: str, convention: str, hits: Callable[[Sequence[Any]], Any],
+                 locals: Callable[[Sequence[Any], Any, Any], tuple[Any, ...]],
+                 warns: Callable[[Sequence[Any], Sequence[bool]], Any] | None = None) -> None:
+        self.where = where
+        self.convention = convention
+        self.hits = hits
+        self.locals = locals
+        self.warns = warns
 
 
 def _zero_base(args: Sequence[Any]) -> Any:
@@ -163,7 +166,6 @@ def _halves(args: Sequence[Any], half: Any, inf: Any) -> tuple[Any, ...]:
     return (half, half)
 
 
-@dataclass(frozen=True)
 class Gate:
     """A built-in gate.
 
@@ -195,28 +197,64 @@ class Gate:
       convention (clip); a test checks them against sympy's derivative away from the kinks.
     """
 
-    name: str
-    params: tuple[str, ...]
-    define: Callable[..., Any]
-    pattern: str
-    summary: str
-    output_form: bool = False
-    lower_piece: bool = False
-    kink: Kink | None = None
-    kink_test: str | None = None
-    switch: Callable[[Sequence[Any]], Any] | None = None
-    undefined: Callable[[Sequence[Any], str], str | None] | None = None
-    stable: Callable[..., dict[Any, Any]] | None = None
-    shown: Callable[..., dict[Any, Any]] | None = None
-    underflow: bool = False
-    raises: str | None = None
-    safe: bool = False
-    python: str | None = None
-    numpy: str | None = None
-    expansion: str | None = None
-    commutative: bool = False
-    tape_order: int = 99
-    local_gradients: Callable[..., tuple[Any, ...]] | None = None
+    __slots__ = (
+        "commutative",
+        "define",
+        "expansion",
+        "kink",
+        "kink_test",
+        "local_gradients",
+        "lower_piece",
+        "name",
+        "numpy",
+        "output_form",
+        "params",
+        "pattern",
+        "python",
+        "raises",
+        "safe",
+        "shown",
+        "stable",
+        "summary",
+        "switch",
+        "tape_order",
+        "undefined",
+        "underflow",
+    )
+
+    def __init__(self, name: str, params: tuple[str, ...], define: Callable[..., Any], pattern: str,
+                 summary: str, *, output_form: bool = False, lower_piece: bool = False,
+                 kink: Kink | None = None, kink_test: str | None = None,
+                 switch: Callable[[Sequence[Any]], Any] | None = None,
+                 undefined: Callable[[Sequence[Any], str], str | None] | None = None,
+                 stable: Callable[..., dict[Any, Any]] | None = None,
+                 shown: Callable[..., dict[Any, Any]] | None = None, underflow: bool = False,
+                 raises: str | None = None, safe: bool = False, python: str | None = None,
+                 numpy: str | None = None, expansion: str | None = None, commutative: bool = False,
+                 tape_order: int = 99,
+                 local_gradients: Callable[..., tuple[Any, ...]] | None = None) -> None:
+        self.name = name
+        self.params = params
+        self.define = define
+        self.pattern = pattern
+        self.summary = summary
+        self.output_form = output_form
+        self.lower_piece = lower_piece
+        self.kink = kink
+        self.kink_test = kink_test
+        self.switch = switch
+        self.undefined = undefined
+        self.stable = stable
+        self.shown = shown
+        self.underflow = underflow
+        self.raises = raises
+        self.safe = safe
+        self.python = python
+        self.numpy = numpy
+        self.expansion = expansion
+        self.commutative = commutative
+        self.tape_order = tape_order
+        self.local_gradients = local_gradients
 
     @property
     def arity(self) -> int:
