@@ -20,6 +20,7 @@ from .errors import BackpropError, Span
 
 if TYPE_CHECKING:
     from fractions import Fraction
+    from types import FrameType
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,10 @@ def alarm(seconds: float, message: str) -> Iterator[None]:
         yield
         return
 
-    def expire(signum: int, frame: object) -> None:
+    def expire(signum: int, frame: FrameType | None) -> None:
+        if _importing(frame):  # a module cut off half-made stays broken: ring again after
+            signal.setitimer(signal.ITIMER_REAL, IMPORT_GRACE)
+            return
         raise LimitError(message)
 
     outer, started = signal.getitimer(signal.ITIMER_REAL)[0], time.monotonic()
@@ -149,6 +153,19 @@ def alarm(seconds: float, message: str) -> Iterator[None]:
         if outer:
             signal.setitimer(signal.ITIMER_REAL,
                              max(outer - (time.monotonic() - started), 0.001))
+
+
+IMPORT_GRACE = 0.05  # seconds: how often a late alarm looks again while a module is imported
+
+
+def _importing(frame: FrameType | None) -> bool:
+    """Whether the interrupted code is inside an import (sympy's takes about half a second:
+    an alarm raised in it left ``sympy`` half-initialised in ``sys.modules``)."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
 
 
 def check_clock() -> None:
@@ -217,6 +234,24 @@ STEP_BYTES = 4_000
 # sympy number behind a pointer, about this much)
 FLOAT_BYTES = 8
 EXACT_BYTES = 200
+
+
+# bytes a view of a graph takes for each of its nodes while it is made, on top of the
+# evaluation's own (peak RSS for a 10^5-term sum, 300,000 nodes, over its nodes, rounded up);
+# the evaluation itself keeps about 350 bytes a node (1.4 GB at the gates limit)
+EVALUATION_BYTES = 350
+VIEW_BYTES = {"JSON document": 600, "CSV, TSV or JSON Lines records": 2_600,
+              "steps of --steps": 3_400, "Jacobians of --jacobian": 4_400,
+              "picture": 1_800, "SVG picture": 3_200, "interactive page": 9_500,
+              "code": 1_100}
+
+
+def check_view(view: str, nodes: int) -> None:
+    """Refuse a view of a graph too large for the memory limit before it is made: the
+    pictures, documents and records of 10^6 nodes took 5 to 27 GB."""
+    per_node = VIEW_BYTES[view] + EVALUATION_BYTES
+    check_memory(f"the {view} of {nodes:,} nodes (about {per_node:,} bytes a node)",
+                 nodes * per_node)
 
 
 def check_memory(what: str, size: int, *, source: str | None = None,

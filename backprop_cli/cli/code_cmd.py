@@ -7,6 +7,7 @@ import math
 import click
 
 from ..graph.expand import expand_composites
+from ..limits import check_view
 from .common import circuit_options, no_grad_option, print_notes, run_circuit, seed_option
 
 
@@ -51,4 +52,5 @@ def code_command(source: str, assignments: tuple[str, ...], output: str | None,
     if not trace.arrays and not all(map(math.isfinite, [*trace.values, *trace.grads])):
         click.echo("warning: the code raises OverflowError at these inputs: Python's math "
                    "module refuses what IEEE-754 (and the tool) takes as inf", err=True)
+    check_view("code", len(trace.graph))
     click.echo(python_code(trace, style), nl=False)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import BackpropError
+from ..limits import check_view
 from ..numformat import LECTURE, Rounding
 from .common import circuit_options, load_circuit, number_options, print_notes, run_circuit, warn
 from .output import wants_color
@@ -28,6 +29,7 @@ GRAPHVIZ_FORMATS = ("png", "pdf")
 EXTENSIONS = {".txt": "terminal", ".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png",
               ".pdf": "pdf", ".mmd": "mermaid", ".mermaid": "mermaid", ".md": "mermaid",
               ".html": "html", ".htm": "html"}
+PICTURE_VIEWS = {"svg": "SVG picture", "html": "interactive page"}  # the rest: "picture"
 PNG_DPI = 96  # Graphviz's own resolution for bitmaps: --scale 2 doubles it
 STYLES = {"value": "green", "grad": "red", "title": "bold", "note": "dim"}
 MIN_WIDTH = 20
@@ -89,6 +91,7 @@ def draw_command(source: str, assignments: tuple[str, ...], output: str | None,
     trace = run_circuit(source, assignments, output, upstream, exact, circuit=circuit,
                         transform=expand_composites if expand else None)
     print_notes(trace)
+    check_view(PICTURE_VIEWS.get(fmt, "picture"), len(trace.graph))
     options = Options(values=not no_values, grads=not no_grads, rounding=rounding or LECTURE)
     picture = build_picture(trace, options, title if title is not None else circuit.title)
     if fmt == "terminal":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..engine.paths import get_path
+from ..limits import check_view
 from ..numformat import FULL, LECTURE, Rounding, exact_text, format_float, format_value
 from ..render.trace_view import trace_view
 from .common import (
@@ -104,14 +105,23 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
             raise click.UsageError("--steps shows table, plain or json (without --table)")
         from .walk import show_steps
 
+        check_view("steps of --steps", len(trace.graph))
         show_steps(trace, choose_format(fmt, color), rounding or LECTURE, pause)
         return
     results = None
     if jacobian:
         from ..analysis.jacobian import jacobians
 
+        check_view("Jacobians of --jacobian", len(trace.graph))
         results = jacobians(trace)
+    if fmt in DOCUMENT_VIEWS:
+        check_view(DOCUMENT_VIEWS[fmt], len(trace.graph))
     emit(trace_view(trace, rounding, full, results), fmt, table, color)
+
+
+DOCUMENT_VIEWS = {"json": "JSON document", "csv": "CSV, TSV or JSON Lines records",
+                  "tsv": "CSV, TSV or JSON Lines records",
+                  "jsonl": "CSV, TSV or JSON Lines records"}
 
 
 def warn_no_inputs(source: str) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import time
+from pathlib import Path
+
 import pytest
 
 from backprop_cli import limits
@@ -111,3 +115,46 @@ def test_an_exact_literal_within_the_limit_is_exact() -> None:
     assert limits.exact_fraction("0e99999999999") == 0
     with pytest.raises(limits.LimitError, match="exact-digits=N"):
         limits.exact_fraction("1e10001")
+
+
+VIEWS = [  # the command, and the view the memory limit names
+    (("draw", "-", "x=1", "--format", "mermaid"), "picture"),
+    (("draw", "-", "x=1", "--format", "dot"), "picture"),
+    (("draw", "-", "x=1", "--format", "svg"), "SVG picture"),
+    (("draw", "-", "x=1", "--format", "html"), "interactive page"),
+    (("eval", "-", "x=1", "--steps", "--format", "json"), "steps of --steps"),
+    (("eval", "-", "x=1", "--jacobian"), "Jacobians of --jacobian"),
+    (("eval", "-", "x=1", "--format", "json"), "JSON document"),
+    (("eval", "-", "x=1", "--format", "jsonl"), "CSV, TSV or JSON Lines records"),
+    (("code", "-", "x=1"), "code"),
+]
+
+
+@pytest.mark.parametrize(("args", "view"), VIEWS)
+def test_a_view_too_large_for_memory_is_refused_before_it_is_made(args: tuple[str, ...],
+                                                                  view: str) -> None:
+    """The views of a 10^6-term sum took 5-27 GB and minutes (issue 18): each is estimated
+    from the graph's nodes (limits.VIEW_BYTES) and refused, naming itself and the limit;
+    with the limit raised it is made."""
+    program = "f = " + " + ".join(f"x*{k}" for k in range(1, 101))  # 300 nodes
+    per_node = limits.VIEW_BYTES[view] + limits.EVALUATION_BYTES
+    below = invoke(*args, "--limit", f"memory={300 * per_node - 1}", input=program)
+    first = refused(below, "memory")
+    assert f"the {view} of 300 nodes (about {per_node:,} bytes a node)" in first, first
+    made = invoke(*args, "--limit", f"memory={300 * per_node}", input=program)
+    assert made.exit_code == 0, made.stderr
+
+
+def test_an_alarm_never_cuts_an_import_short(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exact-seconds alarm that rang inside ``import sympy`` (a loaded machine, a limit
+    of 0.5 s) left sympy half-initialised for the rest of the process ("module 'sympy' has
+    no attribute 'algebras'"): the alarm waits for the import to finish, then rings."""
+    (tmp_path / "slow_module_for_the_alarm.py").write_text(
+        "import time\ntime.sleep(0.3)\nCOMPLETE = True\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = None
+    with pytest.raises(limits.LimitError, match="too late"), limits.alarm(0.05, "too late"):
+        module = importlib.import_module("slow_module_for_the_alarm")
+        time.sleep(2)
+    assert module is not None and module.COMPLETE
