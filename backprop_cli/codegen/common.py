@@ -1,6 +1,6 @@
-"""What the Python and numpy writers share: the printer of local gradients, the allocator of
-Python names, a gate's sympy side (definition and local gradients) and its forward expression,
-the local-gradient templates of the flat style, and the gate classes' names.
+"""sympy's side of the code writers, for user-defined gates only (built-in gates are
+printed from their rows' formula trees, ``tree_code`` and ``numpy_parts``): the printer of
+local gradients, a gate's sympy definition and local gradients, and its forward expression.
 """
 
 from __future__ import annotations
@@ -15,21 +15,16 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..gates.arithmetic import literal_value
 from ..gates.symbolic import GATES_BY_NAME, OUT
 from ..graph.graph import Graph
-from .names import RESERVED, Local, Names, TemplateWriter, class_name
+from .names import Local
 
 __all__ = [
-    "RESERVED",
     "GateMath",
-    "Names",
     "Printer",
-    "class_name",
     "gate_math",
     "literal_symbol",
     "local_formula",
     "sympy_local",
     "sympy_local_list",
-    "sympy_templates",
-    "times",
     "user_forward",
 ]
 
@@ -119,11 +114,6 @@ def sympy_local(local: sp.Expr, code: str) -> Local:
                  frozenset(str(s) for s in local.free_symbols))
 
 
-def times(upstream: str, local: sp.Expr, code: str) -> str:
-    """``upstream * local`` as code; a reciprocal local becomes a division."""
-    return sympy_local(local, code).times(upstream)
-
-
 def sympy_local_list(graph: Graph, gate: str, operands: Sequence[str], out: str,
                      constants: Sequence[str | None], printer: Printer) -> list[Local]:
     """Each local gradient of the gate as code printed by sympy (a user-defined gate)."""
@@ -133,20 +123,3 @@ def sympy_local_list(graph: Graph, gate: str, operands: Sequence[str], out: str,
     locals_ = [local_formula(gm, k, symbols, sp.Symbol(out, real=True))
                for k in range(len(gm.params))]
     return [sympy_local(local, printer.factor(local)) for local in locals_]
-
-
-def sympy_templates(graph: Graph, printer: Printer) -> TemplateWriter:
-    """Local gradients printed by sympy, with placeholders for the operands that are not
-    constants (numpy code, user-defined gates)."""
-
-    maths: dict[str, GateMath] = {}  # sympy's partials once per gate, not per edge
-
-    def template(gate: str, position: int, constants: tuple[str | None, ...]) -> Local:
-        operands = [literal_symbol(text) if text is not None
-                    else sp.Symbol(f"__p{k}", real=True) for k, text in enumerate(constants)]
-        if gate not in maths:
-            maths[gate] = gate_math(graph, gate)
-        local = local_formula(maths[gate], position, operands, sp.Symbol("__out", real=True))
-        return sympy_local(local, printer.factor(local))
-
-    return template
