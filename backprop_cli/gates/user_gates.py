@@ -270,9 +270,9 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
 
 
 def _check_rational(number: sp.Rational, item: Item, definition: Definition) -> None:
-    bits = max(abs(number.p).bit_length(), number.q.bit_length())
+    digits = max(_decimal_digits(int(number.p)), _decimal_digits(int(number.q)))
     try:
-        check_digits(f"a number in gate {definition.name}", int(bits * 0.30103) + 1)
+        check_digits(f"a number in gate {definition.name}", digits)
     except LimitError as error:
         raise _error(error.message, definition, item) from None
 
@@ -441,6 +441,9 @@ class Tape:
 
     def _number(self, node: sp.Expr) -> int | None:
         literal = self.arithmetic.literal
+        if node.is_Rational:  # sympy may fold a derivative's constant past exact-digits
+            check_digits(f"a number in gate {self.gate} or its derivative",
+                         max(_decimal_digits(int(node.p)), _decimal_digits(int(node.q))))
         if node.is_Integer:
             return self._constant(literal(str(int(node))))
         if node.is_Rational:
@@ -584,3 +587,8 @@ def formula_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
         return to_tree(expr, param)
     except ValueError:
         return ("v", sp.sstr(expr))
+
+
+def _decimal_digits(number: int) -> int:
+    """An integer's decimal digits, from its bits (str() refuses past Python's own limit)."""
+    return int(abs(number).bit_length() * 0.30103) + 1

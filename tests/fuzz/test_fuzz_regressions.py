@@ -558,3 +558,12 @@ def test_a_power_without_a_real_derivative_on_a_large_array_names_its_first_elem
                     f"z={z}", "--format", "json")
     first = _refused(result, "needs a > 0 at node t2 = t1 ** y at element [2]")
     assert "t1[2] = -1.5707963267948966" in first
+
+
+def test_a_constant_sympy_folds_past_exact_digits_in_a_derivative_is_refused() -> None:
+    """fuzz/mixed.py, seed 2026: d/du of (10^-400)^(-u/3^10) holds an integer of 59,047
+    digits, which reached str() (Python's own digit limit: ValueError, exit 70)."""
+    result = invoke("eval", "def g2(t, u): (10**-400 ^ (u * -1/3^10))\nf = g2(x, y)",
+                    "x=1", "y=2")
+    _refused(result, "a number in gate g2 or its derivative (59,047)",
+             "--limit exact-digits=N")
