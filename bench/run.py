@@ -25,6 +25,7 @@ import commands
 import end_to_end
 import machine
 import report
+import scaling_plot
 import workloads
 from procs import BENCH, backprop_command, measure, python, run_json
 
@@ -287,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "scalar" in args.sections:
             log("scalar graphs")
             results["scalar"] = run_scalar(args, workdir)
+            if args.out and find_spec("matplotlib"):
+                scaling_plot.plot(results["scalar"],
+                                  args.out.with_name("benchmarks-scaling.svg"))
         if "cold" in args.sections:
             log(f"cold start ({args.cold_runs} rounds)")
             results["cold"] = cold_start.run(args.cold_runs)

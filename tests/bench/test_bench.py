@@ -212,3 +212,19 @@ def test_the_commands_table_has_a_line_per_command() -> None:
     text = commands.markdown({"rounds": 1, "rows": rows, "failures": {}})
     assert text.count("2.50×") == len(commands.CIRCUITS) * (len(commands.COMMANDS) - 1)
     assert "1.00× (100 ms CPU)" in text
+
+
+def test_scaling_curves_are_microseconds_per_gate_in_order_of_size() -> None:
+    """The scaling plot's points: (fwd + bwd) / gates for the engines, the whole process's
+    CPU time / gates for the CLI, sorted by size; an engine that was not measured is left
+    out."""
+    scaling_plot = bench("scaling_plot")
+    cases = [{"shape": "wide", "gates": 100, "results": {
+                 "tool": {"times": {"forward": 1e-4, "backward": 3e-4}}, "cli": {"cpu": 0.1},
+                 "torch": "skipped"}},
+             {"shape": "wide", "gates": 10, "results": {
+                 "tool": {"times": {"forward": 2e-5, "backward": 2e-5}}}}]
+    found = scaling_plot.curves(cases)
+    assert found["wide"]["tool"] == [(10, pytest.approx(4.0)), (100, pytest.approx(4.0))]
+    assert found["wide"]["cli"] == [(100, pytest.approx(1000.0))]
+    assert "torch" not in found["wide"] and found["chain"] == {}
