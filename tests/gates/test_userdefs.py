@@ -213,10 +213,11 @@ def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
 
 
 def _number(expr: sp.Expr) -> float:
-    """A number from the oracle; a step's argument is evaluated first (sympy leaves
-    Heaviside(0.25**tan(exp(1/4))) alone, not knowing the sign of a tan)."""
-    steps = expr.replace(lambda node: isinstance(node, sp.Heaviside),
-                         lambda node: sp.Heaviside(*[sp.N(arg, 30) for arg in node.args]))
+    """A number from the oracle; a step's argument (and its derivative's, DiracDelta) is
+    evaluated first: sympy leaves Heaviside(0.25**tan(exp(1/4))) and, depending on its
+    cache, DiracDelta(-1/2 + tan(exp(1/4))) alone, not knowing the sign of a tan."""
+    steps = expr.replace(lambda node: isinstance(node, sp.Heaviside | sp.DiracDelta),
+                         lambda node: node.func(*[sp.N(arg, 30) for arg in node.args]))
     return float(steps.evalf(30))
 
 
