@@ -43,6 +43,7 @@ from ..errors import DomainError
 from ..gates.arithmetic import FLOAT, Arithmetic
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
+from ..limits import current, exceeded
 
 DEFAULT_H = 1e-5
 DEFAULT_THRESHOLD = 1e-4
@@ -138,13 +139,14 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
     trace = evaluate(graph, inputs, arithmetic, upstream)
     seed = trace.grads[graph.output]
     point = _Point(graph, inputs, arithmetic, seed, trace.arrays, _rounding(trace))
-    checks, skipped = [], []
-    for name, node in graph.inputs.items():
-        if not graph.requires_grad[node]:  # labels, or held with --no-grad: no gradient
-            skipped.append(name)
-            continue
+    checked = [(name, node) for name, node in graph.inputs.items() if graph.requires_grad[node]]
+    skipped = [name for name in graph.inputs if (name, graph.inputs[name]) not in checked]
+    sample = _sample_size(graph, trace.values)  # labels, or held with --no-grad: skipped
+    plan = [(name, node, _indices(trace.grads[node], sample)) for name, node in checked]
+    _check_work(graph, sum(len(indices) for _, _, indices in plan))
+    checks = []
+    for name, node, indices in plan:
         gradient = trace.grads[node]
-        indices = _indices(gradient, _sample_size(graph, trace.values))
         results = [_check_element(point, probe or graph, name, index,
                                   float(gradient if index is None else gradient[index]),
                                   h, threshold) for index in indices]
@@ -158,13 +160,24 @@ MIN_SAMPLE = 10  # CS231n's grad_check_sparse checks 10 random entries
 SAMPLE_SEED = 0
 # element operations one input's check may spend (4 forward passes per checked element)
 WORK_BUDGET = 400_000_000
+PASSES = 4
+
+
+def _check_work(graph: Graph, elements: int) -> None:
+    """Refuse a check of more forward passes over the graph than node-evaluations allows
+    (four passes a checked element: 64 inputs of a 10^6-gate graph took 145 s)."""
+    work = PASSES * elements * len(graph.gates)
+    if work > current().node_evaluations:
+        raise exceeded(f"the node evaluations of checking {elements:,} numbers (the inputs "
+                       f"and the sampled array elements), {PASSES} forward passes each over "
+                       f"{len(graph.gates):,} nodes", work, "node_evaluations")
 
 
 def _sample_size(graph: Graph, values: list[Any]) -> int:
     """How many elements of a large array input to check: up to MAX_ELEMENTS, fewer when
     one forward pass is long (randn(3000, 3000): 10), at least MIN_SAMPLE."""
     per_pass = sum(int(getattr(value, "size", 1)) for value in values) + len(graph)
-    return max(MIN_SAMPLE, min(MAX_ELEMENTS, WORK_BUDGET // (4 * per_pass)))
+    return max(MIN_SAMPLE, min(MAX_ELEMENTS, WORK_BUDGET // (PASSES * per_pass)))
 
 
 def _rounding(trace: Trace) -> float:

@@ -315,3 +315,19 @@ def test_a_large_input_is_checked_on_a_random_sample() -> None:
     assert result.exit_code == 0, result.stderr
     assert "a random sample of 10 of 9,000,000, seed 0" in result.stdout
     assert module.MIN_SAMPLE == 10 and module.SAMPLE_SEED == 0
+
+
+def test_a_check_of_too_many_forward_passes_is_refused_before_it_starts() -> None:
+    """64 scalar inputs of a 10^6-gate graph took 145 s (four forward passes each): the
+    passes × nodes are bounded by node-evaluations, which raising lets the check run."""
+    names = [f"x{k}" for k in range(8)]
+    program = "f = " + " + ".join(f"{names[k % 8]}*{k}" for k in range(1, 101))  # 307 nodes
+    args = ("gradcheck", "-", *(f"{name}=0.5" for name in names))
+    refused = invoke(*args, "--limit", "node-evaluations=9823", input=program)
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: the node evaluations of checking 8 numbers (the "
+                                     "inputs and the sampled array elements), 4 forward "
+                                     "passes each over 307 nodes (9,824) exceeds the limit "
+                                     "of 9,823; raise it with --limit node-evaluations=N")
+    ran = invoke(*args, "--limit", "node-evaluations=9824", input=program)
+    assert ran.exit_code == 0, ran.stderr
