@@ -16,7 +16,7 @@ from typing import IO, Any
 import click
 
 from ..api import compile_circuit
-from ..engine.batch import NUMPY_GATES, Batch, BatchResult, chunk_rows
+from ..engine.batch import NUMPY_GATES, Batch, BatchResult, check_chunks, chunk_rows
 from ..engine.reference import check_inputs, needed_nodes
 from ..errors import CircuitError, InputError
 from ..gates.kinks import KINKS
@@ -167,8 +167,11 @@ def _stream(graph: Graph, reader: RowReader, batch: Batch, writer: RowWriter,
     out = sys.stdout
     out.write(writer.header())
     totals = _Totals(graph)
+    chunks = 0
     try:
         for chunk in reader.chunks():
+            chunks += 1
+            check_chunks(graph, chunks, totals.rows + chunk.rows)
             result = batch.run(chunk.columns, chunk.rows)
             out.write(writer.chunk(chunk, result))
             out.flush()

@@ -29,6 +29,7 @@ from ..gates.kinks import KINKS
 from ..gates.registry import GATES
 from ..gates.table import GATES as TABLE
 from ..graph.graph import CONST, INPUT, Graph
+from ..limits import current, exceeded
 from .evaluate import evaluate
 from .ieee import TINY, UNDERFLOW_GATES, is_strict
 from .reference import domain_error, literal_of, needed_nodes
@@ -47,6 +48,22 @@ _RAISES: dict[str, type[Exception]] = {
 def chunk_rows(graph: Graph) -> int:
     """How many rows to evaluate at once so that memory stays flat for any graph size."""
     return max(1, min(MAX_CHUNK_ROWS, CHUNK_CELLS // (2 * max(len(graph), 1))))
+
+
+# a chunk evaluates every node with numpy calls: about ten times what a node of the scalar
+# tape costs (a 10^5-term sum, 300,000 nodes in chunks of 6 rows: 8 µs a node)
+CHUNK_NODE_EVALUATIONS = 10
+
+
+def check_chunks(graph: Graph, chunks: int, rows: int) -> None:
+    """Refuse the next chunk of rows when the chunks so far would pass node-evaluations (200
+    rows of a 10^5-term sum ran 86 s; 10^6 rows of the sigmoid neuron count 9,300)."""
+    work = chunks * len(graph) * CHUNK_NODE_EVALUATIONS
+    if work > current().node_evaluations:
+        raise exceeded(f"the node evaluations of {rows:,} rows over {len(graph):,} nodes "
+                       f"({chunks:,} chunks of at most {chunk_rows(graph):,} rows, each node "
+                       f"of a chunk counted as {CHUNK_NODE_EVALUATIONS})", work,
+                       "node_evaluations")
 
 
 @dataclass
