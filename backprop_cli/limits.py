@@ -243,7 +243,8 @@ EVALUATION_BYTES = 350
 VIEW_BYTES = {"JSON document": 600, "CSV, TSV or JSON Lines records": 2_600,
               "steps of --steps": 3_400, "Jacobians of --jacobian": 4_400,
               "picture": 1_800, "SVG picture": 3_200, "interactive page": 9_500,
-              "code": 1_100}
+              "code": 1_100, "tables of --full": 1_200, "Markdown tables of --full": 2_300,
+              "LaTeX tables of --full": 2_400}
 
 
 def check_view(view: str, nodes: int) -> None:

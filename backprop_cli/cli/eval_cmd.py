@@ -116,12 +116,15 @@ def eval_command(ctx: click.Context, source: str, assignments: tuple[str, ...],
         results = jacobians(trace)
     if fmt in DOCUMENT_VIEWS:
         check_view(DOCUMENT_VIEWS[fmt], len(trace.graph))
+    elif full:
+        check_view(FULL_VIEWS.get(fmt, "tables of --full"), len(trace.graph))
     emit(trace_view(trace, rounding, full, results), fmt, table, color)
 
 
 DOCUMENT_VIEWS = {"json": "JSON document", "csv": "CSV, TSV or JSON Lines records",
                   "tsv": "CSV, TSV or JSON Lines records",
                   "jsonl": "CSV, TSV or JSON Lines records"}
+FULL_VIEWS = {"markdown": "Markdown tables of --full", "latex": "LaTeX tables of --full"}
 
 
 def warn_no_inputs(source: str) -> None:

@@ -127,6 +127,9 @@ VIEWS = [  # the command, and the view the memory limit names
     (("eval", "-", "x=1", "--format", "json"), "JSON document"),
     (("eval", "-", "x=1", "--format", "jsonl"), "CSV, TSV or JSON Lines records"),
     (("code", "-", "x=1"), "code"),
+    (("eval", "-", "x=1", "--full", "--format", "plain"), "tables of --full"),
+    (("eval", "-", "x=1", "--full", "--format", "latex"), "LaTeX tables of --full"),
+    (("eval", "-", "x=1", "--full", "--format", "markdown"), "Markdown tables of --full"),
 ]
 
 
