@@ -216,6 +216,12 @@ def exact_fraction(text: str) -> Fraction:
     return Fraction(text)
 
 
+def decimal_digits(number: int) -> int:
+    """An integer's decimal digits (at most one too many), from its bits: ``str()`` refuses
+    past Python's own limit, and is slow before it."""
+    return int(abs(number).bit_length() * 0.30103) + 1
+
+
 def check_digits(what: str, digits: int) -> None:
     """Refuse an exact number of more digits than the exact-digits limit allows."""
     if digits > current().exact_digits:

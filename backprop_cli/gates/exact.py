@@ -15,7 +15,15 @@ from typing import Any
 
 import sympy as sp
 
-from ..limits import LimitError, check_clock, check_digits, current, exact_fraction, exceeded
+from ..limits import (
+    LimitError,
+    check_clock,
+    check_digits,
+    current,
+    decimal_digits,
+    exact_fraction,
+    exceeded,
+)
 from .arithmetic import Arithmetic
 from .symbolic import CONSTANTS, GATE_DEFS, OUT, GateDef, sigmoid
 
@@ -138,8 +146,16 @@ def settle_exact(value: sp.Expr) -> sp.Expr:
     if value.is_real is False or (value.is_real is None and sp.im(value.evalf()) != 0):
         raise ValueError("math domain error: the result is not a real number")
     if not value.is_Rational and _tree_size(value) <= SIMPLIFY_MAX_TERMS:
-        value = sp.simplify(value)
+        simpler = sp.simplify(value)  # kept unless it folds a number past exact-digits, as
+        if _number_digits(simpler) <= current().exact_digits:  # 59049*log(3) -> log(3**59049)
+            value = simpler
     return value
+
+
+def _number_digits(value: sp.Expr) -> int:
+    """The most decimal digits of a numerator or denominator inside an exact value."""
+    return max((max(decimal_digits(int(n.p)), decimal_digits(int(n.q)))
+                for n in value.atoms(sp.Rational)), default=1)
 
 
 def _substituter(gate: GateDef, expr: sp.Expr, with_out: bool) -> Callable[..., sp.Expr]:

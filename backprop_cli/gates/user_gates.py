@@ -24,7 +24,15 @@ import sympy as sp
 
 from ..errors import BackpropError, GraphError, Span
 from ..language.parser import Definition, Item, parse, parse_definition
-from ..limits import LimitError, alarm, check_digits, current, exact_fraction, exceeded
+from ..limits import (
+    LimitError,
+    alarm,
+    check_digits,
+    current,
+    decimal_digits,
+    exact_fraction,
+    exceeded,
+)
 from .arithmetic import FLOAT, Arithmetic
 from .exact import constant_digits
 from .formula import Tree
@@ -270,7 +278,7 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
 
 
 def _check_rational(number: sp.Rational, item: Item, definition: Definition) -> None:
-    digits = max(_decimal_digits(int(number.p)), _decimal_digits(int(number.q)))
+    digits = max(decimal_digits(int(number.p)), decimal_digits(int(number.q)))
     try:
         check_digits(f"a number in gate {definition.name}", digits)
     except LimitError as error:
@@ -443,7 +451,7 @@ class Tape:
         literal = self.arithmetic.literal
         if node.is_Rational:  # sympy may fold a derivative's constant past exact-digits
             check_digits(f"a number in gate {self.gate} or its derivative",
-                         max(_decimal_digits(int(node.p)), _decimal_digits(int(node.q))))
+                         max(decimal_digits(int(node.p)), decimal_digits(int(node.q))))
         if node.is_Integer:
             return self._constant(literal(str(int(node))))
         if node.is_Rational:
@@ -527,8 +535,7 @@ def _operands(node: sp.Expr) -> tuple[sp.Expr, ...]:
 
 def _short_number(node: sp.Expr) -> str:
     if node.is_Rational and max(abs(node.p), node.q).bit_length() > 200:
-        digits = int(max(abs(node.p), node.q).bit_length() * 0.30103) + 1
-        return f"of about {digits:,} digits"
+        return f"of about {decimal_digits(int(max(abs(node.p), node.q))):,} digits"
     return str(sp.sstr(node))
 
 
@@ -587,8 +594,3 @@ def formula_tree(expr: sp.Expr, param: sp.Symbol | None = None) -> Tree:
         return to_tree(expr, param)
     except ValueError:
         return ("v", sp.sstr(expr))
-
-
-def _decimal_digits(number: int) -> int:
-    """An integer's decimal digits, from its bits (str() refuses past Python's own limit)."""
-    return int(abs(number).bit_length() * 0.30103) + 1

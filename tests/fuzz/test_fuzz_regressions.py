@@ -567,3 +567,15 @@ def test_a_constant_sympy_folds_past_exact_digits_in_a_derivative_is_refused() -
                     "x=1", "y=2")
     _refused(result, "a number in gate g2 or its derivative (59,047)",
              "--limit exact-digits=N")
+
+
+def test_simplify_never_folds_an_exact_value_past_exact_digits() -> None:
+    """fuzz/mixed.py, seed 7: sympy's simplify wrote -413343*log(3) - 59049 as a log of
+    3**59049 (28,174 digits), which no view could print (ValueError from str(), exit 70):
+    a simplification that folds a number past exact-digits is not taken."""
+    result = invoke("draw", "f = pow(3, x) * (3 - x)", "x=10", "--exact", "--format",
+                    "mermaid")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(invoke("eval", "f = pow(3, x) * (3 - x)", "x=10", "--exact",
+                                 "--format", "json").stdout)
+    assert document["gradients_exact"]["x"] == "-413343*log(3) - 59049"
