@@ -654,3 +654,42 @@ def test_an_unknown_gate_in_a_definition_suggests_too() -> None:
 def test_nothing_close_suggests_nothing() -> None:
     assert headline(eval_failed("foo(x)", "x=1")) == \
         "error: unknown gate 'foo' (see `backprop gates`) at line 1, column 1"
+
+
+@pytest.mark.parametrize("megabytes", [350, 400, 450])
+def test_running_out_of_address_space_is_out_of_memory_not_an_internal_error(
+        megabytes: int) -> None:
+    """fuzz/mixed.py, seed 2026, in a worker under a 4 GB cap: a 10^5-term sum's TSV ran out
+    of address space inside C code, which raised SystemError ("error return without
+    exception set") instead of MemoryError (exit 70). Under ``ulimit -v`` both are the
+    out-of-memory error line."""
+    import resource
+
+    program = "f = " + " + ".join(f"x*{k}" for k in range(100_000))
+
+    def cap() -> None:
+        size = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    done = subprocess.run([sys.executable, "-m", "backprop_cli", "eval", "-", "x=0.5",
+                           "--format", "tsv"], input=program, capture_output=True, text=True,
+                          preexec_fn=cap, timeout=120)
+    assert done.returncode == 2, done.stderr[-500:]
+    assert done.stderr.startswith("error: out of memory before the tool's own limits"), \
+        done.stderr[-500:]
+
+
+def test_a_system_error_with_room_to_spare_is_still_an_internal_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an exhausted address space turns a SystemError into the out-of-memory line; any
+    other is a bug and says so (exit 70)."""
+    from backprop_cli.cli import eval_cmd
+    from backprop_cli.cli import main as main_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise SystemError("error return without exception set")
+
+    monkeypatch.setattr(eval_cmd, "emit", broken)
+    assert main(["eval", "x*2", "x=1"]) == 70
+    monkeypatch.setattr(main_module, "_address_space_ran_out", lambda: True)
+    assert main(["eval", "x*2", "x=1"]) == 2
