@@ -248,6 +248,14 @@ def _number(item: Item, definition: Definition) -> sp.Expr:
     return sp.Rational(fraction.numerator, fraction.denominator)
 
 
+def _reason(error: Exception) -> str:
+    """sympy's complaint in the course's words where it names its own infinities."""
+    text = str(error)
+    if "non-real" in text or "zoo" in text:
+        return "one side is not a real number everywhere, as log(0) or 1/0 is not"
+    return text
+
+
 def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
             *args: Any) -> sp.Expr:
     """An operation of the body; sympy folds numbers at once (``9**9**9``, ``0**-1``), so
@@ -260,7 +268,7 @@ def _folded(item: Item, definition: Definition, make: Callable[..., sp.Expr],
         raise
     except (ValueError, TypeError, ArithmeticError) as error:
         raise _error(f"gate {definition.name}: {item.text} cannot be computed here "
-                     f"({error})", definition, item) from None
+                     f"({_reason(error)})", definition, item) from None
     if result in _NOT_FINITE or any(arg in _NOT_FINITE for arg in result.args):
         raise _error(f"gate {definition.name}: {item.text} gives {result}, not a finite "
                      "number", definition, item)

@@ -306,3 +306,14 @@ def test_a_choice_computes_only_the_value_it_chooses(value: str, expected: str,
     result = invoke("eval", program, f"a={value}", "--get", "value", "--get", "grad.a")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.split() == [expected, slope]
+
+
+def test_a_comparison_sympy_cannot_make_is_refused_in_the_courses_words() -> None:
+    """log(x > 0.25) is log(0) where the comparison is 0: sympy cannot say whether 0.25 is
+    greater (its "Invalid comparison of non-real zoo"); the definition is refused at the
+    comparison, without sympy's names."""
+    result = invoke("eval", "def g(x): (0.25 > log(x > 0.25))\nf = g(a)", "a=1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: gate g: > cannot be computed here (one side is "
+                                    "not a real number everywhere, as log(0) or 1/0 is not)")
+    assert "zoo" not in result.stderr and "line 1, column" in result.stderr
