@@ -140,8 +140,9 @@ def gradcheck(graph: Graph, inputs: Mapping[str, Any], h: float = DEFAULT_H,
     seed = trace.grads[graph.output]
     point = _Point(graph, inputs, arithmetic, seed, trace.arrays, _rounding(trace))
     checked = [(name, node) for name, node in graph.inputs.items() if graph.requires_grad[node]]
-    skipped = [name for name in graph.inputs if (name, graph.inputs[name]) not in checked]
-    sample = _sample_size(graph, trace.values)  # labels, or held with --no-grad: skipped
+    # labels, or held with --no-grad: no gradient to check
+    skipped = [name for name, node in graph.inputs.items() if not graph.requires_grad[node]]
+    sample = _sample_size(graph, trace.values)
     plan = [(name, node, _indices(trace.grads[node], sample)) for name, node in checked]
     _check_work(graph, sum(len(indices) for _, _, indices in plan))
     checks = []
