@@ -212,9 +212,19 @@ def _bounded(expr: sp.Expr, definition: Definition, what: str) -> sp.Expr:
 
 def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str, UserGate],
            definition: Definition) -> sp.Expr:
-    """The sympy expression of postfix items (built here, never parsed from text)."""
+    """The sympy expression of postfix items (built here, never parsed from text).
+
+    Beside each number sympy folds runs its double, computed as the engine computes the
+    written-out body: a choice on a number that the two decide differently (``sin(pi)`` is 0
+    exactly, 1.2e-16 in doubles) is refused rather than answered two ways."""
     stack: list[sp.Expr] = []
+    doubles: list[float | None] = []  # the engine's value of each folded number, or None
     for item in rpn:
+        count = _ARITY.get(item.kind, item.argc)
+        operands = doubles[len(doubles) - count:]
+        del doubles[len(doubles) - count:]
+        _same_choice(item, stack[len(stack) - count:], operands, known, definition)
+        doubles.append(_double(item, operands, known))
         if item.kind == "num":
             stack.append(_number(item, definition))
         elif item.kind == "name":
@@ -234,6 +244,64 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
             stack.append(_folded(item, definition, _call, item, args, known, definition))
     return stack[-1]
 
+
+_ARITY = {"num": 0, "name": 0, "unary": 1, "binary": 2}
+
+
+def _gate_name(item: Item) -> str:
+    return BINARY_GATES.get(item.text, "") if item.kind == "binary" else item.text
+
+
+def _double(item: Item, operands: list[float | None], known: Mapping[str, UserGate]
+            ) -> float | None:
+    """The engine's double for a number of the body (None for anything else)."""
+    try:
+        if item.kind in ("num", "name"):
+            return FLOAT.literal(item.text) if item.kind == "num" or item.text in CONSTANTS \
+                else None
+        if any(value is None for value in operands):
+            return None
+        if item.kind == "unary":
+            return -operands[0]  # type: ignore[operator]
+        name = _gate_name(item)
+        function = known[name].functions(FLOAT)[0] if name in known else FLOAT.forwards[name]
+        value = float(function(*operands))
+    except (ArithmeticError, ValueError, TypeError, KeyError, BackpropError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+_COMPARISONS = frozenset({"gt", "lt", "ge", "le", "eq", "ne"})
+
+
+def _same_choice(item: Item, args: list[sp.Expr], doubles: list[float | None],
+                 known: Mapping[str, UserGate], definition: Definition) -> None:
+    """Refuse a choice on numbers (where, sign, a comparison, or a user gate that holds one)
+    that sympy's exact value and the engine's double make differently."""
+    name = _gate_name(item)
+    if item.kind not in ("binary", "call") or len(args) != len(doubles):
+        return
+    if name in ("where", "sign") and args and args[0].is_number and doubles[0] is not None:
+        exact = sp.sign(args[0])
+        if exact.is_Integer and int(exact) != (doubles[0] > 0) - (doubles[0] < 0):
+            raise _differently(item, args[0], doubles[0], definition)
+    elif name in _COMPARISONS and all(a.is_number for a in args) and None not in doubles:
+        holds = GATES_BY_NAME[name].expr.xreplace(
+            dict(zip(GATES_BY_NAME[name].params, args, strict=True)))
+        if holds.is_Integer and int(holds) != FLOAT.forwards[name](*doubles):
+            raise _differently(item, args[0] - args[1], doubles[0] - doubles[1],  # type: ignore[operator]
+                               definition, "compares two numbers whose difference is")
+    elif name in known and known[name].expr.has(sp.Piecewise, sp.sign):
+        for arg, double in zip(args, doubles, strict=True):
+            if arg.is_number and double is not None and float(arg.evalf(30)) != double:
+                raise _differently(item, arg, double, definition)
+
+
+def _differently(item: Item, exact: sp.Expr, double: float, definition: Definition,
+                 what: str = "chooses on a number that is") -> GraphError:
+    return _error(f"gate {definition.name}: {item.text} {what} exactly "
+                  f"{_short_number(exact)} but {double:.6g} in floating point (they would "
+                  "choose differently); write the number the choice means", definition, item)
 
 _NOT_FINITE = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 _ARITHMETIC = frozenset({"add", "sub", "mul", "div", "pow"})

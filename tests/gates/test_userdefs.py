@@ -136,6 +136,12 @@ def test_generated_code_of_a_user_gate_runs() -> None:
     ("def g(t): t.real\nf = g(x)", "attribute access", 12),
     ("def g(t): __import__('os')\nf = g(x)", "not allowed", 11),
     ("f = x + def", "'def' must start a statement", 9),
+    # exact arithmetic and the engine's doubles would choose differently: refused, as the
+    # written-out body (floats) and the gate (sympy folds sin(pi) to 0) would disagree
+    ("def g(t): where(sin(pi), -0.25, t)\nf = g(x)", "exactly 0 but 1.22465e-16", 11),
+    ("def g(t): sign(sin(pi)) * t\nf = g(x)", "sign chooses on a number", 11),
+    ("def g(t): where(0.1 + 0.2 > 0.3, 1, t)\nf = g(x)", "difference is exactly 0", 27),
+    ("def h(a, t): where(a, 1, t)\ndef g(t): h(sin(pi), t)\nf = g(x)", "h chooses", 11),
 ])
 def test_bad_definitions_are_refused_with_their_position(program: str, message: str,
                                                          column: int) -> None:
@@ -145,6 +151,23 @@ def test_bad_definitions_are_refused_with_their_position(program: str, message: 
     assert first.startswith("error: ") and message in first, result.stderr
     assert f"column {column}" in first
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("body", [
+    "where(0, -0.25, t) + where(1 - 1, 2, t) + where(pi - pi, 1, t)",
+    "(0.5 > 0.25) + (pi > 3) + sign(-2) * t + where(sin(1), t, 3)",
+    "h(0.5, t) + h(1 / 3, t) + h(0, t)",
+])
+def test_choices_on_numbers_both_ways_decide_alike_in_a_gate_and_written_out(
+        body: str) -> None:
+    """A choice on numbers that exact and double arithmetic decide alike is kept: the gate
+    agrees with its written-out body (value and gradient)."""
+    program = f"def h(a, t): where(a, 1, t)\ndef g(t): {body}\nf = g(x)"
+    graph = compile_program(program)
+    gate, written = evaluate(graph, {"x": -0.75}), evaluate(expand_composites(graph),
+                                                            {"x": -0.75})
+    assert gate.value == pytest.approx(written.value, abs=1e-15)
+    assert gate.gradients["x"] == pytest.approx(written.gradients["x"], abs=1e-15)
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -198,9 +221,11 @@ def test_random_user_gates_agree_with_their_expansion_and_with_sympy(
         graph = compile_program(program)
     except GraphError as error:  # a choice whose derivative sympy folds into nested
         # conditions (ITE) or pieces of nan, or a comparison sympy cannot make (log of a
-        # comparison is zoo where it is 0): the definition is refused, never misread
+        # comparison is zoo where it is 0), or a choice on a number that exact and double
+        # arithmetic decide differently: the definition is refused, never misread
         assert any(reason in error.message for reason in (
-            "Piecewise", "recursion limit", "cannot be computed here")), error.message
+            "Piecewise", "recursion limit", "cannot be computed here",
+            "choose differently")), error.message
         assume(False)
     gate, written = evaluate(graph, inputs), evaluate(expand_composites(graph), inputs)
     oracle = gen.sympy_gradient(tree)
