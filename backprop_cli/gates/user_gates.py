@@ -221,10 +221,8 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
     doubles: list[float | None] = []  # the engine's value of each folded number, or None
     for item in rpn:
         count = _ARITY.get(item.kind, item.argc)
-        operands = doubles[len(doubles) - count:]
+        operands, arguments = doubles[len(doubles) - count:], stack[len(stack) - count:]
         del doubles[len(doubles) - count:]
-        _same_choice(item, stack[len(stack) - count:], operands, known, definition)
-        doubles.append(_double(item, operands, known))
         if item.kind == "num":
             stack.append(_number(item, definition))
         elif item.kind == "name":
@@ -242,6 +240,8 @@ def _build(rpn: Sequence[Item], names: Mapping[str, sp.Expr], known: Mapping[str
             args = stack[len(stack) - item.argc:]
             del stack[len(stack) - item.argc:]
             stack.append(_folded(item, definition, _call, item, args, known, definition))
+        _same_choice(item, arguments, operands, known, definition)
+        doubles.append(_double(item, operands, known))
     return stack[-1]
 
 
@@ -278,6 +278,14 @@ def _same_choice(item: Item, args: list[sp.Expr], doubles: list[float | None],
                  known: Mapping[str, UserGate], definition: Definition) -> None:
     """Refuse a choice on numbers (where, sign, a comparison, or a user gate that holds one)
     that sympy's exact value and the engine's double make differently."""
+    try:
+        _compare_choices(item, args, doubles, known, definition)
+    except (ValueError, TypeError, ArithmeticError):  # sympy cannot tell: the tape decides
+        return
+
+
+def _compare_choices(item: Item, args: list[sp.Expr], doubles: list[float | None],
+                     known: Mapping[str, UserGate], definition: Definition) -> None:
     name = _gate_name(item)
     if item.kind not in ("binary", "call") or len(args) != len(doubles):
         return
@@ -299,9 +307,11 @@ def _same_choice(item: Item, args: list[sp.Expr], doubles: list[float | None],
 
 def _differently(item: Item, exact: sp.Expr, double: float, definition: Definition,
                  what: str = "chooses on a number that is") -> GraphError:
-    return _error(f"gate {definition.name}: {item.text} {what} exactly "
-                  f"{_short_number(exact)} but {double:.6g} in floating point (they would "
-                  "choose differently); write the number the choice means", definition, item)
+    shown = str(exact) if exact.is_Integer and abs(exact) < 10**15 else sp.sstr(sp.N(exact, 6))
+    return _error(f"gate {definition.name}: {item.text} {what} {shown} in exact arithmetic "
+                  f"but {double:.6g} in floating point, so the two would choose differently; "
+                  "write the number the choice means", definition, item)
+
 
 _NOT_FINITE = (sp.nan, sp.zoo, sp.oo, -sp.oo)
 _ARITHMETIC = frozenset({"add", "sub", "mul", "div", "pow"})
