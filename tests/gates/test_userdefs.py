@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from backprop_cli import compile_program, evaluate, run
-from backprop_cli.errors import GraphError
+from backprop_cli.errors import BackpropError, GraphError
 from backprop_cli.gates import user_gates
 from backprop_cli.graph.expand import expand_composites
 
@@ -343,3 +343,39 @@ def test_a_comparison_sympy_cannot_make_is_refused_in_the_courses_words() -> Non
     assert result.stderr.startswith("error: gate g: > cannot be computed here (one side is "
                                     "not a real number everywhere, as log(0) or 1/0 is not)")
     assert "zoo" not in result.stderr and "line 1, column" in result.stderr
+
+
+_CONSTANT_LEAVES = st.sampled_from(["pi", "e", "0", "1", "2", "0.1", "0.2", "0.3", "1/3",
+                                    "1e-300"])
+_CONSTANT_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "sigmoid", "relu")
+
+
+def _constant_texts() -> st.SearchStrategy[str]:
+    """Text of constant expressions: the numbers exact and double arithmetic fold apart."""
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.tuples(inner, st.sampled_from("+-*/"), inner).map(lambda t: f"({' '.join(t)})"),
+            st.tuples(st.sampled_from(_CONSTANT_FUNCTIONS), inner).map(lambda t: f"{t[0]}({t[1]})"))
+    return st.recursive(_CONSTANT_LEAVES, extend, max_leaves=5)
+
+
+@settings(max_examples=150, deadline=None)
+@given(constant=_constant_texts(), choice=st.sampled_from([
+    "where({c}, 1, t)", "sign({c}) * t", "({c} > 0.5) + t", "({c} == 1) * t",
+    "({c} <= pi / 4) - t", "max({c}, 0) * t"]))
+def test_a_choice_on_numbers_in_a_gate_agrees_with_the_written_out_body_or_is_refused(
+        constant: str, choice: str) -> None:
+    """sympy folds a gate's numbers exactly, the written-out body computes them in doubles:
+    a choice on such a number (sin(pi) is 0 against 1.2e-16) is either decided alike (same
+    value and gradient) or the definition is refused (never answered two ways)."""
+    program = f"def g(t): {choice.format(c=constant)}\nf = g(x)"
+    try:
+        graph = compile_program(program)
+        written = evaluate(expand_composites(graph), {"x": 2.0})
+    except BackpropError:  # a number outside a domain, too large or too long: refused
+        assume(False)
+        return
+    gate = evaluate(graph, {"x": 2.0})
+    assert math.isclose(gate.value, written.value, rel_tol=1e-12, abs_tol=1e-12), program
+    assert math.isclose(gate.gradients["x"], written.gradients["x"], rel_tol=1e-12,
+                        abs_tol=1e-12), program  # a constant may differ in its last digits
