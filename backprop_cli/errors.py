@@ -95,5 +95,11 @@ class DomainError(BackpropError):
     """A gate was evaluated outside its domain (log(0), 1/0, overflow, ...)."""
 
 
+class Undecided(ValueError):
+    """Exact arithmetic where sympy cannot decide a choice (``where(tanh(10**308) - 1, ...)``:
+    the condition differs from 0 by less than any precision it tries). Raised inside the
+    exact gate functions; the engine reports it as a DomainError at its node."""
+
+
 class CircuitError(BackpropError):
     """A circuit file cannot be found or read."""

@@ -170,11 +170,25 @@ class _Group(click.Group):
             _out_of_memory(ctx)
 
 
+_OUT_OF_MEMORY = ("error: out of memory before the tool's own limits were reached; lower "
+                  "--limit memory=N (or the sizes) so the input is refused before it is made")
+
+
 def _out_of_memory(ctx: click.Context) -> NoReturn:
-    click.echo("error: out of memory before the tool's own limits were reached; lower "
-               "--limit memory=N (or the sizes) so the input is refused before it is made",
-               err=True)
+    _say_out_of_memory()
     ctx.exit(EXIT_BAD_INPUT)
+
+
+def _say_out_of_memory() -> None:
+    """The out-of-memory line, written without allocating if click cannot allocate."""
+    try:
+        click.echo(_OUT_OF_MEMORY, err=True)
+    except MemoryError:
+        with contextlib.suppress(OSError):
+            os.write(2, _OUT_OF_MEMORY_BYTES)
+
+
+_OUT_OF_MEMORY_BYTES = (_OUT_OF_MEMORY + "\n").encode()
 
 
 def _address_space_ran_out() -> bool:
@@ -248,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_OK
+    except MemoryError:  # even the out-of-memory line of invoke() could not be written
+        _say_out_of_memory()
+        return EXIT_BAD_INPUT
     except Exception as error:  # a bug: say so briefly, no traceback unless asked
         if os.environ.get("BACKPROP_DEBUG"):
             raise

@@ -324,11 +324,11 @@ def _backward(trace: Trace, kit: Kit, seed: Array, shapes: list[Shape],
         operands = [values[a] for a in args[node]]
         elementwise = gates[node] in kit.elementwise
         kink = None
-        if _has_kink(gates[node], elementwise):
-            with np.errstate(all="ignore"):  # masks only: inf or nan operands may reach them
-                kink = _kink(trace, node, operands, kit) if elementwise else \
-                    _structural_kink(trace, node, operands)
         try:
+            if _has_kink(gates[node], elementwise):  # exact: sympy may not decide (TypeError)
+                with np.errstate(all="ignore"):  # masks only: inf or nan operands reach them
+                    kink = _kink(trace, node, operands, kit) if elementwise else \
+                        _structural_kink(trace, node, operands)
             try:
                 edges = _edges(trace, node, operands, upstream, kit, shapes, kink, False)
             except FloatingPointError:

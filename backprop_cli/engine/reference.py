@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from ..errors import DomainError, InputError
+from ..errors import DomainError, InputError, Undecided
 from ..gates.arithmetic import FLOAT, Arithmetic, with_user_gates
 from ..gates.kinks import KINKS, kink_locals, warns
 from ..gates.registry import GATES
@@ -122,6 +122,14 @@ def _ieee_result(graph: Graph, values: list[Value], node: int, error: BaseExcept
     return result
 
 
+def _undecided(graph: Graph, values: list[Value], node: int) -> DomainError:
+    """Exact mode at a gate's kink test that sympy cannot decide: 0 ** tanh(10**308), whose
+    exponent is below 1 by less than any precision sympy tries."""
+    return domain_error(graph, values, node, None, cause=(
+        f"exact arithmetic cannot tell on which side of its kink {graph.gates[node]} is "
+        "(sympy cannot decide how an operand compares; evaluate without --exact)"))
+
+
 def local_undefined(graph: Graph, gate: str, operands: Sequence[float], position: int,
                     out: float, error: BaseException | None = None) -> bool:
     """Whether a local gradient that failed at finite operands has no real value (a domain
@@ -150,19 +158,14 @@ def undefined_reason(gate: str, operands: list[Value], what: str) -> str | None:
     return row.undefined(operands, what)
 
 
-def domain_error(graph: Graph, values: list[Value], node: int,
-                  error: BaseException | None, what: str = "value") -> DomainError:
-    """Name the node, its gate and its input values."""
+def domain_error(graph: Graph, values: list[Value], node: int, error: BaseException | None,
+                 what: str = "value", cause: str | None = None) -> DomainError:
+    """Name the node, its gate and its input values (``cause``: why, when not from error)."""
     described = graph.describe(node)
     operands = ", ".join(f"{graph.names[a]} = {format_value(values[a])}"
                          for a in graph.args[node] if graph.gates[a] != CONST)
-    if error is None:
-        cause = f"overflow: the {what} is {format_value(values[node])}"
-    else:
-        operand_values = [values[a] for a in graph.args[node]]
-        undefined = None if isinstance(error, OverflowError) else \
-            undefined_reason(graph.gates[node], operand_values, what)
-        cause = undefined or _cause(error, graph.gates[node], what)
+    if cause is None:
+        cause = _why(graph, values, node, error, what)
     message = f"{cause} at node {graph.names[node]} = {described}"
     if operands:
         message += f" (with {operands})"
@@ -171,7 +174,20 @@ def domain_error(graph: Graph, values: list[Value], node: int,
     return DomainError(message, source=graph.source, span=graph.span(node))
 
 
+def _why(graph: Graph, values: list[Value], node: int, error: BaseException | None,
+         what: str) -> str:
+    if error is None:
+        return f"overflow: the {what} is {format_value(values[node])}"
+    operand_values = [values[a] for a in graph.args[node]]
+    undefined = None if isinstance(error, OverflowError) else \
+        undefined_reason(graph.gates[node], operand_values, what)
+    return undefined or _cause(error, graph.gates[node], what)
+
+
 def _cause(error: BaseException, gate: str, what: str) -> str:
+    if isinstance(error, Undecided):
+        return (f"exact arithmetic cannot tell which way {gate} chooses here (sympy cannot "
+                "decide a comparison of its operands; evaluate without --exact)")
     if isinstance(error, ZeroDivisionError):
         return "division by zero" + ("" if what == "value" else f" in the {what}")
     if isinstance(error, OverflowError):
@@ -234,6 +250,10 @@ def backward(graph: Graph, values: list[Value], arithmetic: Arithmetic = FLOAT,
         except _NUMERIC_ERRORS as error:
             _finish_node(trace, node, position, error, arithmetic)
             start = node - 1
+        except TypeError:  # sympy's "cannot determine truth value of Relational"
+            if not arithmetic.exact:
+                raise
+            raise _undecided(graph, values, node) from None
     note_unused_inputs(trace, needed)
     if arithmetic.exact:
         _note_non_finite(trace, arithmetic)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 
+from ..errors import Undecided
 from ..limits import (
     LimitError,
     check_clock,
@@ -145,6 +146,8 @@ def settle_exact(value: sp.Expr) -> sp.Expr:
         raise OverflowError("overflow")
     if value.is_real is False or (value.is_real is None and sp.im(value.evalf()) != 0):
         raise ValueError("math domain error: the result is not a real number")
+    if value.has(sp.Piecewise, sp.sign, sp.Heaviside):  # a choice sympy left open
+        raise Undecided(sp.sstr(value)[:60])
     if not value.is_Rational and _tree_size(value) <= SIMPLIFY_MAX_TERMS:
         simpler = sp.simplify(value)  # kept unless it folds a number past exact-digits, as
         if _number_digits(simpler) <= current().exact_digits:  # 59049*log(3) -> log(3**59049)

@@ -693,3 +693,20 @@ def test_a_system_error_with_room_to_spare_is_still_an_internal_error(
     assert main(["eval", "x*2", "x=1"]) == 70
     monkeypatch.setattr(main_module, "_address_space_ran_out", lambda: True)
     assert main(["eval", "x*2", "x=1"]) == 2
+
+
+def test_out_of_memory_while_saying_so_still_ends_as_the_line(
+        monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
+    """fuzz/mixed.py, seed 2026, case 225326, in a worker under a 4 GB cap after 225,000
+    inputs: a MemoryError left main() (a traceback) because writing the error line needed
+    memory too. Now the line is written without allocating and the exit is 2."""
+    from backprop_cli.cli import eval_cmd
+    from backprop_cli.cli import main as main_module
+
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(eval_cmd, "emit", exhausted)
+    monkeypatch.setattr(main_module.click, "echo", exhausted)
+    assert main(["eval", "x*2", "x=1"]) == 2
+    assert capfd.readouterr().err.startswith("error: out of memory before the tool's own")

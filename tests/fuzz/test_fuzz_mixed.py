@@ -83,6 +83,7 @@ def test_a_finding_is_written_with_its_command_stdin_and_files(tmp_path: Path) -
     (2026, 87447),  # a 59,047-digit constant in a user gate's derivative reached str()
     (2026, 513615),  # --limit exact-seconds=nan reached setitimer (exit 70)
     (7, 5783),  # simplify folded 59049*log(3) into log(3**59049), which no view could print
+    (2026, 225410),  # exact 0 ** tanh(10**308): sympy cannot decide tanh(10**308) < 1
     pytest.param(2026, 32329, marks=pytest.mark.slow),  # a user gate's power on a 3000 x 3000
     # a 10^5-term sum's TSV ran out of the worker's address space inside C code: SystemError
     pytest.param(2026, 739038, marks=pytest.mark.slow),

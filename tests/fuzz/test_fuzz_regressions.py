@@ -113,6 +113,36 @@ def test_a_huge_exact_number_is_refused_before_it_is_computed(args: tuple[str, .
     _refused(result, DIGITS)
 
 
+def test_an_exact_kink_sympy_cannot_decide_is_an_error_line() -> None:
+    """fuzz/mixed.py, seed 2026, case 225410: 0 ** tanh(10**308) in exact mode asked sympy
+    whether tanh(10**308) < 1 (pow's kink at 0 ** b, 0 < b < 1), which it cannot decide at
+    any precision it tries: TypeError, an internal error (exit 70)."""
+    _refused(invoke("eval", "f = x ^ tanh(w)", "x=0", "w=1e308", "--exact"),
+             "exact arithmetic cannot tell on which side of its kink pow is", "without --exact")
+    done = invoke("eval", "f = x ^ tanh(w)", "x=0", "w=1e308", "--format", "json")
+    assert done.exit_code == 0, done.stderr  # in floats tanh(1e308) is 1: no kink
+
+
+@pytest.mark.parametrize("program", [
+    "f = where(tanh(w) - 1, x, 2)", "f = sign(tanh(w) - 1) + x", "f = (tanh(w) < 1) * x",
+    "f = clip(x, tanh(w), 1)", "f = max(tanh(w), 1) * x",
+    "def g(t): where(t - 1, 1, 2)\nf = g(tanh(w)) * x",
+])
+def test_an_exact_choice_sympy_cannot_decide_is_an_error_line(program: str) -> None:
+    """Found beside case 225410: these printed an unevaluated Piecewise or sign as the
+    value, or ended in float()'s TypeError (exit 70) when JSON wrote it."""
+    for output in ("plain", "json"):
+        _refused(invoke("eval", program, "x=0", "w=1e308", "--exact", "--format", output),
+                 "exact arithmetic cannot tell which way", "without --exact")
+
+
+@pytest.mark.parametrize("program", ["f = sum(where(tanh(w) - 1, x, 2))",
+                                     "f = sum(sign(tanh(w) - x))", "f = sum(x ^ tanh(w))"])
+def test_an_exact_array_choice_sympy_cannot_decide_is_an_error_line(program: str) -> None:
+    _refused(invoke("eval", program, "x=[0, 1]", "w=1e308", "--exact", "--format", "json"),
+             "not a finite real number")
+
+
 @pytest.mark.parametrize(("body", "needle"), [
     ("t * 1e308 ^ 2", "too large for a double"),
     ("t * 1" + "0" * 400, "too large for a double"),
